@@ -1,0 +1,57 @@
+"""pdfocr: scan bundles into searchable PDFs.
+
+    >>> import pdfocr
+    >>> result = pdfocr.convert(["scans/"], "scans.pdf", languages=("eng",))
+    >>> text = pdfocr.ocr_image("page.png")
+
+See :func:`convert`, :func:`convert_async`, :func:`ocr_image`, :func:`ocr_image_async`;
+every error is a :class:`PdfocrError`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import (  # noqa: E402
+    Progress,
+    PageResult,
+    Result,
+    convert,
+    convert_async,
+    ocr_image,
+    ocr_image_async,
+)
+from .engines import OcrEngine  # noqa: E402
+from .errors import (  # noqa: E402
+    DependencyError,
+    EngineError,
+    ExitCode,
+    InputError,
+    Interrupted,
+    OutputError,
+    PdfocrError,
+    UsageError,
+)
+from .options import DEFAULT_DPI, ConvertOptions  # noqa: E402
+
+__all__ = [
+    "DEFAULT_DPI",
+    "ConvertOptions",
+    "DependencyError",
+    "EngineError",
+    "ExitCode",
+    "InputError",
+    "Interrupted",
+    "OcrEngine",
+    "OutputError",
+    "PageResult",
+    "PdfocrError",
+    "Progress",
+    "Result",
+    "UsageError",
+    "__version__",
+    "convert",
+    "convert_async",
+    "ocr_image",
+    "ocr_image_async",
+]

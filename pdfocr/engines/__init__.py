@@ -1,0 +1,57 @@
+"""OCR engines behind one small protocol.
+
+An engine turns a page image into a :class:`~pdfocr.model.PageText`; it never draws PDF.
+Engines are plain picklable objects: the pipeline resolves one in the calling process,
+checks it, and sends it to the worker processes with each page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Protocol, runtime_checkable
+
+from PIL import Image
+
+from ..errors import UsageError
+from ..model import PageText
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    """What pdfocr needs of an OCR engine."""
+
+    name: str
+
+    def check(self, languages: Sequence[str]) -> None:
+        """Raise :class:`~pdfocr.errors.DependencyError` unless the engine and every one of
+        ``languages`` are installed; the message says what is missing and how to get it."""
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        """Recognise the text of ``image`` (mode 1, L or RGB) scanned at ``dpi``.
+
+        Raises :class:`~pdfocr.errors.EngineError` when recognition fails."""
+        ...
+
+
+def _tesseract() -> OcrEngine:
+    from .tesseract import TesseractEngine
+
+    return TesseractEngine()
+
+
+BUILTIN_ENGINES: Mapping[str, Callable[[], OcrEngine]] = MappingProxyType({"tesseract": _tesseract})
+
+
+def resolve_engine(engine: str | OcrEngine) -> OcrEngine:
+    """The engine named ``engine``, or ``engine`` itself when it already is one."""
+    if not isinstance(engine, str):
+        if not isinstance(engine, OcrEngine):
+            raise UsageError(f"{engine!r} is not an OCR engine")
+        return engine
+    try:
+        factory = BUILTIN_ENGINES[engine]
+    except KeyError:
+        known = ", ".join(sorted(BUILTIN_ENGINES))
+        raise UsageError(f"unknown engine {engine!r} (available: {known})") from None
+    return factory()

@@ -1,0 +1,83 @@
+"""The Tesseract engine, through the ``tesseract`` command.
+
+Every call to the command goes through :func:`run_tesseract`, which owns the
+environment (one OpenMP thread: pdfocr runs pages in parallel itself, and Tesseract's
+own threads would oversubscribe the CPU) and the mapping of failures to errors.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image
+
+from ..errors import DependencyError, EngineError
+from ..model import PageText
+from .hocr import parse_hocr
+
+INSTALL_HINT = "install it with: sudo apt-get install tesseract-ocr"
+
+
+def run_tesseract(args: Sequence[str], *, stdin: bytes | None = None, program: str = "tesseract") -> bytes:
+    """Run ``tesseract ARGS`` and return its standard output."""
+    executable = shutil.which(program)
+    if executable is None:
+        raise DependencyError(f"the {program} command was not found; {INSTALL_HINT}")
+    environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        completed = subprocess.run(
+            [executable, *args], input=stdin, capture_output=True, env=environment, check=False
+        )
+    except OSError as error:
+        raise DependencyError(f"cannot run {executable}: {error}") from None
+    if completed.returncode != 0:
+        detail = _last_line(completed.stderr) or f"exit status {completed.returncode}"
+        raise EngineError(f"tesseract failed: {detail}")
+    return completed.stdout
+
+
+def _last_line(output: bytes) -> str:
+    lines = [line.strip() for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def installed_languages(program: str = "tesseract") -> list[str]:
+    """The language codes this Tesseract has data for."""
+    listing = run_tesseract(["--list-langs"], program=program).decode("utf-8", "replace")
+    # The first line is a header naming the tessdata folder.
+    return sorted(line.strip() for line in listing.splitlines()[1:] if line.strip())
+
+
+@dataclass(frozen=True)
+class TesseractEngine:
+    """OCR with the ``tesseract`` command (Tesseract 4.1 or newer), one process per page."""
+
+    name: str = "tesseract"
+    program: str = "tesseract"
+
+    def check(self, languages: Sequence[str]) -> None:
+        available = installed_languages(self.program)
+        missing = [code for code in languages if code not in available]
+        if missing:
+            packages = " ".join("tesseract-ocr-" + code.replace("_", "-").lower() for code in missing)
+            raise DependencyError(
+                f"OCR language {'+'.join(missing)} is not installed "
+                f"(installed: {', '.join(available) or 'none'}); "
+                f"on Debian/Ubuntu: sudo apt-get install {packages}"
+            )
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        # PNM is the cheapest format to hand over: no compression, read by Leptonica.
+        buffer = io.BytesIO()
+        image.save(buffer, format="PPM")
+        hocr = run_tesseract(
+            ["stdin", "stdout", "-l", "+".join(languages), "--dpi", str(round(dpi)), "hocr"],
+            stdin=buffer.getvalue(),
+            program=self.program,
+        )
+        return parse_hocr(hocr)

@@ -1,0 +1,104 @@
+"""Every error pdfocr raises, under one root, each carrying the CLI's exit code.
+
+    PdfocrError                      (ExitCode.INTERNAL)
+    +-- UsageError                   bad options or arguments (ExitCode.USAGE)
+    +-- InputError                   a missing, unreadable, corrupt or unsupported input
+    |                                (ExitCode.INPUT); names the file and, for a
+    |                                multi-page file, the page
+    +-- DependencyError              the engine, or one of its languages, is not installed
+    |                                (ExitCode.DEPENDENCY)
+    +-- EngineError                  the engine failed on a page (ExitCode.ENGINE)
+    +-- OutputError                  the output cannot be written (ExitCode.OUTPUT)
+    +-- Interrupted                  the run was stopped by the user (ExitCode.INTERRUPTED)
+
+Policy: the library raises when the caller must act; it never prints, logs to a handler
+of its own, or exits. The CLI maps each error to one line on stderr and its exit code.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Any
+
+
+class ExitCode(enum.IntEnum):
+    """The CLI's exit codes (also documented in the README)."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    INPUT = 3
+    DEPENDENCY = 4
+    OUTPUT = 5
+    ENGINE = 6
+    INTERRUPTED = 130
+
+
+class PdfocrError(Exception):
+    """Root of every pdfocr error. ``str(error)`` is a complete one-line message."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, *, file: str | Path | None = None, page: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.page = page
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if self.page is not None:
+            where = f"{where} (page {self.page})" if where else f"page {self.page}"
+        return f"{where}: {self.message}" if where else self.message
+
+    def locate(self, file: str | Path | None, page: int | None) -> PdfocrError:
+        """Name the file and page this error is about, unless it already names one."""
+        if self.file is None:
+            self.file = str(file) if file is not None else None
+            self.page = page
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross the process boundary from workers; keep the keyword-only fields.
+        return (_rebuild, (type(self), self.message, self.file, self.page))
+
+
+def _rebuild(cls: type[PdfocrError], message: str, file: str | None, page: int | None) -> PdfocrError:
+    return cls(message, file=file, page=page)
+
+
+class UsageError(PdfocrError):
+    """An option or argument is invalid."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputError(PdfocrError):
+    """An input is missing, unreadable, corrupt, truncated or not a supported image."""
+
+    exit_code = ExitCode.INPUT
+
+
+class DependencyError(PdfocrError):
+    """The OCR engine, or a language it needs, is not installed."""
+
+    exit_code = ExitCode.DEPENDENCY
+
+
+class EngineError(PdfocrError):
+    """The OCR engine failed on a page."""
+
+    exit_code = ExitCode.ENGINE
+
+
+class OutputError(PdfocrError):
+    """The output (PDF or sidecar) cannot be written."""
+
+    exit_code = ExitCode.OUTPUT
+
+
+class Interrupted(PdfocrError):
+    """The run was interrupted (Ctrl-C, or the calling task was cancelled)."""
+
+    exit_code = ExitCode.INTERRUPTED

@@ -1,0 +1,198 @@
+"""Inputs: expanding a scan bundle into pages, and loading one page's image.
+
+A bundle is any mix of image files, folders of images and in-memory images (bytes or
+binary file objects). Expanding it is cheap (headers only) and happens up front, so a
+missing or unreadable file is reported before any OCR starts; decoding a page happens
+later, in a worker, where a corrupt or truncated image is reported with its page.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Union
+
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InputError
+from .options import MAX_DPI, MIN_DPI
+
+InputItem = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+"""One input: a path (file or folder), the bytes of an image, or a binary file object."""
+
+# Pillow format names pdfocr accepts, and the extensions it picks up from a folder.
+SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "TIFF", "BMP", "DIB", "GIF", "WEBP"}
+FOLDER_EXTENSIONS = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
+_SUPPORTED_NAMES = "PNG, JPEG, TIFF, BMP, GIF, WebP"
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """Where one page comes from: a frame of a file on disk or of an in-memory image."""
+
+    label: str
+    """How messages name the input: its path, or ``<input N>`` for in-memory data."""
+    frame: int = 0
+    frame_count: int = 1
+    path: str | None = None
+    data: bytes | None = None
+
+    @property
+    def page_number(self) -> int | None:
+        """The 1-based page within a multi-page file, for messages; None for single pages."""
+        return self.frame + 1 if self.frame_count > 1 else None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        try:
+            return Path(self.path).read_bytes()
+        except OSError as error:
+            raise InputError(_os_reason(error), file=self.label, page=self.page_number) from None
+
+
+@dataclass
+class LoadedPage:
+    """A decoded page: the image, its resolution, and its original JPEG bytes if any."""
+
+    image: Image.Image
+    dpi: tuple[float, float]
+    jpeg: bytes | None = None
+
+
+def natural_key(name: str) -> tuple[tuple[int, object], ...]:
+    """Sort key putting ``page2`` before ``page10``: digit runs compare as numbers."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.casefold())
+        for part in re.split(r"(\d+)", name)
+        if part
+    )
+
+
+def expand_inputs(items: Iterable[InputItem]) -> list[PageSource]:
+    """Turn a bundle into its pages, in order: files as given, folders in natural order,
+    every frame of a multi-page TIFF. Raises :class:`InputError` for the first bad input."""
+    pages: list[PageSource] = []
+    for position, item in enumerate(items, start=1):
+        if isinstance(item, (str, os.PathLike)):
+            for path in _expand_path(Path(item)):
+                pages.extend(_probe(str(path), path=str(path)))
+        elif isinstance(item, (bytes, bytearray, memoryview)):
+            pages.extend(_probe(f"<input {position}>", data=bytes(item)))
+        elif hasattr(item, "read"):
+            label = getattr(item, "name", None)
+            label = label if isinstance(label, str) else f"<input {position}>"
+            pages.extend(_probe(label, data=item.read()))
+        else:
+            raise InputError(f"cannot read an input of type {type(item).__name__}", file=f"<input {position}>")
+    return pages
+
+
+def _expand_path(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        found = sorted(_folder_images(path), key=lambda p: natural_key(p.relative_to(path).as_posix()))
+        if not found:
+            raise InputError("folder contains no images", file=path)
+        yield from found
+    elif path.exists():
+        yield path
+    elif path.is_symlink():
+        raise InputError("broken symbolic link", file=path)
+    else:
+        raise InputError("no such file or folder", file=path)
+
+
+def _folder_images(folder: Path) -> Iterator[Path]:
+    # Symbolic links to folders are not followed, so a link loop cannot trap the walk.
+    for root, dirs, files in os.walk(folder, onerror=None, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not name.startswith(".") and Path(name).suffix.lower() in FOLDER_EXTENSIONS:
+                yield Path(root) / name
+
+
+def _probe(label: str, *, path: str | None = None, data: bytes | None = None) -> list[PageSource]:
+    """Read just enough of an image to check it is one pdfocr supports and count its pages."""
+    try:
+        if path is not None and os.path.getsize(path) == 0 or data is not None and not data:
+            raise InputError("empty file (0 bytes)", file=label)
+        with Image.open(path if path is not None else io.BytesIO(data or b"")) as image:
+            if image.format not in SUPPORTED_FORMATS:
+                raise InputError(
+                    f"unsupported image format {image.format} (supported: {_SUPPORTED_NAMES})", file=label
+                )
+            # Only TIFF frames are pages; the frames of a GIF or WebP are an animation.
+            frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+    except UnidentifiedImageError:
+        raise InputError(f"not a recognised image (supported: {_SUPPORTED_NAMES})", file=label) from None
+    except Image.DecompressionBombError as error:
+        raise InputError(f"refused: {error}", file=label) from None
+    except OSError as error:
+        raise InputError(_os_reason(error), file=label) from None
+    except (SyntaxError, ValueError, EOFError) as error:
+        raise InputError(f"corrupt image header ({error})", file=label) from None
+    return [
+        PageSource(label=label, frame=frame, frame_count=frames, path=path, data=data)
+        for frame in range(frames)
+    ]
+
+
+def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
+    """Decode one page completely. Raises :class:`InputError` naming the file and page."""
+    raw = source.read()
+    try:
+        image = Image.open(io.BytesIO(raw))
+        if source.frame:
+            image.seek(source.frame)
+        image.load()
+    except Image.DecompressionBombError as error:
+        raise InputError(f"refused: {error}", file=source.label, page=source.page_number) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise InputError(
+            f"corrupt or truncated image ({error})", file=source.label, page=source.page_number
+        ) from None
+    jpeg = raw if image.format in ("JPEG", "MPO") and source.frame == 0 else None
+    return LoadedPage(image=image, dpi=_resolution(image, fallback_dpi), jpeg=jpeg)
+
+
+def _resolution(image: Image.Image, fallback_dpi: float) -> tuple[float, float]:
+    """The image's declared dpi, or the fallback when it declares none or a nonsensical one."""
+    declared = image.info.get("dpi")
+    try:
+        x, y = (float(v) for v in declared) if declared else (0.0, 0.0)
+    except (TypeError, ValueError):
+        x = y = 0.0
+    if MIN_DPI <= x <= MAX_DPI and MIN_DPI <= y <= MAX_DPI:
+        return x, y
+    return fallback_dpi, fallback_dpi
+
+
+def ocr_ready(image: Image.Image) -> Image.Image:
+    """The image in a mode every engine reads (1, L or RGB), transparency on white."""
+    if image.mode in ("1", "L", "RGB"):
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit scans: scale to 8 bits instead of clipping (clipping turns pages white).
+        peak = image.getextrema()[1]
+        scale = 255 / peak if isinstance(peak, (int, float)) and peak > 255 else 1
+        return image.convert("I").point(lambda v: v * scale).convert("L")
+    if image.mode == "P" and "transparency" in image.info or image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder"
+    if isinstance(error, FileNotFoundError):
+        return "no such file or folder"
+    return error.strerror or str(error)

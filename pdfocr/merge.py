@@ -1,0 +1,80 @@
+"""Merging: one-page PDFs into the final document, and writing outputs atomically.
+
+An output path is only ever replaced by a complete file: everything is written to a
+temporary file in the same folder and renamed over the target at the end, so a failed
+or interrupted run leaves an existing file exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from pypdf import PdfWriter
+
+from .errors import OutputError
+
+
+def merge_pages(page_files: Sequence[str | Path], destination: BinaryIO, metadata: Mapping[str, str]) -> None:
+    """Write the pages of ``page_files``, in order, as one PDF to ``destination``."""
+    writer = PdfWriter()
+    for page_file in page_files:
+        writer.append(str(page_file))
+    writer.add_metadata(dict(metadata))
+    writer.write(destination)
+
+
+def check_writable(target: Path) -> None:
+    """Fail early, before any OCR, if ``target`` clearly cannot be written."""
+    folder = target.parent
+    if target.is_dir():
+        raise OutputError("is a folder", file=target)
+    if not folder.is_dir():
+        raise OutputError(f"folder {str(folder)!r} does not exist", file=target)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"no permission to write in folder {str(folder)!r}", file=target)
+
+
+@contextlib.contextmanager
+def atomic_output(target: Path) -> Iterator[BinaryIO]:
+    """A file to write ``target``'s new content to; it replaces ``target`` only if the
+    ``with`` block completes. Write errors become :class:`OutputError`."""
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as error:
+        raise OutputError(error.strerror or str(error), file=target) from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, _new_file_mode(target))
+        os.replace(temporary, target)
+    except OSError as error:
+        raise OutputError(error.strerror or str(error), file=target) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _new_file_mode(target: Path) -> int:
+    """The mode an ordinary ``open(target, "w")`` would give: the old file's, or 0666
+    less the umask (mkstemp's files are 0600)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # os.umask() can only be read by setting it, which races with other threads;
+    # Linux reports it in /proc instead.
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022

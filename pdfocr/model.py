@@ -1,0 +1,110 @@
+"""The engine-neutral page model: what an engine found on a page, in image pixels.
+
+Coordinates are pixels of the page image with the origin at the top-left corner, as
+engines report them; the renderer converts them to PDF points using the page's dpi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _is_cjk(char: str) -> bool:
+    """Han, kana, CJK punctuation and full-width forms: scripts written without spaces.
+
+    Hangul is left out on purpose: Korean separates words with spaces.
+    """
+    code = ord(char)
+    return (
+        0x2E80 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFE30 <= code <= 0xFE4F
+        or 0xFF00 <= code <= 0xFFEF
+        or 0x20000 <= code <= 0x3FFFF
+    )
+
+
+def needs_space(before: str, after: str) -> bool:
+    """Whether two consecutive words of a line are separated by a space in the text.
+
+    Scripts such as Chinese and Japanese are written without spaces, so two words that
+    meet between CJK characters are joined directly.
+    """
+    if not before or not after:
+        return False
+    return not (_is_cjk(before[-1]) and _is_cjk(after[0]))
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in pixels: left <= right, top <= bottom (y grows downwards)."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    box: Box
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text, its words in reading order.
+
+    ``baseline`` is the y of the baseline (pixels) at the line's left edge, when the engine
+    knows it; ``slope`` is its gradient (dy/dx). Without a baseline the renderer uses the
+    bottom of the line box.
+    """
+
+    words: tuple[Word, ...]
+    box: Box
+    baseline: float | None = None
+    slope: float = 0.0
+    right_to_left: bool = False
+
+    @property
+    def text(self) -> str:
+        parts: list[str] = []
+        for previous, word in zip((None, *self.words), self.words):
+            if previous is not None and needs_space(previous.text, word.text):
+                parts.append(" ")
+            parts.append(word.text)
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or text block: consecutive lines that belong together."""
+
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class PageText:
+    """Everything the engine recognised on one page."""
+
+    width: int
+    height: int
+    blocks: tuple[Block, ...] = ()
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return tuple(line for block in self.blocks for line in block.lines)
+
+    @property
+    def text(self) -> str:
+        """Plain text: one line per OCR line, a blank line between blocks."""
+        return "\n\n".join("\n".join(line.text for line in block.lines) for block in self.blocks)

@@ -1,0 +1,56 @@
+"""Conversion options: one frozen dataclass, validated once when it is built."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from .errors import UsageError
+
+DEFAULT_DPI = 300.0
+"""Resolution assumed for images that do not declare one (documented in the README)."""
+
+MIN_DPI, MAX_DPI = 10.0, 10_000.0
+
+# Tesseract language codes: "eng", "chi_sim", "script/Latin"; never a path that escapes.
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?$")
+
+
+def parse_languages(spec: str) -> tuple[str, ...]:
+    """Split a Tesseract-style language list such as ``"eng+fra"`` into codes."""
+    return tuple(code.strip() for code in spec.split("+") if code.strip())
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """How to convert a scan bundle. Invalid values raise :class:`UsageError` at once."""
+
+    languages: tuple[str, ...] = ("eng",)
+    jobs: int | None = None
+    """Pages OCRed at once; ``None`` means one per CPU."""
+    dpi: float = DEFAULT_DPI
+    """Resolution assumed for images that carry none."""
+    engine: str = "tesseract"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.languages, str):
+            object.__setattr__(self, "languages", parse_languages(self.languages))
+        else:
+            object.__setattr__(self, "languages", tuple(self.languages))
+        if not self.languages:
+            raise UsageError("at least one OCR language is needed")
+        for code in self.languages:
+            if not _LANGUAGE_CODE.match(code):
+                raise UsageError(f"invalid language code {code!r} (expected codes like eng or chi_sim)")
+        if self.jobs is not None and (isinstance(self.jobs, bool) or self.jobs < 1):
+            raise UsageError(f"jobs must be a positive number, not {self.jobs!r}")
+        if not MIN_DPI <= self.dpi <= MAX_DPI:
+            raise UsageError(f"dpi must be between {MIN_DPI:g} and {MAX_DPI:g}, not {self.dpi:g}")
+        if not self.engine:
+            raise UsageError("an engine name is needed")
+
+    @property
+    def worker_count(self) -> int:
+        """The number of pages OCRed at once."""
+        return self.jobs or os.cpu_count() or 1

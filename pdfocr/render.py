@@ -1,0 +1,106 @@
+"""Rendering one page: the scanned image at its physical size, and on top of it an
+invisible text layer (render mode 3) with every word placed on its box.
+
+The text layer uses a glyphless font (``fonts/glyphless.ttf``, made by
+``scripts/make_glyphless_font.py``) that maps every Unicode code point to one empty
+glyph, so whatever text the engine returns is embedded and extracted unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from importlib import resources
+
+from reportlab import rl_config
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from .inputs import LoadedPage
+from .model import Line, PageText, needs_space
+
+FONT_NAME = "PdfocrGlyphless"
+# The font's vertical metrics (see scripts/make_glyphless_font.py): ascent and descent
+# as fractions of the font size, and every glyph's advance width.
+FONT_ASCENT = 0.8
+GLYPH_ADVANCE = 0.5
+# The narrowest horizontal scale written (percent): boxes can overlap on noisy scans.
+MIN_HORIZONTAL_SCALE = 1.0
+
+
+@functools.cache
+def _register_font() -> str:
+    """Register the glyphless font with reportlab, once per process.
+
+    reportlab keeps fonts in a process-wide registry; parsing the font's full-Unicode cmap
+    takes a fraction of a second, so it is done once and the font shared by every page.
+    """
+    with resources.as_file(resources.files("pdfocr") / "fonts" / "glyphless.ttf") as path:
+        pdfmetrics.registerFont(TTFont(FONT_NAME, str(path)))
+    # Image streams stay binary: ASCII85 would inflate them and hide JPEG data.
+    rl_config.useA85 = 0
+    return FONT_NAME
+
+
+def page_size(page: LoadedPage) -> tuple[float, float]:
+    """The page's size in points: pixels / dpi x 72."""
+    dpi_x, dpi_y = page.dpi
+    return page.image.width * 72.0 / dpi_x, page.image.height * 72.0 / dpi_y
+
+
+def render_page(page: LoadedPage, text: PageText) -> bytes:
+    """A one-page PDF showing ``page`` with ``text`` as an invisible layer on top."""
+    font = _register_font()
+    width, height = page_size(page)
+    buffer = io.BytesIO()
+    # The initial font is ours too, so the page never refers to an unembedded Helvetica.
+    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=font)
+    # A JPEG goes in as its own bytes (DCTDecode): no decoding, no re-encoding.
+    source = ImageReader(io.BytesIO(page.jpeg)) if page.jpeg is not None else ImageReader(page.image)
+    canvas.drawImage(source, 0, 0, width, height)
+    scale_x, scale_y = 72.0 / page.dpi[0], 72.0 / page.dpi[1]
+    for line in text.lines:
+        _draw_line(canvas, font, line, scale_x, scale_y, height)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw_line(canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: float, page_height: float) -> None:
+    """One text object per line; each word starts at its box's left edge, is scaled to
+    the box's width, and the space after it is scaled to reach the next word, so that
+    viewers see one unbroken line of words with single spaces between them."""
+    baseline = line.baseline if line.baseline is not None else line.box.bottom
+    # The glyph box spans [baseline - descent, baseline + ascent]; size it so its top
+    # meets the top of the line box.
+    ascent_px = max(baseline - line.box.top, line.box.height * 0.5, 1.0)
+    size = ascent_px * scale_y / FONT_ASCENT
+    text = canvas.beginText()
+    text.setTextRenderMode(3)
+    text.setFont(font, size)
+    words = line.words
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else None
+        spaced = following is not None and needs_space(word.text, following.text)
+        left = word.box.left * scale_x
+        right = word.box.right * scale_x
+        if following is not None and not spaced:
+            # Unspaced scripts: run each word up to the next so no gap reads as a space.
+            right = max(right, following.box.left * scale_x)
+        word_baseline = baseline + line.slope * (word.box.left - line.box.left)
+        text.setTextOrigin(left, page_height - word_baseline * scale_y)
+        text.setHorizScale(_scale(right - left, len(word.text), size))
+        text.textOut(word.text)
+        if spaced and following is not None:
+            gap = following.box.left * scale_x - right
+            text.setHorizScale(_scale(gap, 1, size))
+            text.textOut(" ")
+    canvas.drawText(text)
+
+
+def _scale(target_width: float, characters: int, size: float) -> float:
+    """The horizontal scale (percent) that makes ``characters`` glyphs ``target_width`` wide."""
+    natural = characters * GLYPH_ADVANCE * size
+    return max(MIN_HORIZONTAL_SCALE, 100.0 * target_width / natural) if natural > 0 else 100.0

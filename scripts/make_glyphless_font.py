@@ -1,0 +1,77 @@
+"""Generate pdfocr's glyphless font: every Unicode code point maps to one empty glyph.
+
+The text layer of a searchable PDF must carry any text the OCR engine returns without
+ever painting it, so the font needs a cmap entry for every code point but no outlines.
+Run from the repository root:  python scripts/make_glyphless_font.py
+It writes pdfocr/fonts/glyphless.ttf; the output is deterministic, so the committed file
+can be checked against a fresh run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+
+OUTPUT = Path(__file__).resolve().parent.parent / "pdfocr" / "fonts" / "glyphless.ttf"
+
+UNITS_PER_EM = 1000
+# Every glyph is half an em wide; the renderer scales each word horizontally to its box.
+ADVANCE = 500
+# Ascent + descent span exactly one em, so at font size S a glyph's box is S tall:
+# the renderer picks S and the baseline so that the box covers the word's ink.
+ASCENT = 800
+DESCENT = -200
+SURROGATES = (0xD800, 0xDFFF)
+LAST_CODE_POINT = 0x10FFFF
+
+
+def build_font() -> FontBuilder:
+    glyph_order = [".notdef", "blank"]
+    builder = FontBuilder(UNITS_PER_EM, isTTF=True)
+    builder.setupGlyphOrder(glyph_order)
+    builder.setupCharacterMap({})
+    # Format 13 (many-to-one ranges) maps all of Unicode, astral planes included, to one
+    # glyph in a few bytes. Format 4 cannot (its offsets overflow for a full BMP), and no
+    # reader needs it: reportlab reads this subtable and embeds a subset with its own cmap.
+    everything = CmapSubtable.newSubtable(13)
+    everything.platformID, everything.platEncID, everything.language = 3, 10, 0
+    everything.cmap = {
+        cp: "blank"
+        for cp in range(0x20, LAST_CODE_POINT + 1)
+        if not SURROGATES[0] <= cp <= SURROGATES[1]
+    }
+    builder.font["cmap"].tables.append(everything)
+    empty = TTGlyphPen(None).glyph()
+    builder.setupGlyf({name: empty for name in glyph_order})
+    builder.setupHorizontalMetrics({name: (ADVANCE, 0) for name in glyph_order})
+    builder.setupHorizontalHeader(ascent=ASCENT, descent=DESCENT)
+    builder.setupNameTable({"familyName": "PdfocrGlyphless", "styleName": "Regular"})
+    builder.setupOS2(
+        sTypoAscender=ASCENT,
+        sTypoDescender=DESCENT,
+        sTypoLineGap=0,
+        usWinAscent=ASCENT,
+        usWinDescent=-DESCENT,
+        sxHeight=500,
+        sCapHeight=700,
+    )
+    builder.setupPost()
+    # head.created/modified default to "now"; pin them so the file is reproducible.
+    builder.font["head"].created = builder.font["head"].modified = 0
+    return builder
+
+
+def main() -> int:
+    builder = build_font()
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    builder.save(str(OUTPUT))
+    print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
