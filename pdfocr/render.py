@@ -12,9 +12,12 @@ import functools
 import io
 from importlib import resources
 
+import unicodedata
+from collections.abc import Sequence
+
 from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -41,7 +44,54 @@ def _register_font() -> str:
         pdfmetrics.registerFont(TTFont(FONT_NAME, str(path)))
     # Image streams stay binary: ASCII85 would inflate them and hide JPEG data.
     rl_config.useA85 = 0
+    # reportlab writes ToUnicode entries as "<%04X>", which is invalid past U+FFFF (the
+    # value must be UTF-16BE); such characters would not extract. Subsets that stay in
+    # the BMP keep reportlab's own output.
+    if not getattr(ttfonts.makeToUnicodeCMap, "handles_astral", False):
+        ttfonts.makeToUnicodeCMap = _astral_safe(ttfonts.makeToUnicodeCMap)
     return FONT_NAME
+
+
+def _astral_safe(original):  # type: ignore[no-untyped-def]
+    def make_to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+        if all(code <= 0xFFFF for code in subset):
+            return str(original(fontname, subset))
+        return _to_unicode_cmap(fontname, subset)
+
+    make_to_unicode_cmap.handles_astral = True  # type: ignore[attr-defined]
+    return make_to_unicode_cmap
+
+
+def _to_unicode_cmap(name: str, subset: Sequence[int]) -> str:
+    """A ToUnicode CMap mapping one-byte codes to UTF-16BE (PDF 1.7, 9.10.3)."""
+    entries = [f"<{code:02X}> <{chr(value).encode('utf-16-be').hex().upper()}>" for code, value in enumerate(subset)]
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin",
+            "12 dict begin",
+            "begincmap",
+            f"/CIDSystemInfo << /Registry ({name}) /Ordering ({name}) /Supplement 0 >> def",
+            f"/CMapName /{name} def",
+            "/CMapType 2 def",
+            "1 begincodespacerange",
+            f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange",
+            # At most 100 entries per bfchar section.
+            *(
+                line
+                for start in range(0, len(entries), 100)
+                for line in (
+                    f"{len(entries[start : start + 100])} beginbfchar",
+                    *entries[start : start + 100],
+                    "endbfchar",
+                )
+            ),
+            "endcmap",
+            "CMapName currentdict /CMap defineresource pop",
+            "end",
+            "end",
+        ]
+    )
 
 
 def page_size(page: LoadedPage) -> tuple[float, float]:
@@ -80,7 +130,9 @@ def _draw_line(canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: f
     text = canvas.beginText()
     text.setTextRenderMode(3)
     text.setFont(font, size)
-    words = line.words
+    # Words go in left to right, each in display order: the convention extractors
+    # (pdftotext, pypdf) expect, and undo for right-to-left scripts.
+    words = sorted(line.words, key=lambda word: word.box.left)
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else None
         spaced = following is not None and needs_space(word.text, following.text)
@@ -92,12 +144,30 @@ def _draw_line(canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: f
         word_baseline = baseline + line.slope * (word.box.left - line.box.left)
         text.setTextOrigin(left, page_height - word_baseline * scale_y)
         text.setHorizScale(_scale(right - left, len(word.text), size))
-        text.textOut(word.text)
+        text.textOut(_display_order(word.text))
         if spaced and following is not None:
             gap = following.box.left * scale_x - right
             text.setHorizScale(_scale(gap, 1, size))
             text.textOut(" ")
     canvas.drawText(text)
+
+
+_LEFT_TO_RIGHT_CLASSES = {"L", "EN", "AN"}
+
+
+def _display_order(word: str) -> str:
+    """The word's characters as displayed left to right: right-to-left letters reversed,
+    runs of digits and left-to-right letters inside them kept as they are."""
+    if not any(unicodedata.bidirectional(char) in ("R", "AL") for char in word):
+        return word
+    units: list[str] = []
+    for char in word:
+        if units and unicodedata.bidirectional(char) in _LEFT_TO_RIGHT_CLASSES:
+            if unicodedata.bidirectional(units[-1][-1]) in _LEFT_TO_RIGHT_CLASSES:
+                units[-1] += char
+                continue
+        units.append(char)
+    return "".join(reversed(units))
 
 
 def _scale(target_width: float, characters: int, size: float) -> float:

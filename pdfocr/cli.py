@@ -1,0 +1,135 @@
+"""The ``pdfocr`` command: parses arguments, calls :func:`pdfocr.convert`, shows
+progress, and turns errors into one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from tqdm import tqdm
+
+from . import __version__
+from .api import Progress, convert
+from .errors import ExitCode, PdfocrError
+from .options import DEFAULT_DPI, parse_languages
+
+EPILOG = f"""\
+examples:
+  pdfocr scans/ -o scans.pdf                  every image in scans/, in natural order
+  pdfocr cover.jpg pages.tif -o book.pdf      files in the order given (all TIFF pages)
+  pdfocr scans/ -l eng+fra -j 4 -o out.pdf    English and French, 4 pages at once
+  pdfocr page.png --sidecar page.txt -o -     PDF to stdout, plain text to page.txt
+
+Images that declare no resolution are taken to be {DEFAULT_DPI:g} dpi (--dpi).
+
+exit codes:
+  0 success          2 bad arguments     3 bad input file    4 missing engine or language
+  5 cannot write     6 OCR engine failed 130 interrupted     1 internal error (a bug)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pdfocr",
+        description="Turn scanned images into one searchable PDF.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders of images")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.pdf", help="the PDF to write ('-': stdout)")
+    parser.add_argument(
+        "-l", "--language", default="eng", metavar="LANGS", help="Tesseract languages joined by '+' (default: eng)"
+    )
+    parser.add_argument("-j", "--jobs", type=int, metavar="N", help="pages OCRed at once (default: CPU count)")
+    parser.add_argument(
+        "--dpi",
+        type=float,
+        default=DEFAULT_DPI,
+        metavar="N",
+        help=f"resolution of images that declare none (default: {DEFAULT_DPI:g})",
+    )
+    parser.add_argument("--sidecar", metavar="FILE", help="also write the text, pages separated by form feeds")
+    parser.add_argument("--engine", default="tesseract", metavar="NAME", help="OCR engine (default: tesseract)")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="report every page")
+    parser.add_argument("--version", action="version", version=f"pdfocr {__version__}")
+    return parser
+
+
+class _Reporter:
+    """Progress on stderr: a bar on a terminal, a line per page with -v, else silence."""
+
+    def __init__(self, stream: TextIO, *, quiet: bool, verbose: bool) -> None:
+        self.stream = stream
+        self.verbose = verbose and not quiet
+        self.bar: tqdm | None = None  # type: ignore[type-arg]
+        self.show_bar = not quiet and stream.isatty()
+
+    def __call__(self, event: Progress) -> None:
+        if self.show_bar:
+            if self.bar is None:
+                self.bar = tqdm(total=event.total, unit="page", file=self.stream, dynamic_ncols=True)
+            self.bar.update(1)
+        if self.verbose:
+            page = event.page
+            where = f"{page.source} (page {page.page})" if page.page else page.source
+            line = f"[{event.done}/{event.total}] {where}: {page.seconds:.2f} s ({page.ocr_seconds:.2f} s OCR)"
+            (self.bar.write if self.bar is not None else lambda s: print(s, file=self.stream))(line)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(format="pdfocr: %(message)s")
+        logging.getLogger("pdfocr").setLevel(logging.DEBUG)
+    reporter = _Reporter(sys.stderr, quiet=args.quiet, verbose=args.verbose)
+    output = sys.stdout.buffer if args.output == "-" else args.output
+    try:
+        result = convert(
+            args.inputs,
+            output,
+            languages=parse_languages(args.language),
+            jobs=args.jobs,
+            dpi=args.dpi,
+            engine=args.engine,
+            sidecar=args.sidecar,
+            progress=reporter,
+        )
+    except PdfocrError as error:
+        reporter.close()
+        print(f"pdfocr: error: {error}", file=sys.stderr)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        reporter.close()
+        print("pdfocr: interrupted; nothing was written", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except Exception as error:  # a bug: one line, and the traceback only on request
+        reporter.close()
+        if args.verbose:
+            logging.exception("internal error")
+        print(f"pdfocr: internal error: {type(error).__name__}: {error} (run with -v for details)", file=sys.stderr)
+        return int(ExitCode.INTERNAL)
+    reporter.close()
+    if not args.quiet:
+        rate = result.page_count / result.seconds if result.seconds else 0.0
+        where = "stdout" if args.output == "-" else args.output
+        print(
+            f"pdfocr: wrote {where}: {result.page_count} pages in {result.seconds:.1f} s ({rate:.2f} pages/s)",
+            file=sys.stderr,
+        )
+    return int(ExitCode.OK)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything pdfocr needs on Debian/Ubuntu, idempotently:
+#   - from Debian packages: Tesseract with the language data the tests use (eng, fra,
+#     chi_sim), poppler-utils and qpdf (the tests read PDFs back with them), and the
+#     fonts the tests draw their pages with;
+#   - a virtual environment .venv holding pdfocr (editable) and its test tools.
+# Uses sudo for apt-get when not run as root. PYTHON picks the interpreter (3.11+).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-sim
+  poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei
+)
+python=${PYTHON:-$(command -v python3.11 || command -v python3)}
+# Debian's python3 needs python3-venv (ensurepip) to make a virtual environment.
+"$python" -c "import ensurepip" 2>/dev/null || packages+=(python3-venv)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "bootstrap: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): install what is needed, then lint, type-check, test.
+# Extra arguments go to pytest, e.g. scripts/test.sh -k cli -x
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+.venv/bin/ruff check pdfocr tests scripts bench
+.venv/bin/ruff format --check pdfocr tests scripts bench
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

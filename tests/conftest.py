@@ -1,0 +1,107 @@
+"""Shared fixtures: synthetic pages, the samples bundle, and helpers that read PDFs back
+the way users do (pdftotext, pypdf) and run the CLI as a separate process."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from synthetic_pages import DrawnPage, draw_page, prose  # noqa: E402
+
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def expected_sample_pages() -> list[str]:
+    """The text of each page of samples/, in bundle order."""
+    return (SAMPLES / "expected.txt").read_text(encoding="utf-8").split("\f")
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
+def pdftotext(pdf: Path, *args: str) -> str:
+    """pdftotext's text for ``pdf`` (default mode: reading order)."""
+    return subprocess.run(
+        ["pdftotext", *args, str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+@dataclass(frozen=True)
+class BoxedWord:
+    text: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+def pdftotext_words(pdf: Path) -> list[list[BoxedWord]]:
+    """Every page's words with their boxes in points (top-left origin), per pdftotext -bbox."""
+    xhtml = pdftotext(pdf, "-bbox")
+    pages = []
+    for page in re.findall(r"<page .*?</page>", xhtml, flags=re.S):
+        pages.append(
+            [
+                BoxedWord(text, float(x0), float(y0), float(x1), float(y1))
+                for x0, y0, x1, y1, text in re.findall(
+                    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page
+                )
+            ]
+        )
+    return pages
+
+
+@dataclass(frozen=True)
+class CliRun:
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> CliRun:
+    """Run ``python -m pdfocr ARGS`` as a user would, stderr not a terminal."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "pdfocr", *args],
+        capture_output=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    return CliRun(completed.returncode, completed.stdout, completed.stderr.decode("utf-8", "replace"))
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliRun]:
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def page_factory() -> Callable[..., DrawnPage]:
+    return draw_page
+
+
+@pytest.fixture(scope="session")
+def prose_lines() -> Callable[..., list[str]]:
+    return prose
+
+
+def save_page(page: DrawnPage, path: Path, **save_options: object) -> Path:
+    page.image.save(path, dpi=(page.dpi, page.dpi), **save_options)
+    return path

@@ -1,0 +1,93 @@
+"""Fake OCR engines for fast, deterministic pipeline tests (never instead of Tesseract).
+
+They live in a module of their own so that worker processes can import them by name.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image
+
+from pdfocr.errors import EngineError
+from pdfocr.model import Block, Box, Line, PageText, Word
+
+BASE_WIDTH = 100
+
+
+def page_of_width(index: int) -> Image.Image:
+    """A blank page whose width tells the fake engines which page it is."""
+    return Image.new("L", (BASE_WIDTH + index, 200), 255)
+
+
+def _one_word_page(image: Image.Image, text: str) -> PageText:
+    box = Box(10, 20, 90, 40)
+    line = Line(words=(Word(text, box),), box=box, baseline=40)
+    return PageText(width=image.width, height=image.height, blocks=(Block((line,)),))
+
+
+@dataclass(frozen=True)
+class LabelEngine:
+    """Reads "page N" off the page's width; earlier pages take longer, so pages finish
+    out of order whenever more than one runs at a time."""
+
+    name: str = "label"
+    slowest: float = 0.4
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        index = image.width - BASE_WIDTH
+        time.sleep(max(0.0, self.slowest - 0.05 * index))
+        return _one_word_page(image, f"page{index}")
+
+
+@dataclass(frozen=True)
+class FailingEngine:
+    """Fails on one page, the way an engine reports an error."""
+
+    fail_on: int
+    name: str = "failing"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        if image.width - BASE_WIDTH == self.fail_on:
+            raise EngineError("engine exploded")
+        return _one_word_page(image, "fine")
+
+
+@dataclass(frozen=True)
+class CrashingEngine:
+    """Kills its worker process on one page, like an engine that segfaults."""
+
+    crash_on: int
+    name: str = "crashing"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        if image.width - BASE_WIDTH == self.crash_on:
+            os._exit(70)
+        return _one_word_page(image, "fine")
+
+
+@dataclass(frozen=True)
+class SlowEngine:
+    """Takes its time on every page, for cancellation tests."""
+
+    seconds: float = 30.0
+    name: str = "slow"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        time.sleep(self.seconds)
+        return _one_word_page(image, "late")
