@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -72,13 +73,23 @@ class _Reporter:
     def __call__(self, event: Progress) -> None:
         if self.show_bar:
             if self.bar is None:
-                self.bar = tqdm(total=event.total, unit="page", file=self.stream, dynamic_ncols=True)
+                columns, lines = self._size()
+                self.bar = tqdm(total=event.total, unit="page", file=self.stream, ncols=columns, nrows=lines)
             self.bar.update(1)
         if self.verbose:
             page = event.page
             where = f"{page.source} (page {page.page})" if page.page else page.source
             line = f"[{event.done}/{event.total}] {where}: {page.seconds:.2f} s ({page.ocr_seconds:.2f} s OCR)"
             (self.bar.write if self.bar is not None else lambda s: print(s, file=self.stream))(line)
+
+    def _size(self) -> tuple[int, int]:
+        # A terminal that reports no size (some ptys, serial lines) is taken as 80x24;
+        # tqdm would otherwise draw nothing at all.
+        try:
+            columns, lines = os.get_terminal_size(self.stream.fileno())
+        except (OSError, ValueError):
+            columns = lines = 0
+        return columns or 80, lines or 24
 
     def close(self) -> None:
         if self.bar is not None:

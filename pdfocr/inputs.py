@@ -168,8 +168,14 @@ def _resolution(image: Image.Image, fallback_dpi: float) -> tuple[float, float]:
     except (TypeError, ValueError):
         x = y = 0.0
     if MIN_DPI <= x <= MAX_DPI and MIN_DPI <= y <= MAX_DPI:
-        return x, y
+        return _tidy(x), _tidy(y)
     return fallback_dpi, fallback_dpi
+
+
+def _tidy(dpi: float) -> float:
+    # PNG stores pixels per metre: 300 dpi comes back as 299.9994. Snap to the whole number.
+    nearest = round(dpi)
+    return float(nearest) if abs(dpi - nearest) < 0.05 else dpi
 
 
 def ocr_ready(image: Image.Image) -> Image.Image:

@@ -1,0 +1,177 @@
+"""The pdfocr command, run as a separate process the way users run it."""
+
+from __future__ import annotations
+
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, pdftotext, words_of
+from PIL import Image
+from pypdf import PdfReader
+
+import pdfocr
+
+
+def _one_error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert lines[0].startswith("pdfocr: error: ")
+    return lines[0]
+
+
+def test_converts_a_folder(cli, tmp_path: Path, samples: Path, expected_sample_pages) -> None:
+    output = tmp_path / "out.pdf"
+    run = cli(str(samples), "-o", str(output), "-j", "2", "--sidecar", str(tmp_path / "out.txt"))
+    assert run.returncode == 0, run.stderr
+    # Not a terminal: no progress bar, just the summary line.
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()]
+    assert "5 pages" in run.stderr
+    pages = pdftotext(output).split("\f")
+    assert words_of(pages[3])[:3] == words_of(expected_sample_pages[3])[:3]
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8").count("\f") == 4
+
+
+def test_writes_to_stdout_and_stays_quiet(cli, samples: Path) -> None:
+    run = cli(str(samples / "page1.png"), "-o", "-", "-q")
+    assert run.returncode == 0
+    assert run.stdout.startswith(b"%PDF-")
+    assert run.stderr == ""
+
+
+def test_version_and_help(cli) -> None:
+    assert cli("--version").stdout.decode().strip() == f"pdfocr {pdfocr.__version__}"
+    help_text = cli("--help").stdout.decode()
+    for option in ("--language", "--jobs", "--dpi", "--sidecar", "--engine", "--quiet", "--verbose", "examples:"):
+        assert option in help_text
+
+
+def test_dpi_fallback_sets_the_page_size(cli, tmp_path: Path) -> None:
+    Image.new("L", (1200, 600), 255).save(tmp_path / "nodpi.png")
+    Image.new("L", (1200, 600), 255).save(tmp_path / "dpi.png", dpi=(300, 300))
+    output = tmp_path / "out.pdf"
+    assert cli(str(tmp_path / "nodpi.png"), str(tmp_path / "dpi.png"), "--dpi", "150", "-o", str(output)).returncode == 0
+    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in PdfReader(output).pages]
+    # 1200 px at the 150 dpi fallback, then at the image's own 300 dpi (PNG says 299.9994).
+    assert sizes == [(576, 288), (288, 144)]
+
+
+@pytest.mark.parametrize(
+    ("setup", "code", "fragment"),
+    [
+        (lambda d: d / "missing.png", 3, "missing.png: no such file or folder"),
+        (lambda d: _write(d / "junk.png", b"not an image at all"), 3, "junk.png: not a recognised image"),
+        (lambda d: _write(d / "empty.jpg", b""), 3, "empty.jpg: empty file"),
+        (lambda d: _truncated(d / "cut.png"), 3, "cut.png: corrupt or truncated image"),
+        (lambda d: _write(d / "doc.pdf", b"%PDF-1.4\n%%EOF\n"), 3, "doc.pdf: not a recognised image"),
+    ],
+)
+def test_bad_inputs(cli, tmp_path: Path, samples: Path, setup, code: int, fragment: str) -> None:
+    bad = setup(tmp_path)
+    output = tmp_path / "out.pdf"
+    run = cli(str(samples / "page1.png"), str(bad), "-o", str(output))
+    assert run.returncode == code
+    assert fragment in _one_error_line(run.stderr)
+    assert not output.exists()
+
+
+def test_an_existing_output_survives_a_failed_run(cli, tmp_path: Path) -> None:
+    output = tmp_path / "out.pdf"
+    output.write_bytes(b"%PDF- precious")
+    run = cli(str(_truncated(tmp_path / "cut.png")), "-o", str(output))
+    assert run.returncode == 3
+    assert output.read_bytes() == b"%PDF- precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.png", "out.pdf"]
+
+
+def test_language_output_and_usage_errors(cli, tmp_path: Path, samples: Path) -> None:
+    page = str(samples / "page1.png")
+    run = cli(page, "-l", "eng+nosuch", "-o", str(tmp_path / "a.pdf"))
+    assert run.returncode == 4
+    assert "nosuch is not installed (installed: " in _one_error_line(run.stderr)
+    run = cli(page, "-o", str(tmp_path / "no" / "such" / "folder.pdf"))
+    assert run.returncode == 5
+    assert "does not exist" in _one_error_line(run.stderr)
+    run = cli(page, "-j", "0", "-o", str(tmp_path / "b.pdf"))
+    assert run.returncode == 2
+    assert "jobs" in _one_error_line(run.stderr)
+    assert cli(page).returncode == 2  # -o is required (argparse's own usage error)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path, samples: Path) -> None:
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pdfocr", str(samples), "-o", str(tmp_path / "out.pdf"), "-j", "2"],
+        stderr=terminal,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(timeout=120) == 0
+    os.close(controller)
+    text = shown.decode("utf-8", "replace")
+    assert "5/5" in text
+    assert "page/s" in text
+
+
+def test_ctrl_c_stops_everything_and_writes_nothing(tmp_path: Path, page_factory, prose_lines) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    page = page_factory(prose_lines(1, 20), dpi=300, size_inches=(8.5, 11))
+    for index in range(12):
+        page.image.save(folder / f"page{index}.png", dpi=(300, 300))
+    output = tmp_path / "out.pdf"
+    output.write_bytes(b"older output")
+    # A session of its own stands in for the terminal's process group.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pdfocr", str(folder), "-o", str(output), "-j", "2", "-v"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    )
+    assert process.stderr is not None
+    first = process.stderr.readline().decode()
+    assert first.startswith("[1/12]")  # the run is under way
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=30) == 130
+    assert "Traceback" not in stderr
+    assert "interrupted" in stderr
+    assert output.read_bytes() == b"older output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pdf", "scans"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break  # no process of the run is left
+        time.sleep(0.1)
+    else:
+        pytest.fail("processes of the interrupted run are still alive")
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def _truncated(path: Path) -> Path:
+    Image.effect_noise((500, 500), 50).save(path)
+    path.write_bytes(path.read_bytes()[:5000])
+    return path
