@@ -12,17 +12,17 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import (  # noqa: E402
-    Progress,
+from .api import (
     PageResult,
+    Progress,
     Result,
     convert,
     convert_async,
     ocr_image,
     ocr_image_async,
 )
-from .engines import OcrEngine  # noqa: E402
-from .errors import (  # noqa: E402
+from .engines import OcrEngine
+from .errors import (
     DependencyError,
     EngineError,
     ExitCode,
@@ -32,7 +32,7 @@ from .errors import (  # noqa: E402
     PdfocrError,
     UsageError,
 )
-from .options import DEFAULT_DPI, ConvertOptions  # noqa: E402
+from .options import DEFAULT_DPI, ConvertOptions
 
 __all__ = [
     "DEFAULT_DPI",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import io
 import os
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, TypeVar, Union
 
 from . import __version__
 from .engines import OcrEngine, resolve_engine
@@ -29,7 +28,9 @@ from .merge import atomic_output, check_writable, merge_pages
 from .options import DEFAULT_DPI, ConvertOptions
 from .pipeline import PageOutcome, PageTask, run_pages
 
-Inputs = Union[InputItem, Sequence[InputItem]]
+T = TypeVar("T")
+
+Inputs = InputItem | Sequence[InputItem]
 """One input or a sequence of them: paths (files or folders), bytes, binary file objects."""
 Output = Union[str, "os.PathLike[str]", BinaryIO]
 """A path, or a binary file object the finished PDF is written to."""
@@ -173,7 +174,7 @@ async def ocr_image_async(
     return await _in_thread(work, None)
 
 
-async def _in_thread(work: Callable[[], object], cancel: threading.Event | None):  # type: ignore[no-untyped-def]
+async def _in_thread(work: Callable[[], T], cancel: threading.Event | None) -> T:
     future = asyncio.get_running_loop().run_in_executor(None, work)
     try:
         # shield: a cancelled caller must still wait for the thread to clean up.
@@ -195,7 +196,7 @@ def _languages(languages: Sequence[str] | str) -> tuple[str, ...]:
 def _as_list(inputs: Inputs) -> list[InputItem]:
     if isinstance(inputs, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(inputs, "read"):
         return [inputs]  # type: ignore[list-item]
-    return list(inputs)  # type: ignore[arg-type]
+    return list(inputs)
 
 
 def _convert(

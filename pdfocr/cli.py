@@ -40,11 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders of images")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.pdf", help="the PDF to write ('-': stdout)")
     parser.add_argument(
-        "-l", "--language", default="eng", metavar="LANGS", help="Tesseract languages joined by '+' (default: eng)"
+        "-o", "--output", required=True, metavar="OUT.pdf", help="the PDF to write ('-': stdout)"
     )
-    parser.add_argument("-j", "--jobs", type=int, metavar="N", help="pages OCRed at once (default: CPU count)")
+    parser.add_argument(
+        "-l",
+        "--language",
+        default="eng",
+        metavar="LANGS",
+        help="Tesseract languages joined by '+' (default: eng)",
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="pages OCRed at once (default: CPU count)"
+    )
     parser.add_argument(
         "--dpi",
         type=float,
@@ -52,8 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"resolution of images that declare none (default: {DEFAULT_DPI:g})",
     )
-    parser.add_argument("--sidecar", metavar="FILE", help="also write the text, pages separated by form feeds")
-    parser.add_argument("--engine", default="tesseract", metavar="NAME", help="OCR engine (default: tesseract)")
+    parser.add_argument(
+        "--sidecar", metavar="FILE", help="also write the text, pages separated by form feeds"
+    )
+    parser.add_argument(
+        "--engine", default="tesseract", metavar="NAME", help="OCR engine (default: tesseract)"
+    )
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="report every page")
@@ -67,7 +79,7 @@ class _Reporter:
     def __init__(self, stream: TextIO, *, quiet: bool, verbose: bool) -> None:
         self.stream = stream
         self.verbose = verbose and not quiet
-        self.bar: tqdm | None = None  # type: ignore[type-arg]
+        self.bar: tqdm[None] | None = None
         self.show_bar = not quiet and stream.isatty()
 
     def __call__(self, event: Progress) -> None:
@@ -79,7 +91,9 @@ class _Reporter:
         if self.verbose:
             page = event.page
             where = f"{page.source} (page {page.page})" if page.page else page.source
-            line = f"[{event.done}/{event.total}] {where}: {page.seconds:.2f} s ({page.ocr_seconds:.2f} s OCR)"
+            line = (
+                f"[{event.done}/{event.total}] {where}: {page.seconds:.2f} s ({page.ocr_seconds:.2f} s OCR)"
+            )
             (self.bar.write if self.bar is not None else lambda s: print(s, file=self.stream))(line)
 
     def _size(self) -> tuple[int, int]:
@@ -128,16 +142,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.close()
         if args.verbose:
             logging.exception("internal error")
-        print(f"pdfocr: internal error: {type(error).__name__}: {error} (run with -v for details)", file=sys.stderr)
+        print(
+            f"pdfocr: internal error: {type(error).__name__}: {error} (run with -v for details)",
+            file=sys.stderr,
+        )
         return int(ExitCode.INTERNAL)
     reporter.close()
     if not args.quiet:
         rate = result.page_count / result.seconds if result.seconds else 0.0
         where = "stdout" if args.output == "-" else args.output
-        print(
-            f"pdfocr: wrote {where}: {result.page_count} pages in {result.seconds:.1f} s ({rate:.2f} pages/s)",
-            file=sys.stderr,
-        )
+        summary = f"{result.page_count} pages in {result.seconds:.1f} s ({rate:.2f} pages/s)"
+        print(f"pdfocr: wrote {where}: {summary}", file=sys.stderr)
     return int(ExitCode.OK)
 
 

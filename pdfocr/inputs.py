@@ -89,7 +89,9 @@ def expand_inputs(items: Iterable[InputItem]) -> list[PageSource]:
             label = label if isinstance(label, str) else f"<input {position}>"
             pages.extend(_probe(label, data=item.read()))
         else:
-            raise InputError(f"cannot read an input of type {type(item).__name__}", file=f"<input {position}>")
+            raise InputError(
+                f"cannot read an input of type {type(item).__name__}", file=f"<input {position}>"
+            )
     return pages
 
 
@@ -119,7 +121,7 @@ def _folder_images(folder: Path) -> Iterator[Path]:
 def _probe(label: str, *, path: str | None = None, data: bytes | None = None) -> list[PageSource]:
     """Read just enough of an image to check it is one pdfocr supports and count its pages."""
     try:
-        if path is not None and os.path.getsize(path) == 0 or data is not None and not data:
+        if (path is not None and os.path.getsize(path) == 0) or (data is not None and not data):
             raise InputError("empty file (0 bytes)", file=label)
         with Image.open(path if path is not None else io.BytesIO(data or b"")) as image:
             if image.format not in SUPPORTED_FORMATS:
@@ -187,7 +189,13 @@ def ocr_ready(image: Image.Image) -> Image.Image:
         peak = image.getextrema()[1]
         scale = 255 / peak if isinstance(peak, (int, float)) and peak > 255 else 1
         return image.convert("I").point(lambda v: v * scale).convert("L")
-    if image.mode == "P" and "transparency" in image.info or image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    if (image.mode == "P" and "transparency" in image.info) or image.mode in (
+        "RGBA",
+        "LA",
+        "PA",
+        "RGBa",
+        "La",
+    ):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")

@@ -78,7 +78,7 @@ class Line:
     @property
     def text(self) -> str:
         parts: list[str] = []
-        for previous, word in zip((None, *self.words), self.words):
+        for previous, word in zip((None, *self.words), self.words, strict=False):
             if previous is not None and needs_space(previous.text, word.text):
                 parts.append(" ")
             parts.append(word.text)

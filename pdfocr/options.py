@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from .engines import OcrEngine
 from .errors import UsageError
 
 DEFAULT_DPI = 300.0
@@ -31,7 +32,8 @@ class ConvertOptions:
     """Pages OCRed at once; ``None`` means one per CPU."""
     dpi: float = DEFAULT_DPI
     """Resolution assumed for images that carry none."""
-    engine: str = "tesseract"
+    engine: str | OcrEngine = "tesseract"
+    """An engine's name, or an engine object (see :class:`pdfocr.engines.OcrEngine`)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.languages, str):

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import functools
 import io
-from importlib import resources
-
+import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import resources
 
 from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 from .inputs import LoadedPage
 from .model import Line, PageText, needs_space
@@ -52,7 +53,7 @@ def _register_font() -> str:
     return FONT_NAME
 
 
-def _astral_safe(original):  # type: ignore[no-untyped-def]
+def _astral_safe(original: Callable[[str, Sequence[int]], str]) -> Callable[[str, Sequence[int]], str]:
     def make_to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
         if all(code <= 0xFFFF for code in subset):
             return str(original(fontname, subset))
@@ -64,7 +65,9 @@ def _astral_safe(original):  # type: ignore[no-untyped-def]
 
 def _to_unicode_cmap(name: str, subset: Sequence[int]) -> str:
     """A ToUnicode CMap mapping one-byte codes to UTF-16BE (PDF 1.7, 9.10.3)."""
-    entries = [f"<{code:02X}> <{chr(value).encode('utf-16-be').hex().upper()}>" for code, value in enumerate(subset)]
+    entries = [
+        f"<{code:02X}> <{chr(value).encode('utf-16-be').hex().upper()}>" for code, value in enumerate(subset)
+    ]
     return "\n".join(
         [
             "/CIDInit /ProcSet findresource begin",
@@ -118,7 +121,9 @@ def render_page(page: LoadedPage, text: PageText) -> bytes:
     return buffer.getvalue()
 
 
-def _draw_line(canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: float, page_height: float) -> None:
+def _draw_line(
+    canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: float, page_height: float
+) -> None:
     """One text object per line; each word starts at its box's left edge, is scaled to
     the box's width, and the space after it is scaled to reach the next word, so that
     viewers see one unbroken line of words with single spaces between them."""
@@ -133,22 +138,31 @@ def _draw_line(canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: f
     # Words go in left to right, each in display order: the convention extractors
     # (pdftotext, pypdf) expect, and undo for right-to-left scripts.
     words = sorted(line.words, key=lambda word: word.box.left)
+    # Text runs along the line's baseline, which may slope a little on a skewed scan.
+    # Positions below are distances along that baseline from where it meets the line
+    # box's left edge.
+    angle = math.atan(-line.slope * scale_y / scale_x)
+    cos, sin = math.cos(angle), math.sin(angle)
+    start_x, start_y = line.box.left * scale_x, page_height - baseline * scale_y
+    pen: float | None = None
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else None
         spaced = following is not None and needs_space(word.text, following.text)
-        left = word.box.left * scale_x
-        right = word.box.right * scale_x
-        if following is not None and not spaced:
-            # Unspaced scripts: run each word up to the next so no gap reads as a space.
-            right = max(right, following.box.left * scale_x)
-        word_baseline = baseline + line.slope * (word.box.left - line.box.left)
-        text.setTextOrigin(left, page_height - word_baseline * scale_y)
-        text.setHorizScale(_scale(right - left, len(word.text), size))
-        text.textOut(_display_order(word.text))
-        if spaced and following is not None:
-            gap = following.box.left * scale_x - right
-            text.setHorizScale(_scale(gap, 1, size))
-            text.textOut(" ")
+        left = (word.box.left * scale_x - start_x) / cos
+        right = (word.box.right * scale_x - start_x) / cos
+        next_left = (following.box.left * scale_x - start_x) / cos if following is not None else right
+        # Text must run left to right without overlaps, or viewers break the line
+        # apart; and unspaced scripts run each word up to the next, so that no gap
+        # reads as a space.
+        if following is not None and next_left > left and (not spaced or next_left < right):
+            right = next_left
+        # Move only when the pen is not already there: extractors such as pypdf read a
+        # jump as a word break even where the text runs on.
+        if pen is None or abs(pen - left) > 0.01:
+            text.setTextTransform(cos, sin, -sin, cos, start_x + left * cos, start_y + left * sin)
+        pen = left + _show(text, _display_order(word.text), right - left, size)
+        if spaced:
+            pen += _show(text, " ", next_left - pen, size)
     canvas.drawText(text)
 
 
@@ -162,15 +176,21 @@ def _display_order(word: str) -> str:
         return word
     units: list[str] = []
     for char in word:
-        if units and unicodedata.bidirectional(char) in _LEFT_TO_RIGHT_CLASSES:
-            if unicodedata.bidirectional(units[-1][-1]) in _LEFT_TO_RIGHT_CLASSES:
-                units[-1] += char
-                continue
-        units.append(char)
+        if (
+            units
+            and unicodedata.bidirectional(char) in _LEFT_TO_RIGHT_CLASSES
+            and unicodedata.bidirectional(units[-1][-1]) in _LEFT_TO_RIGHT_CLASSES
+        ):
+            units[-1] += char
+        else:
+            units.append(char)
     return "".join(reversed(units))
 
 
-def _scale(target_width: float, characters: int, size: float) -> float:
-    """The horizontal scale (percent) that makes ``characters`` glyphs ``target_width`` wide."""
-    natural = characters * GLYPH_ADVANCE * size
-    return max(MIN_HORIZONTAL_SCALE, 100.0 * target_width / natural) if natural > 0 else 100.0
+def _show(text: PDFTextObject, characters: str, width: float, size: float) -> float:
+    """Show ``characters`` scaled horizontally to ``width``; returns the pen's advance."""
+    natural = len(characters) * GLYPH_ADVANCE * size
+    scale = max(MIN_HORIZONTAL_SCALE, 100.0 * width / natural) if natural > 0 else 100.0
+    text.setHorizScale(scale)
+    text.textOut(characters)
+    return natural * scale / 100.0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything pdfocr needs on Debian/Ubuntu, idempotently:
 #   - from Debian packages: Tesseract with the language data the tests use (eng, fra,
-#     chi_sim), poppler-utils and qpdf (the tests read PDFs back with them), and the
+#     chi_sim, heb), poppler-utils and qpdf (the tests read PDFs back with them), and the
 #     fonts the tests draw their pages with;
 #   - a virtual environment .venv holding pdfocr (editable) and its test tools.
 # Uses sudo for apt-get when not run as root. PYTHON picks the interpreter (3.11+).
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-sim
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-sim tesseract-ocr-heb
   poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei
 )
 python=${PYTHON:-$(command -v python3.11 || command -v python3)}

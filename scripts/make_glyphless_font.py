@@ -40,9 +40,7 @@ def build_font() -> FontBuilder:
     everything = CmapSubtable.newSubtable(13)
     everything.platformID, everything.platEncID, everything.language = 3, 10, 0
     everything.cmap = {
-        cp: "blank"
-        for cp in range(0x20, LAST_CODE_POINT + 1)
-        if not SURROGATES[0] <= cp <= SURROGATES[1]
+        cp: "blank" for cp in range(0x20, LAST_CODE_POINT + 1) if not SURROGATES[0] <= cp <= SURROGATES[1]
     }
     builder.font["cmap"].tables.append(everything)
     empty = TTGlyphPen(None).glyph()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic_pages import SERIF, draw_page, prose  # noqa: E402
+from synthetic_pages import SERIF, draw_page, prose
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

@@ -61,7 +61,8 @@ def pdftotext_words(pdf: Path) -> list[list[BoxedWord]]:
             [
                 BoxedWord(text, float(x0), float(y0), float(x1), float(y1))
                 for x0, y0, x1, y1, text in re.findall(
-                    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page
+                    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+                    page,
                 )
             ]
         )

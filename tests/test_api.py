@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import time
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -103,7 +104,7 @@ def test_convert_async_leaves_the_event_loop_free(tmp_path: Path, samples: Path)
     result = asyncio.run(main())
     assert result.page_count == 5
     # The ticker kept ticking throughout: no gap near the length of the conversion.
-    gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
     assert len(ticks) > 20
     assert max(gaps) < result.seconds / 4
     assert progress_threads == [True] * 5  # progress was reported on the event loop
@@ -132,7 +133,7 @@ def test_cancelling_convert_async_stops_and_writes_nothing(tmp_path: Path) -> No
 
 
 def test_language_not_installed(tmp_path: Path, samples: Path) -> None:
-    with pytest.raises(DependencyError, match="klingon is not installed .*installed: .*eng"):
+    with pytest.raises(DependencyError, match=r"klingon is not installed .*installed: .*eng"):
         pdfocr.convert(samples, tmp_path / "out.pdf", languages=("eng", "klingon"))
     assert list(tmp_path.iterdir()) == []
 

@@ -48,7 +48,16 @@ def test_writes_to_stdout_and_stays_quiet(cli, samples: Path) -> None:
 def test_version_and_help(cli) -> None:
     assert cli("--version").stdout.decode().strip() == f"pdfocr {pdfocr.__version__}"
     help_text = cli("--help").stdout.decode()
-    for option in ("--language", "--jobs", "--dpi", "--sidecar", "--engine", "--quiet", "--verbose", "examples:"):
+    for option in (
+        "--language",
+        "--jobs",
+        "--dpi",
+        "--sidecar",
+        "--engine",
+        "--quiet",
+        "--verbose",
+        "examples:",
+    ):
         assert option in help_text
 
 
@@ -56,7 +65,12 @@ def test_dpi_fallback_sets_the_page_size(cli, tmp_path: Path) -> None:
     Image.new("L", (1200, 600), 255).save(tmp_path / "nodpi.png")
     Image.new("L", (1200, 600), 255).save(tmp_path / "dpi.png", dpi=(300, 300))
     output = tmp_path / "out.pdf"
-    assert cli(str(tmp_path / "nodpi.png"), str(tmp_path / "dpi.png"), "--dpi", "150", "-o", str(output)).returncode == 0
+    assert (
+        cli(
+            str(tmp_path / "nodpi.png"), str(tmp_path / "dpi.png"), "--dpi", "150", "-o", str(output)
+        ).returncode
+        == 0
+    )
     sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in PdfReader(output).pages]
     # 1200 px at the 150 dpi fallback, then at the image's own 300 dpi (PNG says 299.9994).
     assert sizes == [(576, 288), (288, 144)]

@@ -45,5 +45,5 @@ def test_missing_program_says_how_to_install() -> None:
 
 
 def test_unknown_engine_name() -> None:
-    with pytest.raises(UsageError, match="unknown engine 'nope'.*tesseract"):
+    with pytest.raises(UsageError, match=r"unknown engine 'nope'.*tesseract"):
         resolve_engine("nope")

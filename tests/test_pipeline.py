@@ -37,7 +37,9 @@ def test_page_order_is_kept_when_pages_finish_out_of_order(tmp_path: Path) -> No
 
 def test_progress_reports_every_page_once(tmp_path: Path) -> None:
     events = []
-    pdfocr.convert(_bundle(5), tmp_path / "out.pdf", jobs=2, engine=LabelEngine(slowest=0), progress=events.append)
+    pdfocr.convert(
+        _bundle(5), tmp_path / "out.pdf", jobs=2, engine=LabelEngine(slowest=0), progress=events.append
+    )
     assert [event.done for event in events] == [1, 2, 3, 4, 5]
     assert {event.total for event in events} == {5}
 

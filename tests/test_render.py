@@ -59,7 +59,9 @@ def test_lines_come_out_one_per_line_in_order(tmp_path: Path, page_factory, pros
     pdf = _render(page_factory(lines, dpi=150), tmp_path)
     extracted = [line for line in pdftotext(pdf).splitlines() if line.strip()]
     assert extracted == lines
-    pypdf_lines = [line.strip() for line in PdfReader(pdf).pages[0].extract_text().splitlines() if line.strip()]
+    pypdf_lines = [
+        line.strip() for line in PdfReader(pdf).pages[0].extract_text().splitlines() if line.strip()
+    ]
     assert pypdf_lines == lines
 
 
@@ -84,7 +86,9 @@ def test_any_unicode_survives(tmp_path: Path) -> None:
     assert "naïve" in pdftotext(pdf)
 
 
-@pytest.mark.parametrize(("size", "dpi", "points"), [((850, 1100), 100, (612, 792)), ((2480, 3508), 300, None)])
+@pytest.mark.parametrize(
+    ("size", "dpi", "points"), [((850, 1100), 100, (612, 792)), ((2480, 3508), 300, None)]
+)
 def test_page_size_is_pixels_over_dpi(size, dpi, points) -> None:
     page = LoadedPage(image=Image.new("L", size, 255), dpi=(dpi, dpi))
     width, height = page_size(page)

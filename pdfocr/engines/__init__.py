@@ -21,7 +21,10 @@ from ..model import PageText
 class OcrEngine(Protocol):
     """What pdfocr needs of an OCR engine."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The engine's name, as ``--engine`` takes it."""
+        ...
 
     def check(self, languages: Sequence[str]) -> None:
         """Raise :class:`~pdfocr.errors.DependencyError` unless the engine and every one of
