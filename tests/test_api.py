@@ -171,3 +171,27 @@ def test_option_validation() -> None:
 def test_cancel_error_is_a_pdfocr_error() -> None:
     assert issubclass(Interrupted, pdfocr.PdfocrError)
     assert Interrupted("x").exit_code == 130
+
+
+@pytest.mark.parametrize(
+    ("suffix", "save_options", "mode"),
+    [
+        (".png", {}, "L"),
+        (".jpg", {"quality": 90}, "L"),
+        (".tif", {"compression": "group4"}, "1"),
+        (".bmp", {}, "RGB"),
+        (".gif", {}, "P"),
+        (".webp", {"lossless": True}, "RGB"),
+    ],
+)
+def test_every_supported_format_converts(
+    tmp_path: Path, page_factory, prose_lines, suffix, save_options, mode
+):
+    page = page_factory(prose_lines(6, 2), dpi=200)
+    image = page.image.point(lambda v: 255 if v > 128 else 0) if mode == "1" else page.image
+    path = tmp_path / f"page{suffix}"
+    image.convert(mode).save(path, dpi=(200, 200), **save_options)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(path, output)
+    assert words_of(pdftotext(output)) == words_of(page.text)
+    assert result.pages[0].text.split() == page.text.split()
