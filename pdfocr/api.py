@@ -22,11 +22,11 @@ from typing import BinaryIO, TypeVar, Union
 
 from . import __version__
 from .engines import OcrEngine, resolve_engine
-from .errors import UsageError
-from .inputs import InputItem, expand_inputs, load_page, ocr_ready
+from .errors import Interrupted, OutputError, UsageError
+from .inputs import InputItem, PageSource, expand_inputs
 from .merge import atomic_output, check_writable, merge_pages
-from .options import DEFAULT_DPI, ConvertOptions
-from .pipeline import PageOutcome, PageTask, run_pages
+from .options import DEFAULT_DPI, ConvertOptions, parse_languages
+from .pipeline import PageOutcome, PageTask, recognize_page, run_pages
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ class Result:
     @property
     def text(self) -> str:
         """Every page's text, pages separated by form feeds (as in the sidecar)."""
-        return "\f".join(page.text + "\n" for page in self.pages)
+        return _joined_text(self.pages)
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def convert(
     Nothing is written unless the whole conversion succeeds; an existing output file is
     replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` subclass on failure.
     """
-    options = ConvertOptions(languages=_languages(languages), jobs=jobs, dpi=dpi, engine=engine)
+    options = ConvertOptions(languages=parse_languages(languages), jobs=jobs, dpi=dpi, engine=engine)
     return _convert(inputs, output, options, sidecar, progress, cancel=None)
 
 
@@ -122,7 +122,7 @@ async def convert_async(
     """:func:`convert` for ``asyncio``: the event loop keeps running during the conversion,
     ``progress`` is called on the event loop, and cancelling the awaiting task stops the
     workers and writes nothing."""
-    options = ConvertOptions(languages=_languages(languages), jobs=jobs, dpi=dpi, engine=engine)
+    options = ConvertOptions(languages=parse_languages(languages), jobs=jobs, dpi=dpi, engine=engine)
     loop = asyncio.get_running_loop()
     report: ProgressCallback | None = None
     if progress is not None:
@@ -146,19 +146,19 @@ def ocr_image(
     """The text of one image (a path, bytes or a binary file object).
 
     For a multi-page TIFF, the text of every page, separated by form feeds."""
-    options = ConvertOptions(languages=_languages(languages), dpi=dpi, engine=engine)
+    return _ocr_image(
+        image, ConvertOptions(languages=parse_languages(languages), dpi=dpi, engine=engine), cancel=None
+    )
+
+
+def _ocr_image(image: InputItem, options: ConvertOptions, cancel: threading.Event | None) -> str:
     ocr = resolve_engine(options.engine)
     ocr.check(options.languages)
     texts = []
     for source in expand_inputs([image]):
-        page = load_page(source, options.dpi)
-        try:
-            found = ocr.recognize(ocr_ready(page.image), languages=options.languages, dpi=page.dpi[0])
-        except Exception as error:
-            if hasattr(error, "locate"):
-                raise error.locate(source.label, source.page_number) from None
-            raise
-        texts.append(found.text)
+        _stop_if_cancelled(cancel)
+        _, text, _ = recognize_page(source, ocr, options.languages, options.dpi)
+        texts.append(text.text)
     return "\f".join(texts)
 
 
@@ -170,8 +170,9 @@ async def ocr_image_async(
     engine: str | OcrEngine = "tesseract",
 ) -> str:
     """:func:`ocr_image` for ``asyncio``; many calls run concurrently under ``gather``."""
-    work = functools.partial(ocr_image, image, languages=languages, dpi=dpi, engine=engine)
-    return await _in_thread(work, None)
+    cancel = threading.Event()
+    options = ConvertOptions(languages=parse_languages(languages), dpi=dpi, engine=engine)
+    return await _in_thread(functools.partial(_ocr_image, image, options, cancel), cancel)
 
 
 async def _in_thread(work: Callable[[], T], cancel: threading.Event | None) -> T:
@@ -185,12 +186,6 @@ async def _in_thread(work: Callable[[], T], cancel: threading.Event | None) -> T
         with contextlib.suppress(Exception):
             await future
         raise
-
-
-def _languages(languages: Sequence[str] | str) -> tuple[str, ...]:
-    if isinstance(languages, str):
-        return tuple(code for code in languages.split("+") if code)
-    return tuple(languages)
 
 
 def _as_list(inputs: Inputs) -> list[InputItem]:
@@ -211,13 +206,16 @@ def _convert(
     items = _as_list(inputs)
     if not items:
         raise UsageError("no inputs given")
-    targets = [target for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
+    targets = [Path(target) for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
     for target in targets:
-        check_writable(Path(target))
-    _refuse_overwriting_inputs(items, targets)
+        check_writable(target)
+    if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
+        raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
     sources = expand_inputs(items)
+    _refuse_overwriting_inputs(sources, targets)
     engine = resolve_engine(options.engine)
     engine.check(options.languages)
+    _stop_if_cancelled(cancel)
 
     with tempfile.TemporaryDirectory(prefix="pdfocr-") as workdir:
         tasks = [
@@ -234,43 +232,64 @@ def _convert(
                 progress(event)
 
         outcomes = run_pages(tasks, options.worker_count, page_finished, cancel)
-        result = Result(tuple(_page_result(o) for o in outcomes), 0.0)
-        _write_outputs(outcomes, output, sidecar, result.text, Path(workdir))
-    return Result(result.pages, time.perf_counter() - started)
+        pages = tuple(_page_result(outcome) for outcome in outcomes)
+        # The last moment a cancelled conversion can still leave everything untouched.
+        _stop_if_cancelled(cancel)
+        _write_outputs(outcomes, output, sidecar, _joined_text(pages), Path(workdir))
+    return Result(pages, time.perf_counter() - started)
+
+
+def _stop_if_cancelled(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Interrupted("conversion cancelled")
+
+
+def _joined_text(pages: Sequence[PageResult]) -> str:
+    return "\f".join(page.text + "\n" for page in pages)
 
 
 def _page_result(outcome: PageOutcome) -> PageResult:
     return PageResult(outcome.label, outcome.page_number, outcome.text, outcome.ocr_seconds, outcome.seconds)
 
 
-def _refuse_overwriting_inputs(items: Sequence[InputItem], targets: Sequence[str | os.PathLike[str]]) -> None:
-    inputs = {os.path.realpath(item) for item in items if isinstance(item, (str, os.PathLike))}
+def _refuse_overwriting_inputs(sources: Sequence[PageSource], targets: Sequence[Path]) -> None:
+    inputs = {os.path.realpath(source.path) for source in sources if source.path is not None}
     for target in targets:
         if os.path.realpath(target) in inputs:
-            raise UsageError("the output would overwrite an input", file=os.fspath(target))
+            raise UsageError("the output would overwrite an input", file=target)
 
 
 def _write_outputs(
     outcomes: Sequence[PageOutcome], output: Output, sidecar: Output | None, text: str, workdir: Path
 ) -> None:
+    """Write the PDF and the sidecar; on any failure, no output path is touched."""
     metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
+    page_files = [outcome.pdf_path for outcome in outcomes]
     sidecar_bytes = text.encode("utf-8")
     with contextlib.ExitStack() as commits:
-        # Every output is complete before any of them is put in place.
+        # Paths are renamed into place when this block ends, only if all of it succeeded.
         if isinstance(output, (str, os.PathLike)):
-            stream = commits.enter_context(atomic_output(Path(output)))
-            merge_pages([o.pdf_path for o in outcomes], stream, metadata)
-        else:
-            merged = workdir / "merged.pdf"
-            with merged.open("wb") as stream:
-                merge_pages([o.pdf_path for o in outcomes], stream, metadata)
+            merge_pages(page_files, commits.enter_context(atomic_output(Path(output))), metadata)
         if isinstance(sidecar, (str, os.PathLike)):
             commits.enter_context(atomic_output(Path(sidecar))).write(sidecar_bytes)
-    # File objects cannot be replaced atomically; they are written only after the rest.
-    if not isinstance(output, (str, os.PathLike)):
-        with merged.open("rb") as stream:
-            shutil.copyfileobj(stream, output)
-    if sidecar is not None and not isinstance(sidecar, (str, os.PathLike)):
-        sidecar.write(sidecar_bytes)
-    if hasattr(output, "flush"):
-        output.flush()
+        # Streams cannot be rolled back, so they are written last, but before the renames:
+        # a stream that fails (a closed pipe) still leaves every output path untouched.
+        if not isinstance(output, (str, os.PathLike)):
+            merged = workdir / "merged.pdf"
+            with merged.open("wb") as stream:
+                merge_pages(page_files, stream, metadata)
+            with merged.open("rb") as stream:
+                _write_stream(output, lambda target: shutil.copyfileobj(stream, target))
+        if sidecar is not None and not isinstance(sidecar, (str, os.PathLike)):
+            _write_stream(sidecar, lambda target: target.write(sidecar_bytes))
+
+
+def _write_stream(target: BinaryIO, write: Callable[[BinaryIO], object]) -> None:
+    name = getattr(target, "name", None)
+    try:
+        write(target)
+        target.flush()
+    except OSError as error:
+        raise OutputError(
+            error.strerror or str(error), file=name if isinstance(name, str) else "output stream"
+        ) from None

@@ -4,10 +4,14 @@ progress, and turns errors into one line on stderr and an exit code."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
+import warnings
 from collections.abc import Sequence
+from types import FrameType
 from typing import TextIO
 
 from tqdm import tqdm
@@ -28,7 +32,8 @@ Images that declare no resolution are taken to be {DEFAULT_DPI:g} dpi (--dpi).
 
 exit codes:
   0 success          2 bad arguments     3 bad input file    4 missing engine or language
-  5 cannot write     6 OCR engine failed 130 interrupted     1 internal error (a bug)
+  5 cannot write     6 OCR engine failed 130 interrupted     143 terminated
+  1 internal error (a bug)
 """
 
 
@@ -110,6 +115,14 @@ class _Reporter:
             self.bar.close()
 
 
+class _Terminated(Exception):
+    """SIGTERM, raised in the main thread so that the run stops the way Ctrl-C does."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code."""
     parser = build_parser()
@@ -117,6 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         logging.basicConfig(format="pdfocr: %(message)s")
         logging.getLogger("pdfocr").setLevel(logging.DEBUG)
+    else:
+        # Library warnings (Pillow on odd images) would break the one-line-error promise.
+        warnings.simplefilter("ignore")
+    if args.output == "-" and sys.stdout.isatty():
+        parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
+    signal.signal(signal.SIGTERM, _raise_terminated)
     reporter = _Reporter(sys.stderr, quiet=args.quiet, verbose=args.verbose)
     output = sys.stdout.buffer if args.output == "-" else args.output
     try:
@@ -133,11 +152,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PdfocrError as error:
         reporter.close()
         print(f"pdfocr: error: {error}", file=sys.stderr)
+        if output is not args.output:
+            _silence_stdout()
         return int(error.exit_code)
     except KeyboardInterrupt:
         reporter.close()
         print("pdfocr: interrupted; nothing was written", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except _Terminated:
+        reporter.close()
+        print("pdfocr: terminated; nothing was written", file=sys.stderr)
+        return int(ExitCode.TERMINATED)
     except Exception as error:  # a bug: one line, and the traceback only on request
         reporter.close()
         if args.verbose:
@@ -151,9 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         rate = result.page_count / result.seconds if result.seconds else 0.0
         where = "stdout" if args.output == "-" else args.output
-        summary = f"{result.page_count} pages in {result.seconds:.1f} s ({rate:.2f} pages/s)"
+        pages = "1 page" if result.page_count == 1 else f"{result.page_count} pages"
+        summary = f"{pages} in {result.seconds:.1f} s ({rate:.2f} pages/s)"
         print(f"pdfocr: wrote {where}: {summary}", file=sys.stderr)
     return int(ExitCode.OK)
+
+
+def _silence_stdout() -> None:
+    # After a failed write to a closed pipe, Python would complain again at exit when it
+    # flushes stdout; point stdout at /dev/null so the one error line stays the only one.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def run() -> None:

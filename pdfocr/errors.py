@@ -33,6 +33,7 @@ class ExitCode(enum.IntEnum):
     OUTPUT = 5
     ENGINE = 6
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class PdfocrError(Exception):

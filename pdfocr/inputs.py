@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
 
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputError
 from .options import MAX_DPI, MIN_DPI
@@ -111,11 +111,16 @@ def _expand_path(path: Path) -> Iterator[Path]:
 
 def _folder_images(folder: Path) -> Iterator[Path]:
     # Symbolic links to folders are not followed, so a link loop cannot trap the walk.
-    for root, dirs, files in os.walk(folder, onerror=None, followlinks=False):
+    for root, dirs, files in os.walk(folder, onerror=_unreadable_folder, followlinks=False):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             if not name.startswith(".") and Path(name).suffix.lower() in FOLDER_EXTENSIONS:
                 yield Path(root) / name
+
+
+def _unreadable_folder(error: OSError) -> None:
+    # A subfolder that cannot be listed would silently drop pages from the bundle.
+    raise InputError(_os_reason(error), file=error.filename)
 
 
 def _probe(label: str, *, path: str | None = None, data: bytes | None = None) -> list[PageSource]:
@@ -136,8 +141,8 @@ def _probe(label: str, *, path: str | None = None, data: bytes | None = None) ->
         raise InputError(f"refused: {error}", file=label) from None
     except OSError as error:
         raise InputError(_os_reason(error), file=label) from None
-    except (SyntaxError, ValueError, EOFError) as error:
-        raise InputError(f"corrupt image header ({error})", file=label) from None
+    except Exception as error:  # Pillow reports broken headers with many exception types
+        raise InputError(f"corrupt image ({_describe(error)})", file=label) from None
     return [
         PageSource(label=label, frame=frame, frame_count=frames, path=path, data=data)
         for frame in range(frames)
@@ -152,14 +157,38 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
         if source.frame:
             image.seek(source.frame)
         image.load()
+        # Phone photos are often stored sideways with an EXIF note saying so.
+        rotated = image.getexif().get(ExifTags.Base.Orientation, 1) not in (1, None)
+        if rotated:
+            ImageOps.exif_transpose(image, in_place=True)
     except Image.DecompressionBombError as error:
         raise InputError(f"refused: {error}", file=source.label, page=source.page_number) from None
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except Exception as error:  # Pillow reports broken data with many exception types
         raise InputError(
-            f"corrupt or truncated image ({error})", file=source.label, page=source.page_number
+            f"corrupt or truncated image ({_describe(error)})", file=source.label, page=source.page_number
         ) from None
-    jpeg = raw if image.format in ("JPEG", "MPO") and source.frame == 0 else None
-    return LoadedPage(image=image, dpi=_resolution(image, fallback_dpi), jpeg=jpeg)
+    # A JPEG goes into the PDF as it is, unless its EXIF orientation had to be applied.
+    keep_jpeg = image.format in ("JPEG", "MPO") and source.frame == 0 and not rotated
+    return LoadedPage(
+        image=_flatten_transparency(image),
+        dpi=_resolution(image, fallback_dpi),
+        jpeg=raw if keep_jpeg else None,
+    )
+
+
+def _describe(error: Exception) -> str:
+    return str(error) or type(error).__name__
+
+
+def _flatten_transparency(image: Image.Image) -> Image.Image:
+    """Transparent pixels become white paper, for the engine and on the page alike."""
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info
+    ):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image
 
 
 def _resolution(image: Image.Image, fallback_dpi: float) -> tuple[float, float]:
@@ -189,17 +218,7 @@ def ocr_ready(image: Image.Image) -> Image.Image:
         peak = image.getextrema()[1]
         scale = 255 / peak if isinstance(peak, (int, float)) and peak > 255 else 1
         return image.convert("I").point(lambda v: v * scale).convert("L")
-    if (image.mode == "P" and "transparency" in image.info) or image.mode in (
-        "RGBA",
-        "LA",
-        "PA",
-        "RGBa",
-        "La",
-    ):
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return image.convert("RGB")
+    return _flatten_transparency(image).convert("RGB")
 
 
 def _os_reason(error: OSError) -> str:

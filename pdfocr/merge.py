@@ -8,11 +8,12 @@ or interrupted run leaves an existing file exactly as it was.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from pypdf import PdfWriter
 
@@ -31,10 +32,14 @@ def merge_pages(page_files: Sequence[str | Path], destination: BinaryIO, metadat
 def check_writable(target: Path) -> None:
     """Fail early, before any OCR, if ``target`` clearly cannot be written."""
     folder = target.parent
+    if not str(target):
+        raise OutputError("empty output path")
     if target.is_dir():
         raise OutputError("is a folder", file=target)
-    if not folder.is_dir():
+    if not folder.exists():
         raise OutputError(f"folder {str(folder)!r} does not exist", file=target)
+    if not folder.is_dir():
+        raise OutputError(f"{str(folder)!r} is not a folder", file=target)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"no permission to write in folder {str(folder)!r}", file=target)
 
@@ -49,16 +54,46 @@ def atomic_output(target: Path) -> Iterator[BinaryIO]:
         raise OutputError(error.strerror or str(error), file=target) from None
     try:
         with os.fdopen(handle, "wb") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, _new_file_mode(target))
-        os.replace(temporary, target)
-    except OSError as error:
-        raise OutputError(error.strerror or str(error), file=target) from None
+            yield cast(BinaryIO, _ReportingWrites(stream, target))
+            try:
+                stream.flush()
+                os.fsync(stream.fileno())
+            except OSError as error:
+                raise _output_error(error, target) from None
+        try:
+            os.chmod(temporary, _new_file_mode(target))
+            os.replace(temporary, target)
+        except OSError as error:
+            raise _output_error(error, target) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _output_error(error: OSError, target: Path) -> OutputError:
+    return OutputError(error.strerror or str(error), file=target)
+
+
+class _ReportingWrites(io.RawIOBase):
+    """A write-only view of the temporary file whose write errors (disk full) name the
+    target; errors raised by whatever produces the content pass through unchanged."""
+
+    def __init__(self, stream: BinaryIO, target: Path) -> None:
+        super().__init__()
+        self._stream = stream
+        self._target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._stream.write(data)
+        except OSError as error:
+            raise _output_error(error, self._target) from None
+
+    def tell(self) -> int:
+        return self._stream.tell()
 
 
 def _new_file_mode(target: Path) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .engines import OcrEngine
@@ -18,9 +19,10 @@ MIN_DPI, MAX_DPI = 10.0, 10_000.0
 _LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?$")
 
 
-def parse_languages(spec: str) -> tuple[str, ...]:
-    """Split a Tesseract-style language list such as ``"eng+fra"`` into codes."""
-    return tuple(code.strip() for code in spec.split("+") if code.strip())
+def parse_languages(spec: str | Sequence[str]) -> tuple[str, ...]:
+    """Language codes from ``"eng+fra"`` or ``("eng", "fra")``, blanks dropped."""
+    codes = spec.split("+") if isinstance(spec, str) else spec
+    return tuple(code.strip() for code in codes if code.strip())
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class ConvertOptions:
     """How to convert a scan bundle. Invalid values raise :class:`UsageError` at once."""
 
     languages: tuple[str, ...] = ("eng",)
+    """Tesseract codes (a string such as ``"eng+fra"`` is accepted and split)."""
     jobs: int | None = None
     """Pages OCRed at once; ``None`` means one per CPU."""
     dpi: float = DEFAULT_DPI
@@ -36,10 +39,7 @@ class ConvertOptions:
     """An engine's name, or an engine object (see :class:`pdfocr.engines.OcrEngine`)."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.languages, str):
-            object.__setattr__(self, "languages", parse_languages(self.languages))
-        else:
-            object.__setattr__(self, "languages", tuple(self.languages))
+        object.__setattr__(self, "languages", parse_languages(self.languages))
         if not self.languages:
             raise UsageError("at least one OCR language is needed")
         for code in self.languages:

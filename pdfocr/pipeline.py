@@ -8,10 +8,12 @@ first error, on Ctrl-C, or when the caller cancels.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -21,7 +23,8 @@ from types import FrameType
 
 from .engines import OcrEngine
 from .errors import EngineError, Interrupted, PdfocrError
-from .inputs import PageSource, load_page, ocr_ready
+from .inputs import LoadedPage, PageSource, load_page, ocr_ready
+from .model import PageText
 from .render import render_page
 
 # How many tasks are queued per worker: enough to keep workers busy, few enough that
@@ -56,19 +59,37 @@ class PageOutcome:
     seconds: float
 
 
+@contextlib.contextmanager
+def about_page(source: PageSource) -> Iterator[None]:
+    """Make every error raised in the block name the page's file and page."""
+    try:
+        yield
+    except PdfocrError as error:
+        raise error.locate(source.label, source.page_number) from None
+    except Exception as error:  # a bug, or an engine failing in a way it did not report
+        message = f"internal error: {type(error).__name__}: {error}"
+        raise PdfocrError(message, file=source.label, page=source.page_number) from error
+
+
+def recognize_page(
+    source: PageSource, engine: OcrEngine, languages: Sequence[str], fallback_dpi: float
+) -> tuple[LoadedPage, PageText, float]:
+    """Decode one page and recognise its text; also returns the seconds OCR took."""
+    with about_page(source):
+        page = load_page(source, fallback_dpi)
+        started = time.perf_counter()
+        text = engine.recognize(ocr_ready(page.image), languages=languages, dpi=page.dpi[0])
+        return page, text, time.perf_counter() - started
+
+
 def process_page(task: PageTask) -> PageOutcome:
     """Decode, recognise and draw one page (runs in a worker process)."""
     started = time.perf_counter()
     source = task.source
-    try:
-        page = load_page(source, task.fallback_dpi)
-        ocr_started = time.perf_counter()
-        text = task.engine.recognize(ocr_ready(page.image), languages=task.languages, dpi=page.dpi[0])
-        ocr_seconds = time.perf_counter() - ocr_started
-        pdf_path = Path(task.workdir) / f"page-{task.index:06d}.pdf"
+    page, text, ocr_seconds = recognize_page(source, task.engine, task.languages, task.fallback_dpi)
+    pdf_path = Path(task.workdir) / f"page-{task.index:06d}.pdf"
+    with about_page(source):
         pdf_path.write_bytes(render_page(page, text))
-    except PdfocrError as error:
-        raise error.locate(source.label, source.page_number) from None
     return PageOutcome(
         index=task.index,
         label=source.label,
@@ -89,6 +110,9 @@ def _init_worker() -> None:
     # Ctrl-C reaches the whole process group; only the parent decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # Nobody reads a worker's stderr: Pillow's warnings (large or odd images) would only
+    # garble the caller's terminal. Real problems are raised as errors.
+    warnings.filterwarnings("ignore", module=r"PIL\.")
 
 
 def run_pages(

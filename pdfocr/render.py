@@ -22,7 +22,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
-from .inputs import LoadedPage
+from .inputs import LoadedPage, ocr_ready
 from .model import Line, PageText, needs_space
 
 FONT_NAME = "PdfocrGlyphless"
@@ -111,7 +111,9 @@ def render_page(page: LoadedPage, text: PageText) -> bytes:
     # The initial font is ours too, so the page never refers to an unembedded Helvetica.
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=font)
     # A JPEG goes in as its own bytes (DCTDecode): no decoding, no re-encoding.
-    source = ImageReader(io.BytesIO(page.jpeg)) if page.jpeg is not None else ImageReader(page.image)
+    source = (
+        ImageReader(io.BytesIO(page.jpeg)) if page.jpeg is not None else ImageReader(ocr_ready(page.image))
+    )
     canvas.drawImage(source, 0, 0, width, height)
     scale_x, scale_y = 72.0 / page.dpi[0], 72.0 / page.dpi[1]
     for line in text.lines:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import subprocess
 import time
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import pdftotext, save_page, words_of
 from fakes import SlowEngine, page_of_width
+from PIL import Image, ImageStat
 from pypdf import PdfReader
 
 import pdfocr
@@ -195,3 +197,58 @@ def test_every_supported_format_converts(
     result = pdfocr.convert(path, output)
     assert words_of(pdftotext(output)) == words_of(page.text)
     assert result.pages[0].text.split() == page.text.split()
+
+
+def test_transparent_images_are_drawn_on_white(tmp_path: Path, page_factory, prose_lines) -> None:
+    page = page_factory(prose_lines(8, 2), dpi=150)
+    ink = page.image.point(lambda v: 255 - v)  # alpha: opaque where the text is
+    rgba = Image.new("RGBA", page.image.size, (0, 0, 0, 0))
+    rgba.putalpha(ink)
+    path = tmp_path / "transparent.png"
+    rgba.save(path, dpi=(150, 150))
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(path, output)
+    assert words_of(result.pages[0].text) == words_of(page.text)
+    shown = tmp_path / "shown"
+    subprocess.run(
+        ["pdftoppm", "-r", "30", "-gray", "-png", "-singlefile", str(output), str(shown)], check=True
+    )
+    assert ImageStat.Stat(Image.open(shown.with_suffix(".png"))).mean[0] > 200  # white paper, not black
+
+
+def test_exif_orientation_is_applied(tmp_path: Path, page_factory, prose_lines) -> None:
+    page = page_factory(prose_lines(9, 3), dpi=150, size_inches=(8, 3))
+    sideways = page.image.transpose(Image.Transpose.ROTATE_90)  # as the phone stored it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to view"
+    path = tmp_path / "photo.jpg"
+    sideways.save(path, exif=exif, dpi=(150, 150), quality=92)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(path, output)
+    assert words_of(result.pages[0].text) == words_of(page.text)
+    box = PdfReader(output).pages[0].mediabox
+    assert float(box.width) > float(box.height)  # landscape, as the photo is viewed
+
+
+def test_cancelling_after_the_last_page_writes_nothing(tmp_path: Path) -> None:
+    output = tmp_path / "out.pdf"
+    buffer = io.BytesIO()
+    page_of_width(0).save(buffer, format="PNG")
+
+    async def main() -> None:
+        task: asyncio.Task[pdfocr.Result]
+
+        def progress(event: pdfocr.Progress) -> None:
+            if event.done == event.total:
+                task.cancel()
+
+        task = asyncio.create_task(
+            pdfocr.convert_async(
+                [buffer.getvalue()] * 2, output, engine=SlowEngine(seconds=0.5), progress=progress
+            )
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert not output.exists()

@@ -189,3 +189,97 @@ def _truncated(path: Path) -> Path:
     Image.effect_noise((500, 500), 50).save(path)
     path.write_bytes(path.read_bytes()[:5000])
     return path
+
+
+def test_sigterm_stops_everything_and_cleans_up(tmp_path: Path, page_factory, prose_lines) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    page = page_factory(prose_lines(2, 20), dpi=300, size_inches=(8.5, 11))
+    for index in range(12):
+        page.image.save(folder / f"page{index}.png", dpi=(300, 300))
+    output = tmp_path / "out.pdf"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pdfocr", str(folder), "-o", str(output), "-j", "2", "-v"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)},
+        start_new_session=True,
+    )
+    assert process.stderr is not None
+    assert process.stderr.readline().decode().startswith("[1/12]")
+    process.terminate()  # what a service manager or `timeout` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=30) == 143
+    assert "Traceback" not in stderr
+    assert not output.exists()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("processes of the terminated run are still alive")
+    assert list(scratch.iterdir()) == []  # work folder and engine hand-over files removed
+
+
+def test_pdf_to_a_terminal_is_refused(tmp_path: Path, samples: Path) -> None:
+    controller, terminal = pty.openpty()
+    completed = subprocess.run(
+        [sys.executable, "-m", "pdfocr", str(samples / "page1.png"), "-o", "-"],
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    os.close(terminal)
+    os.close(controller)
+    assert completed.returncode == 2
+    assert b"refusing to write a PDF to a terminal" in completed.stderr
+
+
+def test_a_closed_pipe_is_an_output_error_and_writes_nothing(tmp_path: Path, samples: Path) -> None:
+    sidecar = tmp_path / "text.txt"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pdfocr", str(samples / "page1.png"), "--sidecar", str(sidecar), "-o", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader went away, like `pdfocr ... -o - | head -c0`
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 5
+    assert "Broken pipe" in _one_error_line(stderr)
+    assert not sidecar.exists()
+
+
+def test_outputs_that_would_overwrite_inputs_or_each_other(cli, tmp_path: Path, samples: Path) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    page = folder / "page1.png"
+    page.write_bytes((samples / "page1.png").read_bytes())
+    run = cli(str(folder), "-o", str(page))
+    assert run.returncode == 2
+    assert "overwrite an input" in _one_error_line(run.stderr)
+    assert page.read_bytes() == (samples / "page1.png").read_bytes()
+    same = tmp_path / "same.pdf"
+    run = cli(str(page), "-o", str(same), "--sidecar", str(same))
+    assert run.returncode == 2
+    assert "same file" in _one_error_line(run.stderr)
+    assert not same.exists()
+
+
+def test_corrupt_second_tiff_directory(cli, tmp_path: Path) -> None:
+    frames = [Image.new("L", (200, 100), 255), Image.new("L", (200, 100), 255)]
+    tiff = tmp_path / "two.tif"
+    frames[0].save(tiff, save_all=True, append_images=frames[1:])
+    data = bytearray(tiff.read_bytes())
+    second = data.rfind(b"\x00\x01\x04\x00")  # the ImageWidth entry of the last directory
+    data[second : second + 24] = bytes(24)
+    tiff.write_bytes(bytes(data))
+    run = cli(str(tiff), "-o", str(tmp_path / "out.pdf"))
+    assert run.returncode == 3
+    assert "two.tif" in _one_error_line(run.stderr)
