@@ -58,11 +58,17 @@ class PageSource:
 
 @dataclass
 class LoadedPage:
-    """A decoded page: the image, its resolution, and its original JPEG bytes if any."""
+    """A decoded page, upright, ready for the engine and the page image."""
 
     image: Image.Image
+    """The pixels as the page shows them: turned upright, transparency on white."""
     dpi: tuple[float, float]
-    jpeg: bytes | None = None
+    """The resolution of ``image`` (x, y)."""
+    original: bytes | None = None
+    """The file's own bytes when they can go into the PDF unchanged (a single-frame JPEG,
+    PNG or TIFF that needed no flattening)."""
+    rotation: int = 0
+    """Degrees clockwise that ``original`` is turned to show upright (EXIF orientation)."""
 
 
 def natural_key(name: str) -> tuple[tuple[int, object], ...]:
@@ -158,8 +164,8 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
             image.seek(source.frame)
         image.load()
         # Phone photos are often stored sideways with an EXIF note saying so.
-        rotated = image.getexif().get(ExifTags.Base.Orientation, 1) not in (1, None)
-        if rotated:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1) or 1
+        if orientation != 1:
             ImageOps.exif_transpose(image, in_place=True)
     except Image.DecompressionBombError as error:
         raise InputError(f"refused: {error}", file=source.label, page=source.page_number) from None
@@ -167,13 +173,27 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
         raise InputError(
             f"corrupt or truncated image ({_describe(error)})", file=source.label, page=source.page_number
         ) from None
-    # A JPEG goes into the PDF as it is, unless its EXIF orientation had to be applied.
-    keep_jpeg = image.format in ("JPEG", "MPO") and source.frame == 0 and not rotated
-    return LoadedPage(
-        image=_flatten_transparency(image),
-        dpi=_resolution(image, fallback_dpi),
-        jpeg=raw if keep_jpeg else None,
+    shown = _flatten_transparency(image)
+    rotation = _EXIF_ROTATION.get(orientation, 0)
+    # The file goes into the PDF as it is if it is one page in an encoding a PDF holds,
+    # nothing was flattened, and only a JPEG needs turning (by the page's /Rotate).
+    as_is = (
+        source.frame_count == 1
+        and image.format in ("JPEG", "MPO", "PNG", "TIFF")
+        and shown is image
+        and (orientation == 1 or (image.format in ("JPEG", "MPO") and rotation != 0))
     )
+    dpi = _resolution(image, fallback_dpi)
+    return LoadedPage(
+        image=shown,
+        dpi=dpi[::-1] if rotation in (90, 270) else dpi,
+        original=raw if as_is else None,
+        rotation=rotation if as_is else 0,
+    )
+
+
+# EXIF orientations that are pure rotations, as degrees clockwise to turn upright.
+_EXIF_ROTATION = {3: 180, 6: 90, 8: 270}
 
 
 def _describe(error: Exception) -> str:

@@ -1,198 +1,46 @@
-"""Rendering one page: the scanned image at its physical size, and on top of it an
-invisible text layer (render mode 3) with every word placed on its box.
-
-The text layer uses a glyphless font (``fonts/glyphless.ttf``, made by
-``scripts/make_glyphless_font.py``) that maps every Unicode code point to one empty
-glyph, so whatever text the engine returns is embedded and extracted unchanged.
-"""
+"""Rendering one page: the scan as its image layer, the OCR text as an invisible layer
+on top, at the page's physical size (pixels / dpi x 72 points)."""
 
 from __future__ import annotations
 
-import functools
 import io
-import math
-import unicodedata
-from collections.abc import Callable, Sequence
-from importlib import resources
 
-from reportlab import rl_config
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics, ttfonts
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.pdfgen.textobject import PDFTextObject
+from pypdf import PdfReader, PdfWriter, Transformation
 
-from .inputs import LoadedPage, ocr_ready
-from .model import Line, PageText, needs_space
-
-FONT_NAME = "PdfocrGlyphless"
-# The font's vertical metrics (see scripts/make_glyphless_font.py): ascent and descent
-# as fractions of the font size, and every glyph's advance width.
-FONT_ASCENT = 0.8
-GLYPH_ADVANCE = 0.5
-# The narrowest horizontal scale written (percent): boxes can overlap on noisy scans.
-MIN_HORIZONTAL_SCALE = 1.0
-
-
-@functools.cache
-def _register_font() -> str:
-    """Register the glyphless font with reportlab, once per process.
-
-    reportlab keeps fonts in a process-wide registry; parsing the font's full-Unicode cmap
-    takes a fraction of a second, so it is done once and the font shared by every page.
-    """
-    with resources.as_file(resources.files("pdfocr") / "fonts" / "glyphless.ttf") as path:
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(path)))
-    # Image streams stay binary: ASCII85 would inflate them and hide JPEG data.
-    rl_config.useA85 = 0
-    # reportlab writes ToUnicode entries as "<%04X>", which is invalid past U+FFFF (the
-    # value must be UTF-16BE); such characters would not extract. Subsets that stay in
-    # the BMP keep reportlab's own output.
-    if not getattr(ttfonts.makeToUnicodeCMap, "handles_astral", False):
-        ttfonts.makeToUnicodeCMap = _astral_safe(ttfonts.makeToUnicodeCMap)
-    return FONT_NAME
-
-
-def _astral_safe(original: Callable[[str, Sequence[int]], str]) -> Callable[[str, Sequence[int]], str]:
-    def make_to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
-        if all(code <= 0xFFFF for code in subset):
-            return str(original(fontname, subset))
-        return _to_unicode_cmap(fontname, subset)
-
-    make_to_unicode_cmap.handles_astral = True  # type: ignore[attr-defined]
-    return make_to_unicode_cmap
-
-
-def _to_unicode_cmap(name: str, subset: Sequence[int]) -> str:
-    """A ToUnicode CMap mapping one-byte codes to UTF-16BE (PDF 1.7, 9.10.3)."""
-    entries = [
-        f"<{code:02X}> <{chr(value).encode('utf-16-be').hex().upper()}>" for code, value in enumerate(subset)
-    ]
-    return "\n".join(
-        [
-            "/CIDInit /ProcSet findresource begin",
-            "12 dict begin",
-            "begincmap",
-            f"/CIDSystemInfo << /Registry ({name}) /Ordering ({name}) /Supplement 0 >> def",
-            f"/CMapName /{name} def",
-            "/CMapType 2 def",
-            "1 begincodespacerange",
-            f"<00> <{len(subset) - 1:02X}>",
-            "endcodespacerange",
-            # At most 100 entries per bfchar section.
-            *(
-                line
-                for start in range(0, len(entries), 100)
-                for line in (
-                    f"{len(entries[start : start + 100])} beginbfchar",
-                    *entries[start : start + 100],
-                    "endbfchar",
-                )
-            ),
-            "endcmap",
-            "CMapName currentdict /CMap defineresource pop",
-            "end",
-            "end",
-        ]
-    )
+from .imagelayer import embed_image
+from .inputs import LoadedPage
+from .model import PageText
+from .textlayer import text_layer
 
 
 def page_size(page: LoadedPage) -> tuple[float, float]:
-    """The page's size in points: pixels / dpi x 72."""
+    """The upright page's size in points: pixels / dpi x 72."""
     dpi_x, dpi_y = page.dpi
     return page.image.width * 72.0 / dpi_x, page.image.height * 72.0 / dpi_y
 
 
 def render_page(page: LoadedPage, text: PageText) -> bytes:
     """A one-page PDF showing ``page`` with ``text`` as an invisible layer on top."""
-    font = _register_font()
     width, height = page_size(page)
+    writer = PdfWriter(clone_from=io.BytesIO(embed_image(page)))
+    words = PdfReader(io.BytesIO(text_layer(text, width, height, page.dpi))).pages[0]
+    # The text is laid out upright; a page that shows its image turned by /Rotate has
+    # its content in the stored image's orientation, so the text is turned to match.
+    (combined,) = writer.pages
+    combined.merge_transformed_page(words, _upright_to_stored(page.rotation, width, height))
+    combined.compress_content_streams()
     buffer = io.BytesIO()
-    # The initial font is ours too, so the page never refers to an unembedded Helvetica.
-    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=font)
-    # A JPEG goes in as its own bytes (DCTDecode): no decoding, no re-encoding.
-    source = (
-        ImageReader(io.BytesIO(page.jpeg)) if page.jpeg is not None else ImageReader(ocr_ready(page.image))
-    )
-    canvas.drawImage(source, 0, 0, width, height)
-    scale_x, scale_y = 72.0 / page.dpi[0], 72.0 / page.dpi[1]
-    for line in text.lines:
-        _draw_line(canvas, font, line, scale_x, scale_y, height)
-    canvas.showPage()
-    canvas.save()
+    writer.write(buffer)
     return buffer.getvalue()
 
 
-def _draw_line(
-    canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: float, page_height: float
-) -> None:
-    """One text object per line; each word starts at its box's left edge, is scaled to
-    the box's width, and the space after it is scaled to reach the next word, so that
-    viewers see one unbroken line of words with single spaces between them."""
-    baseline = line.baseline if line.baseline is not None else line.box.bottom
-    # The glyph box spans [baseline - descent, baseline + ascent]; size it so its top
-    # meets the top of the line box.
-    ascent_px = max(baseline - line.box.top, line.box.height * 0.5, 1.0)
-    size = ascent_px * scale_y / FONT_ASCENT
-    text = canvas.beginText()
-    text.setTextRenderMode(3)
-    text.setFont(font, size)
-    # Words go in left to right, each in display order: the convention extractors
-    # (pdftotext, pypdf) expect, and undo for right-to-left scripts.
-    words = sorted(line.words, key=lambda word: word.box.left)
-    # Text runs along the line's baseline, which may slope a little on a skewed scan.
-    # Positions below are distances along that baseline from where it meets the line
-    # box's left edge.
-    angle = math.atan(-line.slope * scale_y / scale_x)
-    cos, sin = math.cos(angle), math.sin(angle)
-    start_x, start_y = line.box.left * scale_x, page_height - baseline * scale_y
-    pen: float | None = None
-    for index, word in enumerate(words):
-        following = words[index + 1] if index + 1 < len(words) else None
-        spaced = following is not None and needs_space(word.text, following.text)
-        left = (word.box.left * scale_x - start_x) / cos
-        right = (word.box.right * scale_x - start_x) / cos
-        next_left = (following.box.left * scale_x - start_x) / cos if following is not None else right
-        # Text must run left to right without overlaps, or viewers break the line
-        # apart; and unspaced scripts run each word up to the next, so that no gap
-        # reads as a space.
-        if following is not None and next_left > left and (not spaced or next_left < right):
-            right = next_left
-        # Move only when the pen is not already there: extractors such as pypdf read a
-        # jump as a word break even where the text runs on.
-        if pen is None or abs(pen - left) > 0.01:
-            text.setTextTransform(cos, sin, -sin, cos, start_x + left * cos, start_y + left * sin)
-        pen = left + _show(text, _display_order(word.text), right - left, size)
-        if spaced:
-            pen += _show(text, " ", next_left - pen, size)
-    canvas.drawText(text)
-
-
-_LEFT_TO_RIGHT_CLASSES = {"L", "EN", "AN"}
-
-
-def _display_order(word: str) -> str:
-    """The word's characters as displayed left to right: right-to-left letters reversed,
-    runs of digits and left-to-right letters inside them kept as they are."""
-    if not any(unicodedata.bidirectional(char) in ("R", "AL") for char in word):
-        return word
-    units: list[str] = []
-    for char in word:
-        if (
-            units
-            and unicodedata.bidirectional(char) in _LEFT_TO_RIGHT_CLASSES
-            and unicodedata.bidirectional(units[-1][-1]) in _LEFT_TO_RIGHT_CLASSES
-        ):
-            units[-1] += char
-        else:
-            units.append(char)
-    return "".join(reversed(units))
-
-
-def _show(text: PDFTextObject, characters: str, width: float, size: float) -> float:
-    """Show ``characters`` scaled horizontally to ``width``; returns the pen's advance."""
-    natural = len(characters) * GLYPH_ADVANCE * size
-    scale = max(MIN_HORIZONTAL_SCALE, 100.0 * width / natural) if natural > 0 else 100.0
-    text.setHorizScale(scale)
-    text.textOut(characters)
-    return natural * scale / 100.0
+def _upright_to_stored(rotation: int, width: float, height: float) -> Transformation:
+    """Maps upright page coordinates to those of a page shown with ``/Rotate rotation``
+    (``width`` x ``height`` being the upright size)."""
+    if rotation == 90:
+        return Transformation((0, 1, -1, 0, height, 0))
+    if rotation == 180:
+        return Transformation((-1, 0, 0, -1, width, height))
+    if rotation == 270:
+        return Transformation((0, -1, 1, 0, 0, width))
+    return Transformation()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import pdftotext, save_page, words_of
 from fakes import SlowEngine, page_of_width
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
 import pdfocr
@@ -226,8 +226,15 @@ def test_exif_orientation_is_applied(tmp_path: Path, page_factory, prose_lines) 
     output = tmp_path / "out.pdf"
     result = pdfocr.convert(path, output)
     assert words_of(result.pages[0].text) == words_of(page.text)
-    box = PdfReader(output).pages[0].mediabox
-    assert float(box.width) > float(box.height)  # landscape, as the photo is viewed
+    assert path.read_bytes() in output.read_bytes()  # the JPEG itself, turned by /Rotate
+    shown = tmp_path / "shown"
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-gray", "-png", "-singlefile", str(output), str(shown)], check=True
+    )
+    rendered = Image.open(shown.with_suffix(".png")).convert("L")
+    assert rendered.size == page.image.size  # upright, landscape
+    assert ImageStat.Stat(ImageChops.difference(rendered, page.image)).mean[0] < 8
+    assert words_of(pdftotext(output)) == words_of(page.text)
 
 
 def test_cancelling_after_the_last_page_writes_nothing(tmp_path: Path) -> None:

@@ -104,6 +104,6 @@ def test_jpeg_is_embedded_byte_for_byte(tmp_path: Path, page_factory, prose_line
     buffer = io.BytesIO()
     page.image.save(buffer, format="JPEG", quality=85)
     jpeg = buffer.getvalue()
-    loaded = LoadedPage(image=Image.open(io.BytesIO(jpeg)), dpi=(150, 150), jpeg=jpeg)
+    loaded = LoadedPage(image=Image.open(io.BytesIO(jpeg)), dpi=(150, 150), original=jpeg)
     pdf = render_page(loaded, _model(page))
     assert jpeg in pdf

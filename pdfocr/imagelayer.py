@@ -1,0 +1,57 @@
+"""The image layer: a one-page PDF showing the scan itself, in its own encoding.
+
+img2pdf embeds images without re-encoding where the PDF can hold them: a JPEG as it is
+(CMYK too, with Adobe's inverted channels declared), a Group 4 TIFF strip copied, a PNG's
+compressed data copied (grayscale, palette and 16-bit stay so), and 1-bit images as
+CCITT Group 4. What cannot go in as it is (a frame of a multi-page TIFF, BMP, GIF, WebP,
+an image whose transparency was flattened) is handed over as a lossless PNG of the pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import img2pdf
+from PIL import Image
+
+from .inputs import LoadedPage, ocr_ready
+
+# Modes a PNG keeps exactly and img2pdf embeds as they are.
+_PNG_MODES = {"1", "L", "P", "RGB", "I;16"}
+
+logger = logging.getLogger(__name__)
+
+
+def embed_image(page: LoadedPage) -> bytes:
+    """A one-page PDF showing the page's image at ``page.dpi``.
+
+    When the original file goes in as it is and needs turning upright (EXIF orientation),
+    the page carries ``/Rotate``; its media box is then the stored image's, not the
+    upright one's (see :func:`pdfocr.render.render_page`)."""
+    if page.original is not None:
+        stored_dpi = page.dpi if page.rotation in (0, 180) else page.dpi[::-1]
+        try:
+            return bytes(
+                img2pdf.convert(
+                    page.original,
+                    layout_fun=img2pdf.get_fixed_dpi_layout_fun(stored_dpi),
+                    rotation=img2pdf.Rotation.auto,
+                )
+            )
+        except Exception as error:  # img2pdf refuses some valid files (16-bit TIFF, odd JPEGs)
+            logger.debug("embedding the original failed (%s); embedding its pixels", error)
+    return bytes(
+        img2pdf.convert(
+            _lossless_png(page.image),
+            layout_fun=img2pdf.get_fixed_dpi_layout_fun(page.dpi),
+            rotation=img2pdf.Rotation.none,
+        )
+    )
+
+
+def _lossless_png(image: Image.Image) -> bytes:
+    pixels = image if image.mode in _PNG_MODES else ocr_ready(image)
+    buffer = io.BytesIO()
+    pixels.save(buffer, format="PNG")
+    return buffer.getvalue()

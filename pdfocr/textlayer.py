@@ -1,0 +1,182 @@
+"""The text layer: an invisible (render mode 3) text object per OCR line, every word on
+its box, drawn with reportlab on an otherwise empty page.
+
+The font is ``fonts/glyphless.ttf`` (made by ``scripts/make_glyphless_font.py``): every
+Unicode code point maps to one empty glyph, so whatever text the engine returns is
+embedded and extracted unchanged, and nothing is ever painted.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import unicodedata
+from collections.abc import Callable, Sequence
+from importlib import resources
+
+from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
+
+from .model import Line, PageText, needs_space
+
+FONT_NAME = "PdfocrGlyphless"
+# The font's vertical metrics (see scripts/make_glyphless_font.py): ascent and descent
+# as fractions of the font size, and every glyph's advance width.
+FONT_ASCENT = 0.8
+GLYPH_ADVANCE = 0.5
+# The narrowest horizontal scale written (percent): boxes can overlap on noisy scans.
+MIN_HORIZONTAL_SCALE = 1.0
+
+
+@functools.cache
+def _register_font() -> str:
+    """Register the glyphless font with reportlab, once per process.
+
+    reportlab keeps fonts in a process-wide registry; parsing the font's full-Unicode cmap
+    takes a fraction of a second, so it is done once and the font shared by every page.
+    """
+    with resources.as_file(resources.files("pdfocr") / "fonts" / "glyphless.ttf") as path:
+        pdfmetrics.registerFont(TTFont(FONT_NAME, str(path)))
+    # reportlab writes ToUnicode entries as "<%04X>", which is invalid past U+FFFF (the
+    # value must be UTF-16BE); such characters would not extract. Subsets that stay in
+    # the BMP keep reportlab's own output.
+    if not getattr(ttfonts.makeToUnicodeCMap, "handles_astral", False):
+        ttfonts.makeToUnicodeCMap = _astral_safe(ttfonts.makeToUnicodeCMap)
+    return FONT_NAME
+
+
+def _astral_safe(original: Callable[[str, Sequence[int]], str]) -> Callable[[str, Sequence[int]], str]:
+    def make_to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+        if all(code <= 0xFFFF for code in subset):
+            return str(original(fontname, subset))
+        return _to_unicode_cmap(fontname, subset)
+
+    make_to_unicode_cmap.handles_astral = True  # type: ignore[attr-defined]
+    return make_to_unicode_cmap
+
+
+def _to_unicode_cmap(name: str, subset: Sequence[int]) -> str:
+    """A ToUnicode CMap mapping one-byte codes to UTF-16BE (PDF 1.7, 9.10.3)."""
+    entries = [
+        f"<{code:02X}> <{chr(value).encode('utf-16-be').hex().upper()}>" for code, value in enumerate(subset)
+    ]
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin",
+            "12 dict begin",
+            "begincmap",
+            f"/CIDSystemInfo << /Registry ({name}) /Ordering ({name}) /Supplement 0 >> def",
+            f"/CMapName /{name} def",
+            "/CMapType 2 def",
+            "1 begincodespacerange",
+            f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange",
+            # At most 100 entries per bfchar section.
+            *(
+                line
+                for start in range(0, len(entries), 100)
+                for line in (
+                    f"{len(entries[start : start + 100])} beginbfchar",
+                    *entries[start : start + 100],
+                    "endbfchar",
+                )
+            ),
+            "endcmap",
+            "CMapName currentdict /CMap defineresource pop",
+            "end",
+            "end",
+        ]
+    )
+
+
+def text_layer(text: PageText, width: float, height: float, dpi: tuple[float, float]) -> bytes:
+    """A one-page PDF, ``width`` x ``height`` points, holding only ``text``'s invisible
+    layer; pixel coordinates are converted with ``dpi``."""
+    font = _register_font()
+    buffer = io.BytesIO()
+    # The initial font is ours too, so the page never refers to an unembedded Helvetica.
+    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=font)
+    scale_x, scale_y = 72.0 / dpi[0], 72.0 / dpi[1]
+    for line in text.lines:
+        _draw_line(canvas, font, line, scale_x, scale_y, height)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw_line(
+    canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: float, page_height: float
+) -> None:
+    """One text object per line; each word starts at its box's left edge, is scaled to
+    the box's width, and the space after it is scaled to reach the next word, so that
+    viewers see one unbroken line of words with single spaces between them."""
+    baseline = line.baseline if line.baseline is not None else line.box.bottom
+    # The glyph box spans [baseline - descent, baseline + ascent]; size it so its top
+    # meets the top of the line box.
+    ascent_px = max(baseline - line.box.top, line.box.height * 0.5, 1.0)
+    size = ascent_px * scale_y / FONT_ASCENT
+    text = canvas.beginText()
+    text.setTextRenderMode(3)
+    text.setFont(font, size)
+    # Words go in left to right, each in display order: the convention extractors
+    # (pdftotext, pypdf) expect, and undo for right-to-left scripts.
+    words = sorted(line.words, key=lambda word: word.box.left)
+    # Text runs along the line's baseline, which may slope a little on a skewed scan.
+    # Positions below are distances along that baseline from where it meets the line
+    # box's left edge.
+    angle = math.atan(-line.slope * scale_y / scale_x)
+    cos, sin = math.cos(angle), math.sin(angle)
+    start_x, start_y = line.box.left * scale_x, page_height - baseline * scale_y
+    pen: float | None = None
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else None
+        spaced = following is not None and needs_space(word.text, following.text)
+        left = (word.box.left * scale_x - start_x) / cos
+        right = (word.box.right * scale_x - start_x) / cos
+        next_left = (following.box.left * scale_x - start_x) / cos if following is not None else right
+        # Text must run left to right without overlaps, or viewers break the line
+        # apart; and unspaced scripts run each word up to the next, so that no gap
+        # reads as a space.
+        if following is not None and next_left > left and (not spaced or next_left < right):
+            right = next_left
+        # Move only when the pen is not already there: extractors such as pypdf read a
+        # jump as a word break even where the text runs on.
+        if pen is None or abs(pen - left) > 0.01:
+            text.setTextTransform(cos, sin, -sin, cos, start_x + left * cos, start_y + left * sin)
+        pen = left + _show(text, _display_order(word.text), right - left, size)
+        if spaced:
+            pen += _show(text, " ", next_left - pen, size)
+    canvas.drawText(text)
+
+
+_LEFT_TO_RIGHT_CLASSES = {"L", "EN", "AN"}
+
+
+def _display_order(word: str) -> str:
+    """The word's characters as displayed left to right: right-to-left letters reversed,
+    runs of digits and left-to-right letters inside them kept as they are."""
+    if not any(unicodedata.bidirectional(char) in ("R", "AL") for char in word):
+        return word
+    units: list[str] = []
+    for char in word:
+        if (
+            units
+            and unicodedata.bidirectional(char) in _LEFT_TO_RIGHT_CLASSES
+            and unicodedata.bidirectional(units[-1][-1]) in _LEFT_TO_RIGHT_CLASSES
+        ):
+            units[-1] += char
+        else:
+            units.append(char)
+    return "".join(reversed(units))
+
+
+def _show(text: PDFTextObject, characters: str, width: float, size: float) -> float:
+    """Show ``characters`` scaled horizontally to ``width``; returns the pen's advance."""
+    natural = len(characters) * GLYPH_ADVANCE * size
+    scale = max(MIN_HORIZONTAL_SCALE, 100.0 * width / natural) if natural > 0 else 100.0
+    text.setHorizScale(scale)
+    text.textOut(characters)
+    return natural * scale / 100.0
