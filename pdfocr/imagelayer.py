@@ -43,15 +43,19 @@ def embed_image(page: LoadedPage) -> bytes:
             logger.debug("embedding the original failed (%s); embedding its pixels", error)
     return bytes(
         img2pdf.convert(
-            _lossless_png(page.image),
+            _lossless(page.image),
             layout_fun=img2pdf.get_fixed_dpi_layout_fun(page.dpi),
             rotation=img2pdf.Rotation.none,
         )
     )
 
 
-def _lossless_png(image: Image.Image) -> bytes:
-    pixels = image if image.mode in _PNG_MODES else ocr_ready(image)
+def _lossless(image: Image.Image) -> bytes:
+    """The pixels, losslessly encoded in a form img2pdf embeds without decoding again."""
     buffer = io.BytesIO()
-    pixels.save(buffer, format="PNG")
+    if image.mode == "1":
+        # One strip of Group 4, which img2pdf copies into the PDF as it is.
+        image.save(buffer, format="TIFF", compression="group4", strip_size=2**31 - 1)
+    else:
+        (image if image.mode in _PNG_MODES else ocr_ready(image)).save(buffer, format="PNG")
     return buffer.getvalue()
