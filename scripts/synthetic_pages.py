@@ -82,14 +82,23 @@ def draw_page(
                 x += space
                 continue
             draw.text((x, y), word, font=face, fill=0)
-            box = draw.textbbox((x, y), word, font=face)
-            drawn.append(DrawnWord(word, (round(box[0]), round(box[1]), round(box[2]), round(box[3]))))
+            drawn.append(DrawnWord(word, _ink_box(image, draw.textbbox((x, y), word, font=face))))
             x += draw.textlength(word, font=face) + (space if separator else 0)
         page.lines.append(drawn)
         y += line_height
     if noise:
         page.image = _scanned(image, seed)
     return page
+
+
+def _ink_box(image: Image.Image, around: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """The exact box of the dark pixels near a word (font metrics round outwards)."""
+    left, top = max(0, int(around[0]) - 2), max(0, int(around[1]) - 2)
+    region = image.crop((left, top, int(around[2]) + 3, int(around[3]) + 3))
+    ink = region.point(lambda v: 255 if v < 128 else 0).getbbox()
+    if ink is None:
+        return (round(around[0]), round(around[1]), round(around[2]), round(around[3]))
+    return (left + ink[0], top + ink[1], left + ink[2], top + ink[3])
 
 
 def _scanned(image: Image.Image, seed: int) -> Image.Image:
