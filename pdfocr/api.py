@@ -25,7 +25,7 @@ from .engines import OcrEngine, resolve_engine
 from .errors import Interrupted, OutputError, UsageError
 from .inputs import InputItem, PageSource, expand_inputs
 from .merge import atomic_output, check_writable, merge_pages
-from .options import DEFAULT_DPI, ConvertOptions, parse_languages
+from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, ConvertOptions, parse_languages
 from .pipeline import PageOutcome, PageTask, recognize_page, run_pages
 
 T = TypeVar("T")
@@ -48,6 +48,8 @@ class PageResult:
     ocr_seconds: float
     seconds: float
     """Time spent on the page in its worker: decoding, OCR and drawing."""
+    rotated: int = 0
+    """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ def convert(
     engine: str | OcrEngine = "tesseract",
     sidecar: Output | None = None,
     progress: ProgressCallback | None = None,
+    rotate_pages: bool = False,
+    rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
+    deskew: bool = False,
 ) -> Result:
     """Convert a scan bundle into one searchable PDF written to ``output``.
 
@@ -100,11 +105,21 @@ def convert(
     the number of pages OCRed at once (default: one per CPU); ``dpi`` is assumed for images
     that declare no resolution. ``sidecar`` receives the plain text, pages separated by
     form feeds. ``progress`` is called after each page, in the calling thread.
+    ``rotate_pages`` turns pages found sideways or upside down upright (when the engine is
+    at least ``rotate_threshold`` sure); ``deskew`` straightens slightly skewed scans.
 
     Nothing is written unless the whole conversion succeeds; an existing output file is
     replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` subclass on failure.
     """
-    options = ConvertOptions(languages=parse_languages(languages), jobs=jobs, dpi=dpi, engine=engine)
+    options = ConvertOptions(
+        languages=parse_languages(languages),
+        jobs=jobs,
+        dpi=dpi,
+        engine=engine,
+        rotate_pages=rotate_pages,
+        rotate_threshold=rotate_threshold,
+        deskew=deskew,
+    )
     return _convert(inputs, output, options, sidecar, progress, cancel=None)
 
 
@@ -118,11 +133,22 @@ async def convert_async(
     engine: str | OcrEngine = "tesseract",
     sidecar: Output | None = None,
     progress: ProgressCallback | None = None,
+    rotate_pages: bool = False,
+    rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
+    deskew: bool = False,
 ) -> Result:
     """:func:`convert` for ``asyncio``: the event loop keeps running during the conversion,
     ``progress`` is called on the event loop, and cancelling the awaiting task stops the
     workers and writes nothing."""
-    options = ConvertOptions(languages=parse_languages(languages), jobs=jobs, dpi=dpi, engine=engine)
+    options = ConvertOptions(
+        languages=parse_languages(languages),
+        jobs=jobs,
+        dpi=dpi,
+        engine=engine,
+        rotate_pages=rotate_pages,
+        rotate_threshold=rotate_threshold,
+        deskew=deskew,
+    )
     loop = asyncio.get_running_loop()
     report: ProgressCallback | None = None
     if progress is not None:
@@ -157,8 +183,7 @@ def _ocr_image(image: InputItem, options: ConvertOptions, cancel: threading.Even
     texts = []
     for source in expand_inputs([image]):
         _stop_if_cancelled(cancel)
-        _, text, _ = recognize_page(source, ocr, options.languages, options.dpi)
-        texts.append(text.text)
+        texts.append(recognize_page(source, ocr, options).text.text)
     return "\f".join(texts)
 
 
@@ -218,10 +243,7 @@ def _convert(
     _stop_if_cancelled(cancel)
 
     with tempfile.TemporaryDirectory(prefix="pdfocr-") as workdir:
-        tasks = [
-            PageTask(index, source, engine, options.languages, options.dpi, workdir)
-            for index, source in enumerate(sources)
-        ]
+        tasks = [PageTask(index, source, engine, options, workdir) for index, source in enumerate(sources)]
         done = 0
 
         def page_finished(outcome: PageOutcome) -> None:
@@ -249,7 +271,14 @@ def _joined_text(pages: Sequence[PageResult]) -> str:
 
 
 def _page_result(outcome: PageOutcome) -> PageResult:
-    return PageResult(outcome.label, outcome.page_number, outcome.text, outcome.ocr_seconds, outcome.seconds)
+    return PageResult(
+        outcome.label,
+        outcome.page_number,
+        outcome.text,
+        outcome.ocr_seconds,
+        outcome.seconds,
+        outcome.rotated,
+    )
 
 
 def _refuse_overwriting_inputs(sources: Sequence[PageSource], targets: Sequence[Path]) -> None:

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from . import __version__
 from .api import Progress, convert
 from .errors import ExitCode, PdfocrError
-from .options import DEFAULT_DPI, parse_languages
+from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, parse_languages
 
 EPILOG = f"""\
 examples:
@@ -71,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--engine", default="tesseract", metavar="NAME", help="OCR engine (default: tesseract)"
     )
+    parser.add_argument(
+        "--rotate-pages", action="store_true", help="turn pages scanned sideways or upside down upright"
+    )
+    parser.add_argument(
+        "--rotate-pages-threshold",
+        type=float,
+        default=DEFAULT_ROTATE_THRESHOLD,
+        metavar="C",
+        help=f"orientation confidence needed to turn a page (default: {DEFAULT_ROTATE_THRESHOLD:g})",
+    )
+    parser.add_argument("--deskew", action="store_true", help="straighten pages scanned slightly askew")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="report every page")
@@ -96,10 +107,13 @@ class _Reporter:
         if self.verbose:
             page = event.page
             where = f"{page.source} (page {page.page})" if page.page else page.source
-            line = (
-                f"[{event.done}/{event.total}] {where}: {page.seconds:.2f} s ({page.ocr_seconds:.2f} s OCR)"
-            )
-            (self.bar.write if self.bar is not None else lambda s: print(s, file=self.stream))(line)
+            turned = f", turned {page.rotated} degrees" if page.rotated else ""
+            timing = f"{page.seconds:.2f} s ({page.ocr_seconds:.2f} s OCR{turned})"
+            line = f"[{event.done}/{event.total}] {where}: {timing}"
+            if self.bar is not None:
+                self.bar.write(line, file=self.stream)
+            else:
+                print(line, file=self.stream)
 
     def _size(self) -> tuple[int, int]:
         # A terminal that reports no size (some ptys, serial lines) is taken as 80x24;
@@ -148,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             engine=args.engine,
             sidecar=args.sidecar,
             progress=reporter,
+            rotate_pages=args.rotate_pages,
+            rotate_threshold=args.rotate_pages_threshold,
+            deskew=args.deskew,
         )
     except PdfocrError as error:
         reporter.close()

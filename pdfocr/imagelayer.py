@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 def embed_image(page: LoadedPage) -> bytes:
     """A one-page PDF showing the page's image at ``page.dpi``.
 
-    When the original file goes in as it is and needs turning upright (EXIF orientation),
-    the page carries ``/Rotate``; its media box is then the stored image's, not the
+    When the original file goes in as it is and needs turning upright (EXIF orientation,
+    or a page found sideways), the page carries ``/Rotate``; its media box is then the stored image's, not the
     upright one's (see :func:`pdfocr.render.render_page`)."""
     if page.original is not None:
         stored_dpi = page.dpi if page.rotation in (0, 180) else page.dpi[::-1]
@@ -36,7 +36,7 @@ def embed_image(page: LoadedPage) -> bytes:
                 img2pdf.convert(
                     page.original,
                     layout_fun=img2pdf.get_fixed_dpi_layout_fun(stored_dpi),
-                    rotation=img2pdf.Rotation.auto,
+                    rotation=img2pdf.Rotation[str(page.rotation)],
                 )
             )
         except Exception as error:  # img2pdf refuses some valid files (16-bit TIFF, odd JPEGs)

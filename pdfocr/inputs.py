@@ -196,6 +196,27 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
 _EXIF_ROTATION = {3: 180, 6: 90, 8: 270}
 
 
+_TURN_CLOCKWISE = {
+    90: Image.Transpose.ROTATE_270,
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_90,
+}
+
+
+def turned(page: LoadedPage, clockwise: int) -> LoadedPage:
+    """The page turned ``clockwise`` degrees (a multiple of 90). An original that goes into
+    the PDF as it is stays so, turned by the page's rotation instead."""
+    clockwise %= 360
+    if clockwise == 0:
+        return page
+    return LoadedPage(
+        image=page.image.transpose(_TURN_CLOCKWISE[clockwise]),
+        dpi=page.dpi[::-1] if clockwise in (90, 270) else page.dpi,
+        original=page.original,
+        rotation=(page.rotation + clockwise) % 360 if page.original is not None else 0,
+    )
+
+
 def _describe(error: Exception) -> str:
     return str(error) or type(error).__name__
 

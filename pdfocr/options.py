@@ -15,6 +15,10 @@ DEFAULT_DPI = 300.0
 
 MIN_DPI, MAX_DPI = 10.0, 10_000.0
 
+DEFAULT_ROTATE_THRESHOLD = 8.0
+"""Orientation confidence (Tesseract OSD) needed before a page is turned. Text pages score
+10 to 30; photos and near-empty pages score below 2 and are left alone."""
+
 # Tesseract language codes: "eng", "chi_sim", "script/Latin"; never a path that escapes.
 _LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?$")
 
@@ -37,6 +41,12 @@ class ConvertOptions:
     """Resolution assumed for images that carry none."""
     engine: str | OcrEngine = "tesseract"
     """An engine's name, or an engine object (see :class:`pdfocr.engines.OcrEngine`)."""
+    rotate_pages: bool = False
+    """Turn pages scanned sideways or upside down upright (needs an engine that detects
+    orientation)."""
+    rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD
+    deskew: bool = False
+    """Straighten pages scanned slightly askew before OCR."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", parse_languages(self.languages))
@@ -51,6 +61,8 @@ class ConvertOptions:
             raise UsageError(f"dpi must be between {MIN_DPI:g} and {MAX_DPI:g}, not {self.dpi:g}")
         if not self.engine:
             raise UsageError("an engine name is needed")
+        if self.rotate_threshold < 0:
+            raise UsageError(f"the rotation threshold must not be negative, not {self.rotate_threshold:g}")
 
     @property
     def worker_count(self) -> int:

@@ -25,6 +25,8 @@ from .engines import OcrEngine
 from .errors import EngineError, Interrupted, PdfocrError
 from .inputs import LoadedPage, PageSource, load_page, ocr_ready
 from .model import PageText
+from .options import ConvertOptions
+from .preprocess import upright
 from .render import render_page
 
 # How many tasks are queued per worker: enough to keep workers busy, few enough that
@@ -41,8 +43,7 @@ class PageTask:
     index: int
     source: PageSource
     engine: OcrEngine
-    languages: tuple[str, ...]
-    fallback_dpi: float
+    options: ConvertOptions
     workdir: str
 
 
@@ -57,6 +58,7 @@ class PageOutcome:
     pdf_path: str
     ocr_seconds: float
     seconds: float
+    rotated: int
 
 
 @contextlib.contextmanager
@@ -71,33 +73,46 @@ def about_page(source: PageSource) -> Iterator[None]:
         raise PdfocrError(message, file=source.label, page=source.page_number) from error
 
 
-def recognize_page(
-    source: PageSource, engine: OcrEngine, languages: Sequence[str], fallback_dpi: float
-) -> tuple[LoadedPage, PageText, float]:
-    """Decode one page and recognise its text; also returns the seconds OCR took."""
+@dataclass(frozen=True)
+class RecognizedPage:
+    """A decoded, prepared page and its text."""
+
+    page: LoadedPage
+    text: PageText
+    ocr_seconds: float
+    rotated: int
+    """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
+
+
+def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
+    """Decode one page, prepare it as ``options`` ask, and recognise its text."""
     with about_page(source):
-        page = load_page(source, fallback_dpi)
+        page = load_page(source, options.dpi)
+        rotated = 0
+        if options.rotate_pages:
+            page, rotated = upright(page, engine, options.rotate_threshold)
         started = time.perf_counter()
-        text = engine.recognize(ocr_ready(page.image), languages=languages, dpi=page.dpi[0])
-        return page, text, time.perf_counter() - started
+        text = engine.recognize(ocr_ready(page.image), languages=options.languages, dpi=page.dpi[0])
+        return RecognizedPage(page, text, time.perf_counter() - started, rotated)
 
 
 def process_page(task: PageTask) -> PageOutcome:
     """Decode, recognise and draw one page (runs in a worker process)."""
     started = time.perf_counter()
     source = task.source
-    page, text, ocr_seconds = recognize_page(source, task.engine, task.languages, task.fallback_dpi)
+    found = recognize_page(source, task.engine, task.options)
     pdf_path = Path(task.workdir) / f"page-{task.index:06d}.pdf"
     with about_page(source):
-        pdf_path.write_bytes(render_page(page, text))
+        pdf_path.write_bytes(render_page(found.page, found.text))
     return PageOutcome(
         index=task.index,
         label=source.label,
         page_number=source.page_number,
-        text=text.text,
+        text=found.text.text,
         pdf_path=str(pdf_path),
-        ocr_seconds=ocr_seconds,
+        ocr_seconds=found.ocr_seconds,
         seconds=time.perf_counter() - started,
+        rotated=found.rotated,
     )
 
 

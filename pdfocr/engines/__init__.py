@@ -37,6 +37,16 @@ class OcrEngine(Protocol):
         ...
 
 
+@runtime_checkable
+class OrientationDetector(Protocol):
+    """An engine that can also tell which way up a page is (for ``rotate_pages``)."""
+
+    def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
+        """Degrees clockwise (0, 90, 180 or 270) that turn ``image`` upright, and the
+        confidence of that; None when the page has too little text to tell."""
+        ...
+
+
 def _tesseract() -> OcrEngine:
     from .tesseract import TesseractEngine
 

@@ -7,11 +7,12 @@ own threads would oversubscribe the CPU) and the mapping of failures to errors.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
@@ -72,13 +73,40 @@ class TesseractEngine:
             )
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
-        # An uncompressed BMP file is the cheapest hand-over measured: piping the image
-        # through stdin costs Tesseract ~0.1 s a page, and Leptonica reads PNM slowly.
-        with tempfile.NamedTemporaryFile(prefix="pdfocr-", suffix=".bmp") as handover:
-            image.save(handover, format="BMP")
-            handover.flush()
+        with _handover(image) as path:
             hocr = run_tesseract(
-                [handover.name, "stdout", "-l", "+".join(languages), "--dpi", str(round(dpi)), "hocr"],
+                [path, "stdout", "-l", "+".join(languages), "--dpi", str(round(dpi)), "hocr"],
                 program=self.program,
             )
         return parse_hocr(hocr)
+
+    def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
+        with _handover(image) as path:
+            try:
+                report = run_tesseract(
+                    [path, "stdout", "--psm", "0", "--dpi", str(round(dpi))], program=self.program
+                )
+            except EngineError:
+                return None  # "Too few characters": a blank page, a photo
+        found = dict(
+            (key.strip(), value.strip())
+            for key, _, value in (
+                line.partition(":") for line in report.decode("utf-8", "replace").splitlines()
+            )
+        )
+        try:
+            return int(found["Rotate"]) % 360, float(found["Orientation confidence"])
+        except (KeyError, ValueError):
+            return None
+
+
+@contextlib.contextmanager
+def _handover(image: Image.Image) -> Iterator[str]:
+    """The image as a file for the tesseract command.
+
+    An uncompressed BMP file is the cheapest hand-over measured: piping the image through
+    stdin costs Tesseract ~0.1 s a page, and Leptonica reads PNM slowly."""
+    with tempfile.NamedTemporaryFile(prefix="pdfocr-", suffix=".bmp") as handover:
+        image.save(handover, format="BMP")
+        handover.flush()
+        yield handover.name
