@@ -50,6 +50,8 @@ class PageResult:
     """Time spent on the page in its worker: decoding, OCR and drawing."""
     rotated: int = 0
     """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
+    deskewed: float = 0.0
+    """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,7 @@ def _page_result(outcome: PageOutcome) -> PageResult:
         outcome.ocr_seconds,
         outcome.seconds,
         outcome.rotated,
+        outcome.deskewed,
     )
 
 

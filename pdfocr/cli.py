@@ -108,6 +108,7 @@ class _Reporter:
             page = event.page
             where = f"{page.source} (page {page.page})" if page.page else page.source
             turned = f", turned {page.rotated} degrees" if page.rotated else ""
+            turned += f", straightened {page.deskewed:+.2f} degrees" if page.deskewed else ""
             timing = f"{page.seconds:.2f} s ({page.ocr_seconds:.2f} s OCR{turned})"
             line = f"[{event.done}/{event.total}] {where}: {timing}"
             if self.bar is not None:

@@ -4,7 +4,8 @@ img2pdf embeds images without re-encoding where the PDF can hold them: a JPEG as
 (CMYK too, with Adobe's inverted channels declared), a Group 4 TIFF strip copied, a PNG's
 compressed data copied (grayscale, palette and 16-bit stay so), and 1-bit images as
 CCITT Group 4. What cannot go in as it is (a frame of a multi-page TIFF, BMP, GIF, WebP,
-an image whose transparency was flattened) is handed over as a lossless PNG of the pixels.
+an image whose transparency was flattened, a deskewed page) is handed over as a lossless
+PNG (or Group 4) of the pixels; a photo whose pixels changed stays a JPEG.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PIL import Image
 
 from .inputs import LoadedPage, ocr_ready
 
+JPEG_QUALITY = 95
 # Modes a PNG keeps exactly and img2pdf embeds as they are.
 _PNG_MODES = {"1", "L", "P", "RGB", "I;16"}
 
@@ -43,17 +45,22 @@ def embed_image(page: LoadedPage) -> bytes:
             logger.debug("embedding the original failed (%s); embedding its pixels", error)
     return bytes(
         img2pdf.convert(
-            _lossless(page.image),
+            _encoded(page.image, page.source_format),
             layout_fun=img2pdf.get_fixed_dpi_layout_fun(page.dpi),
             rotation=img2pdf.Rotation.none,
         )
     )
 
 
-def _lossless(image: Image.Image) -> bytes:
-    """The pixels, losslessly encoded in a form img2pdf embeds without decoding again."""
+def _encoded(image: Image.Image, source_format: str | None) -> bytes:
+    """The pixels encoded in a form img2pdf embeds without decoding again: losslessly,
+    except for photos (JPEG sources) whose pixels changed, which stay JPEG."""
     buffer = io.BytesIO()
-    if image.mode == "1":
+    if source_format in ("JPEG", "MPO") and image.mode in ("L", "RGB", "CMYK"):
+        # A lossless copy of a photo is several times its JPEG; quality 95 is visually
+        # the same and keeps the page about the size of the input.
+        image.save(buffer, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
+    elif image.mode == "1":
         # One strip of Group 4, which img2pdf copies into the PDF as it is.
         image.save(buffer, format="TIFF", compression="group4", strip_size=2**31 - 1)
     else:

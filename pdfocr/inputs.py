@@ -69,6 +69,8 @@ class LoadedPage:
     PNG or TIFF that needed no flattening)."""
     rotation: int = 0
     """Degrees clockwise that ``original`` is turned to show upright (EXIF orientation)."""
+    source_format: str | None = None
+    """The Pillow format of the input file (``"JPEG"``, ``"PNG"``...)."""
 
 
 def natural_key(name: str) -> tuple[tuple[int, object], ...]:
@@ -189,6 +191,7 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
         dpi=dpi[::-1] if rotation in (90, 270) else dpi,
         original=raw if as_is else None,
         rotation=rotation if as_is else 0,
+        source_format=image.format,
     )
 
 
@@ -214,6 +217,7 @@ def turned(page: LoadedPage, clockwise: int) -> LoadedPage:
         dpi=page.dpi[::-1] if clockwise in (90, 270) else page.dpi,
         original=page.original,
         rotation=(page.rotation + clockwise) % 360 if page.original is not None else 0,
+        source_format=page.source_format,
     )
 
 

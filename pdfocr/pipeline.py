@@ -26,7 +26,7 @@ from .errors import EngineError, Interrupted, PdfocrError
 from .inputs import LoadedPage, PageSource, load_page, ocr_ready
 from .model import PageText
 from .options import ConvertOptions
-from .preprocess import upright
+from .preprocess import straightened, upright
 from .render import render_page
 
 # How many tasks are queued per worker: enough to keep workers busy, few enough that
@@ -59,6 +59,7 @@ class PageOutcome:
     ocr_seconds: float
     seconds: float
     rotated: int
+    deskewed: float
 
 
 @contextlib.contextmanager
@@ -82,18 +83,22 @@ class RecognizedPage:
     ocr_seconds: float
     rotated: int
     """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
+    deskewed: float
+    """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
 
 
 def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
     """Decode one page, prepare it as ``options`` ask, and recognise its text."""
     with about_page(source):
         page = load_page(source, options.dpi)
-        rotated = 0
+        rotated, deskewed = 0, 0.0
         if options.rotate_pages:
             page, rotated = upright(page, engine, options.rotate_threshold)
+        if options.deskew:
+            page, deskewed = straightened(page)
         started = time.perf_counter()
         text = engine.recognize(ocr_ready(page.image), languages=options.languages, dpi=page.dpi[0])
-        return RecognizedPage(page, text, time.perf_counter() - started, rotated)
+        return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
 
 
 def process_page(task: PageTask) -> PageOutcome:
@@ -113,6 +118,7 @@ def process_page(task: PageTask) -> PageOutcome:
         ocr_seconds=found.ocr_seconds,
         seconds=time.perf_counter() - started,
         rotated=found.rotated,
+        deskewed=found.deskewed,
     )
 
 

@@ -13,11 +13,12 @@ from PIL import Image, ImageChops, ImageFilter, ImageStat
 import pdfocr
 
 DPI = 150
+POINTS = 11  # the size the test page's text is set in
 
 
 @pytest.fixture(scope="module")
 def upright_page(page_factory, prose_lines):
-    return page_factory(prose_lines(11, 7) + prose_lines(12, 7), dpi=DPI, points=11)
+    return page_factory(prose_lines(11, 7) + prose_lines(12, 7), dpi=DPI, points=POINTS)
 
 
 def _shown(pdf: Path) -> Image.Image:
@@ -68,3 +69,55 @@ def test_pages_without_clear_orientation_are_left_alone(tmp_path: Path, upright_
     assert [page.rotated for page in result.pages] == [0, 0, 90]
     strict = pdfocr.convert(paths[2], tmp_path / "strict.pdf", rotate_pages=True, rotate_threshold=1000)
     assert strict.pages[0].rotated == 0
+
+
+@pytest.mark.parametrize("skew", [-2.0, 1.5])
+def test_skewed_pages_are_straightened(tmp_path: Path, upright_page, skew: float) -> None:
+    scan = upright_page.image.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    path = tmp_path / "skewed.png"
+    scan.save(path, dpi=(DPI, DPI))
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(path, output, deskew=True)
+    assert result.pages[0].deskewed == pytest.approx(-skew, abs=0.1)
+    assert words_of(result.pages[0].text) == words_of(upright_page.text)
+    shown = _shown(output)
+    # The page as shown is the straight page again (but for its corners) ...
+    inner = (40, 40, shown.width - 40, shown.height - 40)
+    straight = upright_page.image.crop(inner)
+    assert ImageStat.Stat(ImageChops.difference(shown.crop(inner), straight)).mean[0] < 8
+    # ... and the text layer lines up with the straight words.
+    _assert_lines_up(output, upright_page)
+
+
+def test_straight_pages_are_left_as_they_are(tmp_path: Path, upright_page) -> None:
+    path = tmp_path / "straight.jpg"
+    upright_page.image.save(path, dpi=(DPI, DPI), quality=90)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(path, output, deskew=True)
+    assert result.pages[0].deskewed == 0
+    assert path.read_bytes() in output.read_bytes()
+
+
+def test_without_deskew_text_follows_the_skewed_lines(tmp_path: Path, upright_page) -> None:
+    from pdfocr.engines.tesseract import TesseractEngine
+
+    scan = upright_page.image.rotate(1.5, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    path = tmp_path / "skewed.png"
+    scan.save(path, dpi=(DPI, DPI))
+    output = tmp_path / "out.pdf"
+    pdfocr.convert(path, output)
+    engine_words = [
+        word
+        for line in TesseractEngine().recognize(scan, languages=("eng",), dpi=DPI).lines
+        for word in line.words
+    ]
+    (found,) = pdftotext_words(output)
+    assert [w.text for w in found] == [w.text for w in engine_words]
+    scale = 72 / DPI
+    for got, want in zip(found, engine_words, strict=True):
+        # Each word's box covers its own ink on the sloping line: a level line would miss
+        # the ink by several points towards the line's far end.
+        assert got.top <= want.box.top * scale + 1
+        assert got.bottom >= want.box.bottom * scale - 1
+        assert got.bottom - got.top < 2.5 * POINTS  # and does not just span everything
+        assert got.left == pytest.approx(want.box.left * scale, abs=1.5)
