@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
+import statistics
 import unicodedata
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -20,8 +22,10 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
-from .model import Line, PageText, needs_space
+from .model import Block, Line, PageText, needs_space
 
+# Lines at most this many font sizes apart read as one paragraph (see _draw_line).
+MAX_PITCH_TO_SIZE = 1.25
 FONT_NAME = "PdfocrGlyphless"
 # The font's vertical metrics (see scripts/make_glyphless_font.py): ascent and descent
 # as fractions of the font size, and every glyph's advance width.
@@ -100,24 +104,45 @@ def text_layer(text: PageText, width: float, height: float, dpi: tuple[float, fl
     # The initial font is ours too, so the page never refers to an unembedded Helvetica.
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=font)
     scale_x, scale_y = 72.0 / dpi[0], 72.0 / dpi[1]
-    for line in text.lines:
-        _draw_line(canvas, font, line, scale_x, scale_y, height)
+    for block in text.blocks:
+        least = _line_pitch(block) / MAX_PITCH_TO_SIZE
+        for line in block.lines:
+            _draw_line(canvas, font, line, least, scale_x, scale_y, height)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
+def _baseline(line: Line) -> float:
+    return line.baseline if line.baseline is not None else line.box.bottom
+
+
+def _line_pitch(block: Block) -> float:
+    """The usual distance between the baselines of a block's lines (pixels), 0 if unknown."""
+    steps = [_baseline(b) - _baseline(a) for a, b in itertools.pairwise(block.lines)]
+    steps = [step for step in steps if step > 0]
+    return statistics.median(steps) if steps else 0.0
+
+
 def _draw_line(
-    canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: float, page_height: float
+    canvas: Canvas,
+    font: str,
+    line: Line,
+    least_size_px: float,
+    scale_x: float,
+    scale_y: float,
+    page_height: float,
 ) -> None:
     """One text object per line; each word starts at its box's left edge, is scaled to
     the box's width, and the space after it is scaled to reach the next word, so that
     viewers see one unbroken line of words with single spaces between them."""
-    baseline = line.baseline if line.baseline is not None else line.box.bottom
-    # The glyph box spans [baseline - descent, baseline + ascent]; size it so its top
-    # meets the top of the line box.
+    baseline = _baseline(line)
+    # The glyph box spans [baseline - descent, baseline + ascent]: sized so its top meets
+    # the top of the line box, or taller, up to the line spacing, in widely spaced text:
+    # extractors (poppler, pdfminer) only see lines as one paragraph, and so keep columns
+    # apart, when lines are less than about 1.5 font sizes apart.
     ascent_px = max(baseline - line.box.top, line.box.height * 0.5, 1.0)
-    size = ascent_px * scale_y / FONT_ASCENT
+    size = max(ascent_px / FONT_ASCENT, least_size_px) * scale_y
     text = canvas.beginText()
     text.setTextRenderMode(3)
     text.setFont(font, size)

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
-from conftest import pdftotext, pdftotext_words, save_page
+from conftest import pdftotext, pdftotext_words, save_page, words_of
+from pdfminer.high_level import extract_text as pdfminer_text
+from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader
-from synthetic_pages import CJK
+from synthetic_pages import CJK, PROSE, SANS, font_path
 
 import pdfocr
 from pdfocr.engines.tesseract import TesseractEngine
@@ -84,3 +87,61 @@ def test_word_boxes_match_the_engine(tmp_path: Path, page_factory, prose_lines) 
         assert got.right == pytest.approx(want.box.right * scale, abs=1.0)
         assert got.top <= want.box.top * scale + 1.0
         assert got.bottom >= want.box.bottom * scale - 2.0
+
+
+def _two_column_page(page_factory) -> tuple[Image.Image, list[str], list[str]]:
+    """A Letter page of two justified-looking columns, lines 1.5 apart (widely spaced)."""
+    dpi, points = 200, 10
+    words = " ".join(PROSE * 3).split()
+    face = ImageFont.truetype(font_path(SANS), round(points * dpi / 72))
+    image = Image.new("L", (round(8.5 * dpi), round(11 * dpi)), 255)
+    draw = ImageDraw.Draw(image)
+    width = round(3.4 * dpi)
+    lines, current = [], ""
+    for word in words:
+        candidate = f"{current} {word}".strip()
+        if draw.textlength(candidate, font=face) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    half = (len(lines) + 1) // 2
+    columns = [lines[:half], lines[half:]]
+    for number, column in enumerate(columns):
+        left = round(0.75 * dpi) + number * (width + round(0.35 * dpi))
+        for index, line in enumerate(column):
+            draw.text((left, 200 + index * round(points * 1.5 * dpi / 72)), line, font=face, fill=0)
+    image.info["dpi"] = (dpi, dpi)
+    return image, columns[0], columns[1]
+
+
+def test_two_columns_come_out_column_by_column(tmp_path: Path, page_factory) -> None:
+    image, first, second = _two_column_page(page_factory)
+    path = tmp_path / "columns.png"
+    image.save(path, dpi=image.info["dpi"])
+    output = tmp_path / "out.pdf"
+    pdfocr.convert(path, output)
+    expected = [" ".join(column) for column in (first, second)]
+    for extracted in (
+        pdftotext(output),
+        PdfReader(output).pages[0].extract_text(),
+        pdfminer_text(str(output)),
+    ):
+        flowing = " ".join(extracted.split())
+        # Column one entirely before column two, each in its own reading order.
+        assert words_of(flowing) == words_of(" ".join(expected)), extracted[:300]
+
+
+def test_words_are_neither_glued_nor_split(tmp_path: Path, samples: Path, expected_sample_pages) -> None:
+    output = tmp_path / "out.pdf"
+    pdfocr.convert(samples / "page1.png", output)
+    expected = expected_sample_pages[0].split()
+    for extracted in (
+        pdftotext(output),
+        PdfReader(output).pages[0].extract_text(),
+        pdfminer_text(str(output)),
+    ):
+        got = extracted.split()
+        matching = SequenceMatcher(None, got, expected).ratio()
+        assert matching > 0.97, extracted
