@@ -19,6 +19,7 @@ from tqdm import tqdm
 from . import __version__
 from .api import Progress, convert
 from .errors import ExitCode, PdfocrError
+from .inputs import allow_large_images
 from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, parse_languages
 
 EPILOG = f"""\
@@ -151,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.output == "-" and sys.stdout.isatty():
         parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
     signal.signal(signal.SIGTERM, _raise_terminated)
+    allow_large_images()
     reporter = _Reporter(sys.stderr, quiet=args.quiet, verbose=args.verbose)
     output = sys.stdout.buffer if args.output == "-" else args.output
     try:

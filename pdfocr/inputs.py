@@ -19,7 +19,7 @@ from typing import BinaryIO, Union
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputError
-from .options import MAX_DPI, MIN_DPI
+from .options import MAX_DPI, MAX_MEGAPIXELS, MIN_DPI
 
 InputItem = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 """One input: a path (file or folder), the bytes of an image, or a binary file object."""
@@ -126,6 +126,24 @@ def _folder_images(folder: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
+def _refuse_bombs(size: tuple[int, int], label: str, page: int | None = None) -> None:
+    megapixels = size[0] * size[1] / 1e6
+    if megapixels > MAX_MEGAPIXELS:
+        raise InputError(
+            f"refused: {size[0]}x{size[1]} pixels ({megapixels:,.0f} megapixels) is over the limit "
+            f"of {MAX_MEGAPIXELS:,.0f} megapixels (a decompression bomb?)",
+            file=label,
+            page=page,
+        )
+
+
+def allow_large_images() -> None:
+    """Let Pillow open images up to pdfocr's own limit, MAX_MEGAPIXELS (Pillow refuses
+    more than ~179 megapixels by default). Process-wide, so only called in processes that
+    pdfocr owns: its CLI and its workers."""
+    Image.MAX_IMAGE_PIXELS = int(MAX_MEGAPIXELS * 1e6)
+
+
 def _unreadable_folder(error: OSError) -> None:
     # A subfolder that cannot be listed would silently drop pages from the bundle.
     raise InputError(_os_reason(error), file=error.filename)
@@ -141,12 +159,15 @@ def _probe(label: str, *, path: str | None = None, data: bytes | None = None) ->
                 raise InputError(
                     f"unsupported image format {image.format} (supported: {_SUPPORTED_NAMES})", file=label
                 )
+            _refuse_bombs(image.size, label)
             # Only TIFF frames are pages; the frames of a GIF or WebP are an animation.
             frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+    except InputError:
+        raise
     except UnidentifiedImageError:
         raise InputError(f"not a recognised image (supported: {_SUPPORTED_NAMES})", file=label) from None
     except Image.DecompressionBombError as error:
-        raise InputError(f"refused: {error}", file=label) from None
+        raise InputError(f"refused as a likely decompression bomb: {error}", file=label) from None
     except OSError as error:
         raise InputError(_os_reason(error), file=label) from None
     except Exception as error:  # Pillow reports broken headers with many exception types
@@ -164,13 +185,17 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
         image = Image.open(io.BytesIO(raw))
         if source.frame:
             image.seek(source.frame)
+        _refuse_bombs(image.size, source.label, source.page_number)
         image.load()
         # Phone photos are often stored sideways with an EXIF note saying so.
         orientation = image.getexif().get(ExifTags.Base.Orientation, 1) or 1
         if orientation != 1:
             ImageOps.exif_transpose(image, in_place=True)
     except Image.DecompressionBombError as error:
-        raise InputError(f"refused: {error}", file=source.label, page=source.page_number) from None
+        message = f"refused as a likely decompression bomb: {error}"
+        raise InputError(message, file=source.label, page=source.page_number) from None
+    except InputError:
+        raise
     except Exception as error:  # Pillow reports broken data with many exception types
         raise InputError(
             f"corrupt or truncated image ({_describe(error)})", file=source.label, page=source.page_number

@@ -6,7 +6,7 @@ engines report them; the renderer converts them to PDF points using the page's d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 def _is_cjk(char: str) -> bool:
@@ -51,6 +51,9 @@ class Box:
     @property
     def height(self) -> float:
         return self.bottom - self.top
+
+    def scaled(self, factor: float) -> Box:
+        return Box(self.left * factor, self.top * factor, self.right * factor, self.bottom * factor)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,28 @@ class PageText:
     @property
     def lines(self) -> tuple[Line, ...]:
         return tuple(line for block in self.blocks for line in block.lines)
+
+    def scaled(self, factor: float, width: int, height: int) -> PageText:
+        """The same text on a copy of the page ``factor`` times as large (``width`` x
+        ``height`` pixels), e.g. back from a downscaled copy to the original."""
+        return PageText(
+            width=width,
+            height=height,
+            blocks=tuple(
+                Block(
+                    tuple(
+                        replace(
+                            line,
+                            words=tuple(replace(word, box=word.box.scaled(factor)) for word in line.words),
+                            box=line.box.scaled(factor),
+                            baseline=line.baseline * factor if line.baseline is not None else None,
+                        )
+                        for line in block.lines
+                    )
+                )
+                for block in self.blocks
+            ),
+        )
 
     @property
     def text(self) -> str:

@@ -15,6 +15,14 @@ DEFAULT_DPI = 300.0
 
 MIN_DPI, MAX_DPI = 10.0, 10_000.0
 
+MAX_MEGAPIXELS = 1000.0
+"""Images larger than this (width x height / 10^6) are refused as likely decompression
+bombs: an A0 sheet scanned at 600 dpi is 560 megapixels."""
+
+OCR_MAX_MEGAPIXELS = 50.0
+"""Images larger than this are OCRed on a downscaled copy (the PDF keeps the original):
+Tesseract gains nothing from more than ~400 dpi on A3 and slows down with every pixel."""
+
 DEFAULT_ROTATE_THRESHOLD = 8.0
 """Orientation confidence (Tesseract OSD) needed before a page is turned. Text pages score
 10 to 30; photos and near-empty pages score below 2 and are left alone."""
@@ -47,6 +55,8 @@ class ConvertOptions:
     rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD
     deskew: bool = False
     """Straighten pages scanned slightly askew before OCR."""
+    ocr_max_megapixels: float = OCR_MAX_MEGAPIXELS
+    """Pages larger than this are OCRed on a downscaled copy."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", parse_languages(self.languages))
@@ -61,6 +71,8 @@ class ConvertOptions:
             raise UsageError(f"dpi must be between {MIN_DPI:g} and {MAX_DPI:g}, not {self.dpi:g}")
         if not self.engine:
             raise UsageError("an engine name is needed")
+        if self.ocr_max_megapixels <= 0:
+            raise UsageError(f"ocr_max_megapixels must be positive, not {self.ocr_max_megapixels:g}")
         if self.rotate_threshold < 0:
             raise UsageError(f"the rotation threshold must not be negative, not {self.rotate_threshold:g}")
 

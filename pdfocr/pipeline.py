@@ -23,10 +23,10 @@ from types import FrameType
 
 from .engines import OcrEngine
 from .errors import EngineError, Interrupted, PdfocrError
-from .inputs import LoadedPage, PageSource, load_page, ocr_ready
+from .inputs import LoadedPage, PageSource, allow_large_images, load_page
 from .model import PageText
 from .options import ConvertOptions
-from .preprocess import straightened, upright
+from .preprocess import ocr_copy, straightened, upright
 from .render import render_page
 
 # How many tasks are queued per worker: enough to keep workers busy, few enough that
@@ -97,7 +97,10 @@ def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOption
         if options.deskew:
             page, deskewed = straightened(page)
         started = time.perf_counter()
-        text = engine.recognize(ocr_ready(page.image), languages=options.languages, dpi=page.dpi[0])
+        image, dpi, enlarge = ocr_copy(page, options.ocr_max_megapixels)
+        text = engine.recognize(image, languages=options.languages, dpi=dpi)
+        if enlarge != 1.0:
+            text = text.scaled(enlarge, page.image.width, page.image.height)
         return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
 
 
@@ -134,6 +137,7 @@ def _init_worker() -> None:
     # Nobody reads a worker's stderr: Pillow's warnings (large or odd images) would only
     # garble the caller's terminal. Real problems are raised as errors.
     warnings.filterwarnings("ignore", module=r"PIL\.")
+    allow_large_images()
 
 
 def run_pages(

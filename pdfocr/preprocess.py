@@ -6,6 +6,8 @@ recognised and drawn: the text layer always matches the page as shown.
 
 from __future__ import annotations
 
+import math
+
 from PIL import Image, ImageStat
 
 from .engines import OcrEngine, OrientationDetector
@@ -72,3 +74,16 @@ def straightened(page: LoadedPage) -> tuple[LoadedPage, float]:
         rotated = rotated.point(lambda v: 255 if v > 127 else 0).convert("1")
     # New pixels: the original file no longer shows this page.
     return LoadedPage(image=rotated, dpi=page.dpi, source_format=page.source_format), angle
+
+
+def ocr_copy(page: LoadedPage, max_megapixels: float) -> tuple[Image.Image, float, float]:
+    """The image the engine should read, its dpi, and how many times larger the page is
+    than that image: a downscaled copy when the page exceeds ``max_megapixels``."""
+    image = ocr_ready(page.image)
+    pixels = image.width * image.height
+    if pixels <= max_megapixels * 1e6:
+        return image, page.dpi[0], 1.0
+    shrink = math.sqrt(max_megapixels * 1e6 / pixels)
+    size = (max(1, round(image.width * shrink)), max(1, round(image.height * shrink)))
+    smaller = (image.convert("L") if image.mode == "1" else image).resize(size, Image.Resampling.LANCZOS)
+    return smaller, page.dpi[0] * shrink, image.width / size[0]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import pty
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -283,3 +285,25 @@ def test_corrupt_second_tiff_directory(cli, tmp_path: Path) -> None:
     run = cli(str(tiff), "-o", str(tmp_path / "out.pdf"))
     assert run.returncode == 3
     assert "two.tif" in _one_error_line(run.stderr)
+
+
+def _png_header_only(path: Path, width: int, height: int) -> Path:
+    """A few bytes of PNG that claim a huge image: what a decompression bomb looks like."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize(("width", "height"), [(100_000, 100_000), (40_000, 30_000)])
+def test_decompression_bombs_are_refused(cli, tmp_path: Path, width: int, height: int) -> None:
+    bomb = _png_header_only(tmp_path / "bomb.png", width, height)
+    run = cli(str(bomb), "-o", str(tmp_path / "out.pdf"))
+    assert run.returncode == 3
+    line = _one_error_line(run.stderr)
+    assert "bomb.png: refused" in line
+    assert "decompression bomb" in line
+    assert not (tmp_path / "out.pdf").exists()

@@ -121,3 +121,27 @@ def test_without_deskew_text_follows_the_skewed_lines(tmp_path: Path, upright_pa
         assert got.bottom >= want.box.bottom * scale - 1
         assert got.bottom - got.top < 2.5 * POINTS  # and does not just span everything
         assert got.left == pytest.approx(want.box.left * scale, abs=1.5)
+
+
+def test_large_pages_are_read_on_a_smaller_copy(tmp_path: Path, page_factory, prose_lines) -> None:
+    from pdfocr.engines.tesseract import TesseractEngine
+    from pdfocr.inputs import expand_inputs
+    from pdfocr.options import ConvertOptions
+    from pdfocr.pipeline import recognize_page
+    from pdfocr.render import render_page
+
+    page = page_factory(prose_lines(13, 4), dpi=400, points=12)  # 2332 x 3308: 7.7 megapixels
+    path = tmp_path / "large.png"
+    page.image.save(path, dpi=(400, 400))
+    (source,) = expand_inputs([path])
+    found = recognize_page(source, TesseractEngine(), ConvertOptions(ocr_max_megapixels=2))
+    assert words_of(found.text.text) == words_of(page.text)
+    # Boxes come back in the original's pixels, within the copy's coarser grid.
+    for got, want in zip((w for line in found.text.lines for w in line.words), page.words, strict=True):
+        assert got.box.left == pytest.approx(want.box[0], abs=5)
+        assert got.box.right == pytest.approx(want.box[2], abs=5)
+    pdf = tmp_path / "large.pdf"
+    pdf.write_bytes(render_page(found.page, found.text))
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout
+    assert listing.splitlines()[2].split()[3:5] == ["2332", "3308"]  # the PDF keeps every pixel
+    _assert_lines_up(pdf, page)
