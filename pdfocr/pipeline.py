@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -22,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 
 from .engines import OcrEngine
-from .errors import EngineError, Interrupted, PdfocrError
+from .errors import EngineError, Interrupted, PdfocrError, UsageError
 from .inputs import LoadedPage, PageSource, allow_large_images, load_page
 from .model import PageText
 from .options import ConvertOptions
@@ -153,6 +155,7 @@ def run_pages(
     """
     if not tasks:
         return []
+    _check_main_script()
     # forkserver, not fork: the caller may have threads (asyncio, web servers), and a
     # fork of a threaded process can inherit locks held by threads that no longer exist.
     executor = ProcessPoolExecutor(
@@ -171,6 +174,18 @@ def run_pages(
         raise
     executor.shutdown(wait=True)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _check_main_script() -> None:
+    # Worker processes import the main script again (multiprocessing's spawn rules); one
+    # read from stdin cannot be, and every worker would die without saying why.
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if getattr(main, "__spec__", None) is None and path is not None and not os.path.exists(path):
+        raise UsageError(
+            f"worker processes cannot start from the main script {path!r} "
+            "(a script read from stdin?); save it to a file and run that"
+        )
 
 
 def _completed(

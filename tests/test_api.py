@@ -6,6 +6,7 @@ import asyncio
 import io
 import itertools
 import subprocess
+import sys
 import time
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -259,3 +260,15 @@ def test_cancelling_after_the_last_page_writes_nothing(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert not output.exists()
+
+
+def test_a_script_read_from_stdin_gets_a_clear_error(samples: Path, tmp_path: Path) -> None:
+    script = (
+        "import pdfocr\n"
+        "try:\n"
+        f"    pdfocr.convert({str(samples / 'page1.png')!r}, {str(tmp_path / 'out.pdf')!r})\n"
+        "except pdfocr.UsageError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=60)
+    assert "cannot start from the main script '<stdin>'" in done.stdout, done.stderr
