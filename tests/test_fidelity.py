@@ -5,6 +5,7 @@ and every word sits where the engine saw it."""
 from __future__ import annotations
 
 import re
+import statistics
 import unicodedata
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -145,3 +146,26 @@ def test_words_are_neither_glued_nor_split(tmp_path: Path, samples: Path, expect
         got = extracted.split()
         matching = SequenceMatcher(None, got, expected).ratio()
         assert matching > 0.97, extracted
+
+
+def test_text_layer_lines_up_with_the_ink(tmp_path: Path, page_factory, prose_lines) -> None:
+    """The alignment bound (issue 3): median left and right edge error under 1 pt against
+    the drawn ink, and every word's box covering its ink vertically."""
+    pages = [page_factory(prose_lines(n, 8), dpi=300, points=10 + n, noise=True, seed=n) for n in (1, 2)]
+    paths = [save_page(page, tmp_path / f"page{n}.png") for n, page in enumerate(pages)]
+    output = tmp_path / "out.pdf"
+    pdfocr.convert(paths, output)
+    left_errors, right_errors = [], []
+    for page, found in zip(pages, pdftotext_words(output), strict=True):
+        matcher = SequenceMatcher(None, [w.text for w in page.words], [w.text for w in found], autojunk=False)
+        scale = 72 / page.dpi
+        for block in matcher.get_matching_blocks():
+            for offset in range(block.size):
+                want, got = page.words[block.a + offset], found[block.b + offset]
+                left_errors.append(abs(got.left - want.box[0] * scale))
+                right_errors.append(abs(got.right - want.box[2] * scale))
+                assert got.top <= want.box[1] * scale + 0.5
+                assert got.bottom >= want.box[3] * scale - 0.5
+    assert len(left_errors) > 0.9 * sum(len(page.words) for page in pages)
+    assert statistics.median(left_errors) < 1
+    assert statistics.median(right_errors) < 1

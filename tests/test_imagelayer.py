@@ -165,3 +165,14 @@ def test_alpha_is_flattened_onto_white(tmp_path: Path) -> None:
     shown = _shown(pdf)
     assert shown.getpixel((100, 100)) == (255, 255, 255)
     assert shown.getpixel((30, 30)) == (0, 0, 255)
+
+
+def test_group4_strip_of_a_scanner_tiff_is_copied_as_is(tmp_path: Path) -> None:
+    bilevel = _colourful().convert("L").point(lambda v: 255 if v > 128 else 0).convert("1")
+    # Scanners write each page as one strip; that strip is what the PDF can hold as is.
+    data = _encoded(bilevel, format="TIFF", compression="group4", strip_size=2**31 - 1)
+    tiff = Image.open(io.BytesIO(data))
+    (offset,), (length,) = tiff.tag_v2[273], tiff.tag_v2[279]
+    pdf = _pdf(tmp_path, data, "scanner.tif")
+    assert data[offset : offset + length] in pdf.read_bytes()
+    assert _same_pixels(_extracted(pdf), bilevel)
