@@ -1,4 +1,5 @@
-"""The Tesseract engine, through the ``tesseract`` command.
+"""The Tesseract engine: in-process through tesserocr when it is installed (see
+``tesseract_api``), else through the ``tesseract`` command.
 
 Every call to the command goes through :func:`run_tesseract`, which owns the
 environment (one OpenMP thread: pdfocr runs pages in parallel itself, and Tesseract's
@@ -19,6 +20,7 @@ from PIL import Image
 
 from ..errors import DependencyError, EngineError
 from ..model import PageText
+from . import tesseract_api
 from .hocr import parse_hocr
 
 INSTALL_HINT = "install it with: sudo apt-get install tesseract-ocr"
@@ -56,13 +58,26 @@ def installed_languages(program: str = "tesseract") -> list[str]:
 
 @dataclass(frozen=True)
 class TesseractEngine:
-    """OCR with the ``tesseract`` command (Tesseract 4.1 or newer), one process per page."""
+    """OCR with Tesseract (4.1 or newer).
+
+    ``in_process``: True uses tesserocr (a warm model per worker), False runs the
+    ``tesseract`` command for every page, None (the default) picks tesserocr when it is
+    installed."""
 
     name: str = "tesseract"
     program: str = "tesseract"
+    in_process: bool | None = None
+
+    @property
+    def _api(self) -> bool:
+        if self.in_process is None:
+            return tesseract_api.available()
+        if self.in_process and not tesseract_api.available():
+            raise DependencyError("tesserocr is not installed: pip install tesserocr")
+        return self.in_process
 
     def check(self, languages: Sequence[str]) -> None:
-        available = installed_languages(self.program)
+        available = tesseract_api.installed_languages() if self._api else installed_languages(self.program)
         missing = [code for code in languages if code not in available]
         if missing:
             packages = " ".join("tesseract-ocr-" + code.replace("_", "-").lower() for code in missing)
@@ -73,6 +88,8 @@ class TesseractEngine:
             )
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        if self._api:
+            return parse_hocr(tesseract_api.recognize_hocr(image, languages, dpi))
         with _handover(image) as path:
             hocr = run_tesseract(
                 [path, "stdout", "-l", "+".join(languages), "--dpi", str(round(dpi)), "hocr"],
@@ -81,6 +98,8 @@ class TesseractEngine:
         return parse_hocr(hocr)
 
     def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
+        if self._api:
+            return tesseract_api.detect_rotation(image, dpi)
         with _handover(image) as path:
             try:
                 report = run_tesseract(
