@@ -301,7 +301,7 @@ def _write_outputs(
     with contextlib.ExitStack() as commits:
         # Paths are renamed into place when this block ends, only if all of it succeeded.
         if isinstance(output, (str, os.PathLike)):
-            merge_pages(page_files, commits.enter_context(atomic_output(Path(output))), metadata)
+            merge_pages(page_files, commits.enter_context(atomic_output(Path(output))), metadata, workdir)
         if isinstance(sidecar, (str, os.PathLike)):
             commits.enter_context(atomic_output(Path(sidecar))).write(sidecar_bytes)
         # Streams cannot be rolled back, so they are written last, but before the renames:
@@ -309,7 +309,7 @@ def _write_outputs(
         if not isinstance(output, (str, os.PathLike)):
             merged = workdir / "merged.pdf"
             with merged.open("wb") as stream:
-                merge_pages(page_files, stream, metadata)
+                merge_pages(page_files, stream, metadata, workdir)
             with merged.open("rb") as stream:
                 _write_stream(output, lambda target: shutil.copyfileobj(stream, target))
         if sidecar is not None and not isinstance(sidecar, (str, os.PathLike)):

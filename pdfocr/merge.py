@@ -15,18 +15,46 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from pypdf import PdfWriter
+import pikepdf
 
 from .errors import OutputError
 
+# At most this many files are merged at once: qpdf keeps every source open and reads
+# their streams only while writing, so memory stays flat, but open files are limited
+# (often to 1,024). Longer documents are merged in rounds through intermediate files.
+MERGE_FAN_IN = 200
 
-def merge_pages(page_files: Sequence[str | Path], destination: BinaryIO, metadata: Mapping[str, str]) -> None:
-    """Write the pages of ``page_files``, in order, as one PDF to ``destination``."""
-    writer = PdfWriter()
-    for page_file in page_files:
-        writer.append(str(page_file))
-    writer.add_metadata(dict(metadata))
-    writer.write(destination)
+
+def merge_pages(
+    page_files: Sequence[str | Path], destination: BinaryIO, metadata: Mapping[str, str], workdir: Path
+) -> None:
+    """Write the pages of ``page_files``, in order, as one PDF to ``destination``;
+    intermediate files, if any, go to ``workdir``."""
+    files = [Path(page_file) for page_file in page_files]
+    round_number = 0
+    while len(files) > MERGE_FAN_IN:
+        merged = []
+        for start in range(0, len(files), MERGE_FAN_IN):
+            part = workdir / f"merged-{round_number}-{start // MERGE_FAN_IN:05d}.pdf"
+            with part.open("wb") as stream:
+                _merge(files[start : start + MERGE_FAN_IN], stream, {})
+            merged.append(part)
+        files, round_number = merged, round_number + 1
+    _merge(files, destination, metadata)
+
+
+def _merge(files: Sequence[Path], destination: BinaryIO, metadata: Mapping[str, str]) -> None:
+    with contextlib.ExitStack() as sources, pikepdf.new() as document:
+        for file in files:
+            document.pages.extend(sources.enter_context(pikepdf.open(file)).pages)
+        for key, value in metadata.items():
+            document.docinfo[key] = value
+        # Object streams pack each page's small dictionaries (fonts, resources) together.
+        document.save(
+            destination,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            fix_metadata_version=False,
+        )
 
 
 def check_writable(target: Path) -> None:
