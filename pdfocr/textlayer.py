@@ -35,15 +35,41 @@ GLYPH_ADVANCE = 0.5
 MIN_HORIZONTAL_SCALE = 1.0
 
 
+class _EveryCodePoint(dict[int, int]):
+    """``code -> value`` for every Unicode scalar value: reportlab's view of a font in
+    which every character is the same blank glyph of the same width.
+
+    reportlab would otherwise expand the font's full-Unicode cmap into per-character
+    dicts: 1.1 million entries, 160 MB and 0.25 s in every worker process."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__()
+        self.value = value
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, int) and 0x20 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+
+    def __getitem__(self, code: int) -> int:
+        if code not in self:
+            raise KeyError(code)
+        return self.value
+
+    def get(self, code: int, default: int | None = None) -> int | None:  # type: ignore[override]
+        return self.value if code in self else default
+
+
 @functools.cache
 def _register_font() -> str:
-    """Register the glyphless font with reportlab, once per process.
-
-    reportlab keeps fonts in a process-wide registry; parsing the font's full-Unicode cmap
-    takes a fraction of a second, so it is done once and the font shared by every page.
-    """
+    """Register the glyphless font with reportlab, once per process (reportlab keeps
+    fonts in a process-wide registry)."""
     with resources.as_file(resources.files("pdfocr") / "fonts" / "glyphless.ttf") as path:
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(path)))
+        font = TTFont(FONT_NAME, str(path))
+    # reportlab reads only the font's small ASCII table (see scripts/make_glyphless_font.py);
+    # the font maps every other code point to the same glyph too, and so does reportlab now.
+    face = font.face
+    face.charToGlyph = _EveryCodePoint(face.charToGlyph[ord("A")])
+    face.charWidths = _EveryCodePoint(face.charWidths[ord("A")])
+    pdfmetrics.registerFont(font)
     # reportlab writes ToUnicode entries as "<%04X>", which is invalid past U+FFFF (the
     # value must be UTF-16BE); such characters would not extract. Subsets that stay in
     # the BMP keep reportlab's own output.

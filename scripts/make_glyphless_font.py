@@ -33,12 +33,15 @@ def build_font() -> FontBuilder:
     glyph_order = [".notdef", "blank"]
     builder = FontBuilder(UNITS_PER_EM, isTTF=True)
     builder.setupGlyphOrder(glyph_order)
-    builder.setupCharacterMap({})
+    # A small Windows BMP table (format 4) for printable ASCII: the one reportlab reads (it
+    # takes the last Windows table), so that loading the font stays cheap; pdfocr tells
+    # reportlab at run time that every other code point maps to the same blank glyph.
+    builder.setupCharacterMap({cp: "blank" for cp in range(0x20, 0x7F)})
     # Format 13 (many-to-one ranges) maps all of Unicode, astral planes included, to one
-    # glyph in a few bytes. Format 4 cannot (its offsets overflow for a full BMP), and no
-    # reader needs it: reportlab reads this subtable and embeds a subset with its own cmap.
+    # glyph in a few bytes, under the Unicode platform's full-repertoire encoding.
+    # (Format 4 cannot: its offsets overflow for a full BMP.)
     everything = CmapSubtable.newSubtable(13)
-    everything.platformID, everything.platEncID, everything.language = 3, 10, 0
+    everything.platformID, everything.platEncID, everything.language = 0, 6, 0
     everything.cmap = {
         cp: "blank" for cp in range(0x20, LAST_CODE_POINT + 1) if not SURROGATES[0] <= cp <= SURROGATES[1]
     }
