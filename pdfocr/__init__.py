@@ -13,6 +13,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .api import (
+    Converter,
     PageResult,
     Progress,
     Result,
@@ -37,6 +38,7 @@ from .options import DEFAULT_DPI, ConvertOptions
 __all__ = [
     "DEFAULT_DPI",
     "ConvertOptions",
+    "Converter",
     "DependencyError",
     "EngineError",
     "ExitCode",

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar, Union
@@ -26,7 +27,7 @@ from .errors import Interrupted, OutputError, UsageError
 from .inputs import InputItem, PageSource, expand_inputs
 from .merge import atomic_output, check_writable, merge_pages
 from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, ConvertOptions, parse_languages
-from .pipeline import PageOutcome, PageTask, recognize_page, run_pages
+from .pipeline import PageOutcome, PageTask, WorkerPool, recognize_page, run_pages
 
 T = TypeVar("T")
 
@@ -122,7 +123,7 @@ def convert(
         rotate_threshold=rotate_threshold,
         deskew=deskew,
     )
-    return _convert(inputs, output, options, sidecar, progress, cancel=None)
+    return _convert(inputs, output, options, sidecar, progress, None)
 
 
 async def convert_async(
@@ -151,6 +152,21 @@ async def convert_async(
         rotate_threshold=rotate_threshold,
         deskew=deskew,
     )
+    # A thread of its own: a long conversion must not hold one of the loop's default
+    # executor threads, which the application needs for its own blocking calls.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdfocr") as thread:
+        return await _convert_async(inputs, output, options, sidecar, progress, None, thread)
+
+
+async def _convert_async(
+    inputs: Inputs,
+    output: Output,
+    options: ConvertOptions,
+    sidecar: Output | None,
+    progress: ProgressCallback | None,
+    pool: WorkerPool | None,
+    threads: Executor,
+) -> Result:
     loop = asyncio.get_running_loop()
     report: ProgressCallback | None = None
     if progress is not None:
@@ -160,8 +176,106 @@ async def convert_async(
             loop.call_soon_threadsafe(callback, event)
 
     cancel = threading.Event()
-    work = functools.partial(_convert, inputs, output, options, sidecar, report, cancel)
-    return await _in_thread(work, cancel)
+    work = functools.partial(_convert, inputs, output, options, sidecar, report, cancel, pool)
+    return await _in_thread(work, cancel, threads)
+
+
+class Converter:
+    """Conversions that share one pool of warm worker processes.
+
+    Open one and convert any number of bundles through it, one after another or many at
+    once (a web service opens one at startup): the workers stay up with their engine
+    loaded, and at most ``jobs`` pages are being OCRed at any moment, whatever the number
+    of conversions under way::
+
+        async with pdfocr.Converter(jobs=2) as converter:
+            results = await asyncio.gather(*(converter.convert_async(s, o) for s, o in work))
+
+    An error in one conversion does not disturb the others; closing the converter (or
+    leaving the ``with`` block) stops the workers, at once on Ctrl-C.
+    """
+
+    def __init__(self, *, jobs: int | None = None) -> None:
+        self.jobs = ConvertOptions(jobs=jobs).worker_count
+        self._pool = WorkerPool(self.jobs)
+        # Coordination threads mostly wait for pages; they cost little and let every
+        # conversion make progress while others wait for workers.
+        self._threads = ThreadPoolExecutor(max_workers=64, thread_name_prefix="pdfocr")
+
+    def convert(
+        self,
+        inputs: Inputs,
+        output: Output,
+        *,
+        languages: Sequence[str] | str = ("eng",),
+        dpi: float = DEFAULT_DPI,
+        engine: str | OcrEngine = "tesseract",
+        sidecar: Output | None = None,
+        progress: ProgressCallback | None = None,
+        rotate_pages: bool = False,
+        rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
+        deskew: bool = False,
+    ) -> Result:
+        """:func:`convert`, on this converter's workers."""
+        options = ConvertOptions(
+            languages=parse_languages(languages),
+            dpi=dpi,
+            engine=engine,
+            rotate_pages=rotate_pages,
+            rotate_threshold=rotate_threshold,
+            deskew=deskew,
+        )
+        return _convert(inputs, output, options, sidecar, progress, None, self._pool)
+
+    async def convert_async(
+        self,
+        inputs: Inputs,
+        output: Output,
+        *,
+        languages: Sequence[str] | str = ("eng",),
+        dpi: float = DEFAULT_DPI,
+        engine: str | OcrEngine = "tesseract",
+        sidecar: Output | None = None,
+        progress: ProgressCallback | None = None,
+        rotate_pages: bool = False,
+        rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
+        deskew: bool = False,
+    ) -> Result:
+        """:func:`convert_async`, on this converter's workers."""
+        options = ConvertOptions(
+            languages=parse_languages(languages),
+            dpi=dpi,
+            engine=engine,
+            rotate_pages=rotate_pages,
+            rotate_threshold=rotate_threshold,
+            deskew=deskew,
+        )
+        return await _convert_async(inputs, output, options, sidecar, progress, self._pool, self._threads)
+
+    @property
+    def in_flight(self) -> int:
+        """Pages being OCRed right now, across all conversions (at most ``jobs``)."""
+        return self._pool.in_flight
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the workers (after their current pages, or at once with ``kill``)."""
+        self._pool.close(kill=kill)
+        self._threads.shutdown(wait=False)
+
+    def __enter__(self) -> Converter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        self.close(kill=kind is not None and not issubclass(kind, Exception))
+
+    async def __aenter__(self) -> Converter:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: object
+    ) -> None:
+        kill = kind is not None and not issubclass(kind, Exception)
+        await asyncio.get_running_loop().run_in_executor(None, functools.partial(self.close, kill=kill))
 
 
 def ocr_image(
@@ -202,8 +316,10 @@ async def ocr_image_async(
     return await _in_thread(functools.partial(_ocr_image, image, options, cancel), cancel)
 
 
-async def _in_thread(work: Callable[[], T], cancel: threading.Event | None) -> T:
-    future = asyncio.get_running_loop().run_in_executor(None, work)
+async def _in_thread(
+    work: Callable[[], T], cancel: threading.Event | None, threads: Executor | None = None
+) -> T:
+    future = asyncio.get_running_loop().run_in_executor(threads, work)
     try:
         # shield: a cancelled caller must still wait for the thread to clean up.
         return await asyncio.shield(future)
@@ -228,6 +344,7 @@ def _convert(
     sidecar: Output | None,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
+    pool: WorkerPool | None = None,
 ) -> Result:
     started = time.perf_counter()
     items = _as_list(inputs)
@@ -255,7 +372,10 @@ def _convert(
                 event = Progress(done, len(tasks), _page_result(outcome), time.perf_counter() - started)
                 progress(event)
 
-        outcomes = run_pages(tasks, options.worker_count, page_finished, cancel)
+        if pool is None:
+            outcomes = run_pages(tasks, options.worker_count, page_finished, cancel)
+        else:
+            outcomes = pool.run(tasks, page_finished, cancel)
         pages = tuple(_page_result(outcome) for outcome in outcomes)
         # The last moment a cancelled conversion can still leave everything untouched.
         _stop_if_cancelled(cancel)

@@ -31,9 +31,6 @@ from .options import ConvertOptions
 from .preprocess import ocr_copy, straightened, upright
 from .render import render_page
 
-# How many tasks are queued per worker: enough to keep workers busy, few enough that
-# in-memory inputs are not all copied to the workers at once.
-TASKS_PER_WORKER = 2
 # How often the calling thread looks at the cancel flag while pages are running.
 POLL_SECONDS = 0.1
 
@@ -142,38 +139,132 @@ def _init_worker() -> None:
     allow_large_images()
 
 
+class WorkerPool:
+    """Worker processes that run pages, shared by any number of runs at once.
+
+    At most ``workers`` pages are in flight (handed to the workers and not finished)
+    across all runs, so memory stays bounded however many conversions share the pool.
+    Workers start with the first page and stay warm (engine loaded) until :meth:`close`.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._slots = threading.BoundedSemaphore(workers)
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Pages handed to the workers and not finished yet (at most ``workers``)."""
+        return self._in_flight
+
+    def _finished(self, future: Future[PageOutcome]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        self._slots.release()
+
+    def _live_executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None or getattr(self._executor, "_broken", False):
+                # forkserver, not fork: the caller may have threads (asyncio, web servers),
+                # and a fork of a threaded process inherits locks held by vanished threads.
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_init_worker,
+                )
+            return self._executor
+
+    def run(
+        self,
+        tasks: Sequence[PageTask],
+        on_page: Callable[[PageOutcome], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[PageOutcome]:
+        """Run every task; the outcomes in task order. ``on_page`` is called in this
+        thread as each page finishes. Setting ``cancel`` stops with :class:`Interrupted`.
+        On any error, this run's waiting pages are dropped; its running pages finish
+        in the background (use :meth:`close` with ``kill`` to stop them)."""
+        if not tasks:
+            return []
+        _check_main_script()
+        outcomes: list[PageOutcome | None] = [None] * len(tasks)
+        pending: dict[Future[PageOutcome], PageTask] = {}
+        queued = list(reversed(tasks))
+        try:
+            while queued or pending:
+                if cancel is not None and cancel.is_set():
+                    raise Interrupted("conversion cancelled")
+                self._submit_while_free(queued, pending, wait_for_one=not pending)
+                if not pending:
+                    continue
+                done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    outcome = _outcome(future, pending.pop(future))
+                    outcomes[outcome.index] = outcome
+                    if on_page is not None:
+                        on_page(outcome)
+        finally:
+            for future in pending:
+                future.cancel()
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _submit_while_free(
+        self, queued: list[PageTask], pending: dict[Future[PageOutcome], PageTask], wait_for_one: bool
+    ) -> None:
+        while queued and self._slots.acquire(timeout=POLL_SECONDS if wait_for_one else 0):
+            task = queued.pop()
+            with self._lock:
+                self._in_flight += 1
+            try:
+                future = self._live_executor().submit(process_page, task)
+            except BaseException:
+                self._finished(Future())
+                raise
+            future.add_done_callback(self._finished)
+            pending[future] = task
+            wait_for_one = False
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the workers: after their running pages, or at once with ``kill``."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        if kill:
+            _stop_workers(executor)
+        else:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
 def run_pages(
     tasks: Sequence[PageTask],
     workers: int,
     on_page: Callable[[PageOutcome], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> list[PageOutcome]:
-    """Run every task on up to ``workers`` processes; the outcomes in task order.
-
-    ``on_page`` is called in this thread as each page finishes (in finishing order).
-    Setting ``cancel`` stops the run with :class:`Interrupted`.
-    """
-    if not tasks:
-        return []
-    _check_main_script()
-    # forkserver, not fork: the caller may have threads (asyncio, web servers), and a
-    # fork of a threaded process can inherit locks held by threads that no longer exist.
-    executor = ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)),
-        mp_context=multiprocessing.get_context("forkserver"),
-        initializer=_init_worker,
-    )
-    outcomes: list[PageOutcome | None] = [None] * len(tasks)
+    """Run every task on a pool of its own with up to ``workers`` processes, stopped at
+    once on any error, Ctrl-C or cancellation; the outcomes in task order."""
+    pool = WorkerPool(min(workers, len(tasks)) or 1)
     try:
-        for outcome in _completed(executor, tasks, workers * TASKS_PER_WORKER, cancel):
-            outcomes[outcome.index] = outcome
-            if on_page is not None:
-                on_page(outcome)
+        outcomes = pool.run(tasks, on_page, cancel)
     except BaseException:
-        _stop_workers(executor)
+        pool.close(kill=True)
         raise
-    executor.shutdown(wait=True)
-    return [outcome for outcome in outcomes if outcome is not None]
+    pool.close()
+    return outcomes
+
+
+def _outcome(future: Future[PageOutcome], task: PageTask) -> PageOutcome:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise EngineError(
+            "a worker process died while converting this page",
+            file=task.source.label,
+            page=task.source.page_number,
+        ) from None
 
 
 def _check_main_script() -> None:
@@ -186,31 +277,6 @@ def _check_main_script() -> None:
             f"worker processes cannot start from the main script {path!r} "
             "(a script read from stdin?); save it to a file and run that"
         )
-
-
-def _completed(
-    executor: ProcessPoolExecutor, tasks: Sequence[PageTask], in_flight: int, cancel: threading.Event | None
-) -> Iterator[PageOutcome]:
-    queued = iter(tasks)
-    pending: dict[Future[PageOutcome], PageTask] = {}
-    while True:
-        while len(pending) < in_flight and (task := next(queued, None)) is not None:
-            pending[executor.submit(process_page, task)] = task
-        if not pending:
-            return
-        done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-        if cancel is not None and cancel.is_set():
-            raise Interrupted("conversion cancelled")
-        for future in done:
-            task = pending.pop(future)
-            try:
-                yield future.result()
-            except BrokenProcessPool:
-                raise EngineError(
-                    "a worker process died while converting this page",
-                    file=task.source.label,
-                    page=task.source.page_number,
-                ) from None
 
 
 def _stop_workers(executor: ProcessPoolExecutor) -> None:

@@ -91,3 +91,18 @@ class SlowEngine:
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         time.sleep(self.seconds)
         return _one_word_page(image, "late")
+
+
+@dataclass(frozen=True)
+class PidEngine:
+    """Answers with the id of the worker process that read the page, after a pause."""
+
+    seconds: float = 0.05
+    name: str = "pid"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        time.sleep(self.seconds)
+        return _one_word_page(image, f"pid{os.getpid()}")
