@@ -25,7 +25,7 @@ from . import __version__
 from .engines import OcrEngine, resolve_engine
 from .errors import Interrupted, OutputError, UsageError
 from .inputs import InputItem, PageSource, expand_inputs
-from .merge import atomic_output, check_writable, merge_pages
+from .merge import atomic_output, atomic_path, check_writable, merge_pages
 from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, ConvertOptions, parse_languages
 from .pipeline import PageOutcome, PageTask, WorkerPool, recognize_page, run_pages
 
@@ -421,15 +421,15 @@ def _write_outputs(
     with contextlib.ExitStack() as commits:
         # Paths are renamed into place when this block ends, only if all of it succeeded.
         if isinstance(output, (str, os.PathLike)):
-            merge_pages(page_files, commits.enter_context(atomic_output(Path(output))), metadata, workdir)
+            merged = commits.enter_context(atomic_path(Path(output)))
+        else:
+            merged = workdir / "merged.pdf"
+        merge_pages(page_files, merged, metadata, workdir)
         if isinstance(sidecar, (str, os.PathLike)):
             commits.enter_context(atomic_output(Path(sidecar))).write(sidecar_bytes)
         # Streams cannot be rolled back, so they are written last, but before the renames:
         # a stream that fails (a closed pipe) still leaves every output path untouched.
         if not isinstance(output, (str, os.PathLike)):
-            merged = workdir / "merged.pdf"
-            with merged.open("wb") as stream:
-                merge_pages(page_files, stream, metadata, workdir)
             with merged.open("rb") as stream:
                 _write_stream(output, lambda target: shutil.copyfileobj(stream, target))
         if sidecar is not None and not isinstance(sidecar, (str, os.PathLike)):
