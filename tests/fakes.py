@@ -5,6 +5,7 @@ They live in a module of their own so that worker processes can import them by n
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Sequence
@@ -21,6 +22,16 @@ BASE_WIDTH = 100
 def page_of_width(index: int) -> Image.Image:
     """A blank page whose width tells the fake engines which page it is."""
     return Image.new("L", (BASE_WIDTH + index, 200), 255)
+
+
+def png_pages(count: int) -> list[bytes]:
+    """``count`` blank pages as PNG bytes, page N read by the fake engines as "page N"."""
+    pages = []
+    for index in range(count):
+        buffer = io.BytesIO()
+        page_of_width(index).save(buffer, format="PNG")
+        pages.append(buffer.getvalue())
+    return pages
 
 
 def _one_word_page(image: Image.Image, text: str) -> PageText:

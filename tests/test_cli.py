@@ -146,31 +146,30 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, samples: Path) -> None:
     assert "page/s" in text
 
 
-def test_ctrl_c_stops_everything_and_writes_nothing(tmp_path: Path, page_factory, prose_lines) -> None:
+def _stopped_midway(tmp_path: Path, page_factory, prose_lines, stop: signal.Signals) -> tuple[int, str]:
+    """Start converting 12 dense pages, send ``stop`` once the first page is done; the
+    exit code and stderr. The run has its session, as a terminal's job has its group."""
     folder = tmp_path / "scans"
     folder.mkdir()
     page = page_factory(prose_lines(1, 20), dpi=300, size_inches=(8.5, 11))
     for index in range(12):
         page.image.save(folder / f"page{index}.png", dpi=(300, 300))
-    output = tmp_path / "out.pdf"
-    output.write_bytes(b"older output")
-    # A session of its own stands in for the terminal's process group.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "pdfocr", str(folder), "-o", str(output), "-j", "2", "-v"],
+        [sys.executable, "-m", "pdfocr", str(folder), "-o", str(tmp_path / "out.pdf"), "-j", "2", "-v"],
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)},
         start_new_session=True,
     )
     assert process.stderr is not None
-    first = process.stderr.readline().decode()
-    assert first.startswith("[1/12]")  # the run is under way
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does
+    assert process.stderr.readline().decode().startswith("[1/12]")  # under way
+    if stop == signal.SIGINT:
+        os.killpg(process.pid, stop)  # Ctrl-C reaches the whole group
+    else:
+        process.send_signal(stop)  # a service manager or `timeout` signals the process
     stderr = process.stderr.read().decode()
-    assert process.wait(timeout=30) == 130
-    assert "Traceback" not in stderr
-    assert "interrupted" in stderr
-    assert output.read_bytes() == b"older output"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pdf", "scans"]
+    code = process.wait(timeout=30)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -179,7 +178,25 @@ def test_ctrl_c_stops_everything_and_writes_nothing(tmp_path: Path, page_factory
             break  # no process of the run is left
         time.sleep(0.1)
     else:
-        pytest.fail("processes of the interrupted run are still alive")
+        pytest.fail("processes of the stopped run are still alive")
+    assert list(scratch.iterdir()) == []  # work folder and temporary files removed
+    return code, stderr
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_stopping_a_run_ends_everything_and_writes_nothing(
+    tmp_path: Path, page_factory, prose_lines, stop: signal.Signals, code: int, word: str
+) -> None:
+    output = tmp_path / "out.pdf"
+    output.write_bytes(b"older output")
+    exit_code, stderr = _stopped_midway(tmp_path, page_factory, prose_lines, stop)
+    assert exit_code == code
+    assert "Traceback" not in stderr
+    assert word in stderr
+    assert output.read_bytes() == b"older output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pdf", "scans", "tmp"]
 
 
 def _write(path: Path, content: bytes) -> Path:
@@ -191,40 +208,6 @@ def _truncated(path: Path) -> Path:
     Image.effect_noise((500, 500), 50).save(path)
     path.write_bytes(path.read_bytes()[:5000])
     return path
-
-
-def test_sigterm_stops_everything_and_cleans_up(tmp_path: Path, page_factory, prose_lines) -> None:
-    folder = tmp_path / "scans"
-    folder.mkdir()
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    page = page_factory(prose_lines(2, 20), dpi=300, size_inches=(8.5, 11))
-    for index in range(12):
-        page.image.save(folder / f"page{index}.png", dpi=(300, 300))
-    output = tmp_path / "out.pdf"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pdfocr", str(folder), "-o", str(output), "-j", "2", "-v"],
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)},
-        start_new_session=True,
-    )
-    assert process.stderr is not None
-    assert process.stderr.readline().decode().startswith("[1/12]")
-    process.terminate()  # what a service manager or `timeout` does
-    stderr = process.stderr.read().decode()
-    assert process.wait(timeout=30) == 143
-    assert "Traceback" not in stderr
-    assert not output.exists()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("processes of the terminated run are still alive")
-    assert list(scratch.iterdir()) == []  # work folder and engine hand-over files removed
 
 
 def test_pdf_to_a_terminal_is_refused(tmp_path: Path, samples: Path) -> None:

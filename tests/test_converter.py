@@ -3,37 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from pathlib import Path
 
 import pytest
 from conftest import pdftotext, words_of
-from fakes import PidEngine, page_of_width
+from fakes import PidEngine, png_pages
 
 import pdfocr
 from pdfocr.errors import InputError
-
-
-def _pages(count: int) -> list[bytes]:
-    pages = []
-    for index in range(count):
-        buffer = io.BytesIO()
-        page_of_width(index).save(buffer, format="PNG")
-        pages.append(buffer.getvalue())
-    return pages
 
 
 def test_workers_stay_warm_across_conversions(tmp_path: Path) -> None:
     pids: set[str] = set()
     with pdfocr.Converter(jobs=2) as converter:
         for round_number in range(3):
-            result = converter.convert(_pages(4), tmp_path / f"out{round_number}.pdf", engine=PidEngine())
+            result = converter.convert(png_pages(4), tmp_path / f"out{round_number}.pdf", engine=PidEngine())
             pids.update(page.text for page in result.pages)
     assert len(pids) <= 2  # the same two worker processes served every conversion
 
 
 def test_fifty_concurrent_conversions_share_the_workers(tmp_path: Path) -> None:
-    good = _pages(3)
+    good = png_pages(3)
     bad = [b"not an image at all"]
 
     async def main() -> tuple[list[object], int]:

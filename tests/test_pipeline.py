@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from conftest import pdftotext
-from fakes import CrashingEngine, FailingEngine, LabelEngine, page_of_width
+from fakes import CrashingEngine, FailingEngine, LabelEngine, png_pages
 
 import pdfocr
 from pdfocr.errors import EngineError
-
-
-def _bundle(count: int) -> list[bytes]:
-    pages = []
-    for index in range(count):
-        buffer = io.BytesIO()
-        page_of_width(index).save(buffer, format="PNG")
-        pages.append(buffer.getvalue())
-    return pages
 
 
 def test_page_order_is_kept_when_pages_finish_out_of_order(tmp_path: Path) -> None:
     finished: list[str] = []
     output = tmp_path / "out.pdf"
     result = pdfocr.convert(
-        _bundle(8), output, jobs=4, engine=LabelEngine(), progress=lambda e: finished.append(e.page.text)
+        png_pages(8), output, jobs=4, engine=LabelEngine(), progress=lambda e: finished.append(e.page.text)
     )
     expected = [f"page{index}" for index in range(8)]
     assert [page.text for page in result.pages] == expected
@@ -38,7 +28,7 @@ def test_page_order_is_kept_when_pages_finish_out_of_order(tmp_path: Path) -> No
 def test_progress_reports_every_page_once(tmp_path: Path) -> None:
     events = []
     pdfocr.convert(
-        _bundle(5), tmp_path / "out.pdf", jobs=2, engine=LabelEngine(slowest=0), progress=events.append
+        png_pages(5), tmp_path / "out.pdf", jobs=2, engine=LabelEngine(slowest=0), progress=events.append
     )
     assert [event.done for event in events] == [1, 2, 3, 4, 5]
     assert {event.total for event in events} == {5}
@@ -47,7 +37,7 @@ def test_progress_reports_every_page_once(tmp_path: Path) -> None:
 def test_engine_error_names_the_page_and_writes_nothing(tmp_path: Path) -> None:
     output = tmp_path / "out.pdf"
     with pytest.raises(EngineError) as caught:
-        pdfocr.convert(_bundle(4), output, jobs=2, engine=FailingEngine(fail_on=2))
+        pdfocr.convert(png_pages(4), output, jobs=2, engine=FailingEngine(fail_on=2))
     assert str(caught.value) == "<input 3>: engine exploded"
     assert list(tmp_path.iterdir()) == []
 
@@ -56,6 +46,6 @@ def test_a_worker_that_dies_is_reported(tmp_path: Path) -> None:
     output = tmp_path / "out.pdf"
     output.write_bytes(b"previous run")
     with pytest.raises(EngineError, match="worker process died"):
-        pdfocr.convert(_bundle(3), output, jobs=2, engine=CrashingEngine(crash_on=1))
+        pdfocr.convert(png_pages(3), output, jobs=2, engine=CrashingEngine(crash_on=1))
     assert output.read_bytes() == b"previous run"
     assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]
