@@ -12,12 +12,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
 from . import __version__
 from .api import Progress, convert
+from .engines import engine_statuses
 from .errors import ExitCode, PdfocrError
 from .inputs import allow_large_images
 from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, parse_languages
@@ -87,7 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="report every page")
     parser.add_argument("--version", action="version", version=f"pdfocr {__version__}")
+    parser.add_argument(
+        "--list-engines",
+        action=_ListEngines,
+        help="list the OCR engines and whether each can run here",
+    )
     return parser
+
+
+class _ListEngines(argparse.Action):
+    """Like --version: answers and exits, whatever else is on the command line."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        statuses = engine_statuses()
+        width = max((len(status.name) for status in statuses), default=0)
+        for status in statuses:
+            state = "ready" if status.ready else "not ready"
+            print(f"{status.name:{width}}  {state}: {status.detail}")
+        parser.exit(0 if statuses else int(ExitCode.DEPENDENCY))
 
 
 class _Reporter:

@@ -7,13 +7,14 @@ checks it, and sends it to the worker processes with each page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
 from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
-from ..errors import UsageError
+from ..errors import DependencyError, PdfocrError, UsageError
 from ..model import PageText
 
 
@@ -28,7 +29,8 @@ class OcrEngine(Protocol):
 
     def check(self, languages: Sequence[str]) -> None:
         """Raise :class:`~pdfocr.errors.DependencyError` unless the engine and every one of
-        ``languages`` are installed; the message says what is missing and how to get it."""
+        ``languages`` are installed; the message says what is missing and how to get it.
+        With no languages, checks only that the engine itself can run."""
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         """Recognise the text of ``image`` (mode 1, L or RGB) scanned at ``dpi``.
@@ -47,13 +49,24 @@ class OrientationDetector(Protocol):
         ...
 
 
-def _tesseract() -> OcrEngine:
-    from .tesseract import TesseractEngine
+ENTRY_POINT_GROUP = "pdfocr.engines"
+"""Engines register under this entry point group, built-in ones included: in a package's
+``pyproject.toml``, ``[project.entry-points."pdfocr.engines"] name = "module:Factory"``,
+where calling ``Factory()`` with no arguments gives the engine."""
 
-    return TesseractEngine()
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """What ``pdfocr --list-engines`` shows for one engine."""
+
+    name: str
+    ready: bool
+    detail: str
+    """Why it is not ready (and how to fix it), or a short description when it is."""
 
 
-BUILTIN_ENGINES: Mapping[str, Callable[[], OcrEngine]] = MappingProxyType({"tesseract": _tesseract})
+def _registered() -> dict[str, EntryPoint]:
+    return {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def resolve_engine(engine: str | OcrEngine) -> OcrEngine:
@@ -62,9 +75,29 @@ def resolve_engine(engine: str | OcrEngine) -> OcrEngine:
         if not isinstance(engine, OcrEngine):
             raise UsageError(f"{engine!r} is not an OCR engine")
         return engine
+    registered = _registered()
+    if engine not in registered:
+        known = ", ".join(sorted(registered)) or "none"
+        raise UsageError(f"unknown engine {engine!r} (available: {known})")
     try:
-        factory = BUILTIN_ENGINES[engine]
-    except KeyError:
-        known = ", ".join(sorted(BUILTIN_ENGINES))
-        raise UsageError(f"unknown engine {engine!r} (available: {known})") from None
-    return factory()
+        found = registered[engine].load()()
+    except ImportError as error:
+        raise DependencyError(f"the {engine} engine cannot be loaded: {error}") from None
+    if not isinstance(found, OcrEngine):
+        raise UsageError(f"the {engine} engine's entry point does not give an OCR engine")
+    return found
+
+
+def engine_statuses() -> list[EngineStatus]:
+    """Every registered engine, and whether it can run here (and if not, why)."""
+    statuses = []
+    for name in sorted(_registered()):
+        try:
+            engine = resolve_engine(name)
+            engine.check(())
+        except PdfocrError as error:
+            statuses.append(EngineStatus(name, False, str(error)))
+            continue
+        describe = getattr(engine, "describe", None)
+        statuses.append(EngineStatus(name, True, describe() if callable(describe) else "ready"))
+    return statuses

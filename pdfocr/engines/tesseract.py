@@ -76,6 +76,12 @@ class TesseractEngine:
             raise DependencyError("tesserocr is not installed: pip install tesserocr")
         return self.in_process
 
+    def describe(self) -> str:
+        """One line for ``pdfocr --list-engines``."""
+        backend = "in-process (tesserocr)" if self._api else f"the {self.program} command"
+        languages = tesseract_api.installed_languages() if self._api else installed_languages(self.program)
+        return f"Tesseract, {backend}; languages: {', '.join(languages)}"
+
     def check(self, languages: Sequence[str]) -> None:
         available = tesseract_api.installed_languages() if self._api else installed_languages(self.program)
         missing = [code for code in languages if code not in available]
