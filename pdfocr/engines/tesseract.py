@@ -26,16 +26,14 @@ from .hocr import parse_hocr
 INSTALL_HINT = "install it with: sudo apt-get install tesseract-ocr"
 
 
-def run_tesseract(args: Sequence[str], *, stdin: bytes | None = None, program: str = "tesseract") -> bytes:
+def run_tesseract(args: Sequence[str], *, program: str = "tesseract") -> bytes:
     """Run ``tesseract ARGS`` and return its standard output."""
     executable = shutil.which(program)
     if executable is None:
         raise DependencyError(f"the {program} command was not found; {INSTALL_HINT}")
     environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
-        completed = subprocess.run(
-            [executable, *args], input=stdin, capture_output=True, env=environment, check=False
-        )
+        completed = subprocess.run([executable, *args], capture_output=True, env=environment, check=False)
     except OSError as error:
         raise DependencyError(f"cannot run {executable}: {error}") from None
     if completed.returncode != 0:
