@@ -361,7 +361,9 @@ def _convert(
     engine.check(options.languages)
     _stop_if_cancelled(cancel)
 
-    with tempfile.TemporaryDirectory(prefix="pdfocr-") as workdir:
+    # A failed run on a shared pool may leave pages of its own still running; their late
+    # files must not turn the real error into a cleanup error.
+    with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
         tasks = [PageTask(index, source, engine, options, workdir) for index, source in enumerate(sources)]
         done = 0
 

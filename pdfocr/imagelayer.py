@@ -25,8 +25,8 @@ _PNG_MODES = {"1", "L", "P", "RGB", "I;16"}
 logger = logging.getLogger(__name__)
 
 
-def embed_image(page: LoadedPage) -> bytes:
-    """A one-page PDF showing the page's image at ``page.dpi``.
+def embed_image(page: LoadedPage) -> tuple[bytes, int]:
+    """A one-page PDF showing the page's image at ``page.dpi``, and its ``/Rotate``.
 
     When the original file goes in as it is and needs turning upright (EXIF orientation,
     or a page found sideways), the page carries ``/Rotate``; its media box is then the stored image's, not the
@@ -34,22 +34,21 @@ def embed_image(page: LoadedPage) -> bytes:
     if page.original is not None:
         stored_dpi = page.dpi if page.rotation in (0, 180) else page.dpi[::-1]
         try:
-            return bytes(
-                img2pdf.convert(
-                    page.original,
-                    layout_fun=img2pdf.get_fixed_dpi_layout_fun(stored_dpi),
-                    rotation=img2pdf.Rotation[str(page.rotation)],
-                )
+            embedded = img2pdf.convert(
+                page.original,
+                layout_fun=img2pdf.get_fixed_dpi_layout_fun(stored_dpi),
+                rotation=img2pdf.Rotation[str(page.rotation)],
             )
+            return bytes(embedded), page.rotation
         except Exception as error:  # img2pdf refuses some valid files (16-bit TIFF, odd JPEGs)
             logger.debug("embedding the original failed (%s); embedding its pixels", error)
-    return bytes(
-        img2pdf.convert(
-            _encoded(page.image, page.source_format),
-            layout_fun=img2pdf.get_fixed_dpi_layout_fun(page.dpi),
-            rotation=img2pdf.Rotation.none,
-        )
+    # The pixels are upright already: no /Rotate.
+    embedded = img2pdf.convert(
+        _encoded(page.image, page.source_format),
+        layout_fun=img2pdf.get_fixed_dpi_layout_fun(page.dpi),
+        rotation=img2pdf.Rotation.none,
     )
+    return bytes(embedded), 0
 
 
 def _encoded(image: Image.Image, source_format: str | None) -> bytes:

@@ -76,7 +76,6 @@ class Line:
     box: Box
     baseline: float | None = None
     slope: float = 0.0
-    right_to_left: bool = False
 
     @property
     def text(self) -> str:

@@ -65,8 +65,12 @@ class ConvertOptions:
         for code in self.languages:
             if not _LANGUAGE_CODE.match(code):
                 raise UsageError(f"invalid language code {code!r} (expected codes like eng or chi_sim)")
-        if self.jobs is not None and (isinstance(self.jobs, bool) or self.jobs < 1):
-            raise UsageError(f"jobs must be a positive number, not {self.jobs!r}")
+        if self.jobs is not None and (
+            not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1
+        ):
+            raise UsageError(f"jobs must be a positive whole number, not {self.jobs!r}")
+        if not isinstance(self.dpi, (int, float)) or isinstance(self.dpi, bool):
+            raise UsageError(f"dpi must be a number, not {self.dpi!r}")
         if not MIN_DPI <= self.dpi <= MAX_DPI:
             raise UsageError(f"dpi must be between {MIN_DPI:g} and {MAX_DPI:g}, not {self.dpi:g}")
         if not self.engine:

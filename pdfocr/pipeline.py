@@ -1,9 +1,10 @@
 """The pipeline: pages OCRed and drawn in worker processes, results kept in page order.
 
 Each page is one task for a pool of worker processes: decode the image, recognise it,
-draw its PDF page into the run's work folder. The calling thread keeps at most a few
-tasks in flight per worker, reports each finished page, and stops every worker at the
-first error, on Ctrl-C, or when the caller cancels.
+draw its PDF page into the run's work folder. At most one page per worker is in flight;
+the calling thread reports each finished page. A run's own pool (``run_pages``) stops
+every worker at the first error, on Ctrl-C or when the caller cancels; a shared pool
+(``WorkerPool``, behind ``pdfocr.Converter``) drops only that run's waiting pages.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 
 from .engines import OcrEngine
-from .errors import EngineError, Interrupted, PdfocrError, UsageError
+from .errors import EngineError, Interrupted, OutputError, PdfocrError, UsageError
 from .inputs import LoadedPage, PageSource, allow_large_images, load_page
 from .model import PageText
 from .options import ConvertOptions
@@ -110,7 +111,11 @@ def process_page(task: PageTask) -> PageOutcome:
     found = recognize_page(source, task.engine, task.options)
     pdf_path = Path(task.workdir) / f"page-{task.index:06d}.pdf"
     with about_page(source):
-        pdf_path.write_bytes(render_page(found.page, found.text))
+        rendered = render_page(found.page, found.text)
+        try:
+            pdf_path.write_bytes(rendered)
+        except OSError as error:
+            raise OutputError(f"cannot write a temporary file in {task.workdir}: {error.strerror}") from None
     return PageOutcome(
         index=task.index,
         label=source.label,
@@ -160,6 +165,9 @@ class WorkerPool:
         return self._in_flight
 
     def _finished(self, future: Future[PageOutcome]) -> None:
+        self._release()
+
+    def _release(self) -> None:
         with self._lock:
             self._in_flight -= 1
         self._slots.release()
@@ -214,16 +222,18 @@ class WorkerPool:
         self, queued: list[PageTask], pending: dict[Future[PageOutcome], PageTask], wait_for_one: bool
     ) -> None:
         while queued and self._slots.acquire(timeout=POLL_SECONDS if wait_for_one else 0):
-            task = queued.pop()
             with self._lock:
                 self._in_flight += 1
+            handed_over = False
             try:
+                task = queued[-1]
                 future = self._live_executor().submit(process_page, task)
-            except BaseException:
-                self._finished(Future())
-                raise
-            future.add_done_callback(self._finished)
-            pending[future] = task
+                future.add_done_callback(self._finished)
+                handed_over = True
+                pending[future] = queued.pop()
+            finally:
+                if not handed_over:  # give the slot back, whatever interrupted us
+                    self._release()
             wait_for_one = False
 
     def close(self, kill: bool = False) -> None:

@@ -22,12 +22,13 @@ def page_size(page: LoadedPage) -> tuple[float, float]:
 def render_page(page: LoadedPage, text: PageText) -> bytes:
     """A one-page PDF showing ``page`` with ``text`` as an invisible layer on top."""
     width, height = page_size(page)
-    writer = PdfWriter(clone_from=io.BytesIO(embed_image(page)))
+    image_pdf, rotation = embed_image(page)
+    writer = PdfWriter(clone_from=io.BytesIO(image_pdf))
     words = PdfReader(io.BytesIO(text_layer(text, width, height, page.dpi))).pages[0]
     # The text is laid out upright; a page that shows its image turned by /Rotate has
     # its content in the stored image's orientation, so the text is turned to match.
     (combined,) = writer.pages
-    combined.merge_transformed_page(words, _upright_to_stored(page.rotation, width, height))
+    combined.merge_transformed_page(words, _upright_to_stored(rotation, width, height))
     combined.compress_content_streams()
     buffer = io.BytesIO()
     writer.write(buffer)

@@ -107,3 +107,19 @@ def test_jpeg_is_embedded_byte_for_byte(tmp_path: Path, page_factory, prose_line
     loaded = LoadedPage(image=Image.open(io.BytesIO(jpeg)), dpi=(150, 150), original=jpeg)
     pdf = render_page(loaded, _model(page))
     assert jpeg in pdf
+
+
+def test_text_follows_the_image_when_the_original_cannot_be_embedded(
+    tmp_path: Path, page_factory, prose_lines
+) -> None:
+    page = page_factory(prose_lines(4, 3), dpi=150)
+    # An original img2pdf refuses: the upright pixels go in instead, with no /Rotate,
+    # and the text must not be turned for a rotation that did not happen.
+    loaded = LoadedPage(image=page.image, dpi=(150, 150), original=b"not an image", rotation=90)
+    pdf = tmp_path / "page.pdf"
+    pdf.write_bytes(render_page(loaded, _model(page)))
+    assert PdfReader(pdf).pages[0].get("/Rotate", 0) == 0
+    (found,) = pdftotext_words(pdf)
+    assert [w.text for w in found] == [w.text for w in page.words]
+    for got, want in zip(found, page.words, strict=True):
+        assert got.left == pytest.approx(want.box[0] * 72 / 150, abs=0.5)

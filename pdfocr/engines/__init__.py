@@ -95,9 +95,12 @@ def engine_statuses() -> list[EngineStatus]:
         try:
             engine = resolve_engine(name)
             engine.check(())
+            describe = getattr(engine, "describe", None)
+            detail = describe() if callable(describe) else "ready"
         except PdfocrError as error:
             statuses.append(EngineStatus(name, False, str(error)))
-            continue
-        describe = getattr(engine, "describe", None)
-        statuses.append(EngineStatus(name, True, describe() if callable(describe) else "ready"))
+        except Exception as error:  # a third-party engine that breaks in its own way
+            statuses.append(EngineStatus(name, False, f"{type(error).__name__}: {error}"))
+        else:
+            statuses.append(EngineStatus(name, True, str(detail)))
     return statuses

@@ -46,12 +46,11 @@ def parse_hocr(document: bytes) -> PageText:
     page_box = _box(_properties(page)["bbox"])
     blocks = []
     for paragraph in (e for e in page.iter() if "ocr_par" in _classes(e)):
-        right_to_left = paragraph.get("dir") == "rtl"
         lines = [
             line
             for element in paragraph.iter()
             if _classes(element) & _LINE_CLASSES
-            for line in [_line(element, right_to_left)]
+            for line in [_line(element)]
             if line is not None
         ]
         if lines:
@@ -59,7 +58,7 @@ def parse_hocr(document: bytes) -> PageText:
     return PageText(width=round(page_box.width), height=round(page_box.height), blocks=tuple(blocks))
 
 
-def _line(element: ElementTree.Element, right_to_left: bool) -> Line | None:
+def _line(element: ElementTree.Element) -> Line | None:
     words = []
     for word_element in (e for e in element.iter() if "ocrx_word" in _classes(e)):
         text = re.sub(r"\s+", " ", "".join(word_element.itertext())).strip()
@@ -77,4 +76,4 @@ def _line(element: ElementTree.Element, right_to_left: bool) -> Line | None:
         # hOCR: "baseline slope offset", offset measured from the box's bottom-left corner.
         slope, offset = (float(v) for v in properties["baseline"][:2])
         baseline = box.bottom + offset
-    return Line(words=tuple(words), box=box, baseline=baseline, slope=slope, right_to_left=right_to_left)
+    return Line(words=tuple(words), box=box, baseline=baseline, slope=slope)

@@ -67,21 +67,24 @@ class TesseractEngine:
     in_process: bool | None = None
 
     @property
-    def _api(self) -> bool:
+    def _in_process(self) -> bool:
         if self.in_process is None:
             return tesseract_api.available()
         if self.in_process and not tesseract_api.available():
             raise DependencyError("tesserocr is not installed: pip install tesserocr")
         return self.in_process
 
+    def _installed(self) -> list[str]:
+        return tesseract_api.installed_languages() if self._in_process else installed_languages(self.program)
+
     def describe(self) -> str:
         """One line for ``pdfocr --list-engines``."""
-        backend = "in-process (tesserocr)" if self._api else f"the {self.program} command"
-        languages = tesseract_api.installed_languages() if self._api else installed_languages(self.program)
+        backend = "in-process (tesserocr)" if self._in_process else f"the {self.program} command"
+        languages = self._installed()
         return f"Tesseract, {backend}; languages: {', '.join(languages)}"
 
     def check(self, languages: Sequence[str]) -> None:
-        available = tesseract_api.installed_languages() if self._api else installed_languages(self.program)
+        available = self._installed()
         missing = [code for code in languages if code not in available]
         if missing:
             packages = " ".join("tesseract-ocr-" + code.replace("_", "-").lower() for code in missing)
@@ -92,9 +95,9 @@ class TesseractEngine:
             )
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
-        if self._api:
+        if self._in_process:
             return parse_hocr(tesseract_api.recognize_hocr(image, languages, dpi))
-        with _handover(image) as path:
+        with _as_image_file(image) as path:
             hocr = run_tesseract(
                 [path, "stdout", "-l", "+".join(languages), "--dpi", str(round(dpi)), "hocr"],
                 program=self.program,
@@ -102,9 +105,9 @@ class TesseractEngine:
         return parse_hocr(hocr)
 
     def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
-        if self._api:
+        if self._in_process:
             return tesseract_api.detect_rotation(image, dpi)
-        with _handover(image) as path:
+        with _as_image_file(image) as path:
             try:
                 report = run_tesseract(
                     [path, "stdout", "--psm", "0", "--dpi", str(round(dpi))], program=self.program
@@ -124,7 +127,7 @@ class TesseractEngine:
 
 
 @contextlib.contextmanager
-def _handover(image: Image.Image) -> Iterator[str]:
+def _as_image_file(image: Image.Image) -> Iterator[str]:
     """The image as a file for the tesseract command.
 
     An uncompressed BMP file is the cheapest hand-over measured: piping the image through

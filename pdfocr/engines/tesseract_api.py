@@ -97,8 +97,10 @@ def recognize_hocr(image: Image.Image, languages: Sequence[str], dpi: float) -> 
     assert tesserocr is not None
     api = _api("+".join(languages), tesserocr.PSM.AUTO)
     _hand_over(api, image, dpi)
-    hocr = api.GetHOCRText(0)
-    api.Clear()
+    try:
+        hocr = api.GetHOCRText(0)
+    finally:
+        api.Clear()
     if hocr is None:
         raise EngineError("tesseract could not recognise the page")
     return str(hocr).encode("utf-8")
