@@ -18,7 +18,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +158,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._in_flight = 0
+        self._closed = False
 
     @property
     def in_flight(self) -> int:
@@ -174,6 +175,8 @@ class WorkerPool:
 
     def _live_executor(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closed:
+                raise Interrupted("the converter was closed")
             if self._executor is None or getattr(self._executor, "_broken", False):
                 # forkserver, not fork: the caller may have threads (asyncio, web servers),
                 # and a fork of a threaded process inherits locks held by vanished threads.
@@ -204,11 +207,15 @@ class WorkerPool:
             while queued or pending:
                 if cancel is not None and cancel.is_set():
                     raise Interrupted("conversion cancelled")
+                if self._closed:
+                    raise Interrupted("the converter was closed")
                 self._submit_while_free(queued, pending, wait_for_one=not pending)
                 if not pending:
                     continue
                 done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for future in done:
+                    if self._closed:  # its workers were ended on purpose, not by a crash
+                        raise Interrupted("the converter was closed")
                     outcome = _outcome(future, pending.pop(future))
                     outcomes[outcome.index] = outcome
                     if on_page is not None:
@@ -240,6 +247,7 @@ class WorkerPool:
         """Stop the workers: after their running pages, or at once with ``kill``."""
         with self._lock:
             executor, self._executor = self._executor, None
+            self._closed = True
         if executor is None:
             return
         if kill:
@@ -269,6 +277,8 @@ def run_pages(
 def _outcome(future: Future[PageOutcome], task: PageTask) -> PageOutcome:
     try:
         return future.result()
+    except CancelledError:
+        raise Interrupted("the converter was closed") from None
     except BrokenProcessPool:
         raise EngineError(
             "a worker process died while converting this page",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from conftest import pdftotext, words_of
-from fakes import PidEngine, png_pages
+from fakes import PidEngine, SlowEngine, png_pages
 
 import pdfocr
 from pdfocr.errors import InputError
@@ -80,3 +82,28 @@ def test_a_shared_converter_with_the_real_engine(
 def test_jobs_are_validated() -> None:
     with pytest.raises(pdfocr.UsageError):
         pdfocr.Converter(jobs=0)
+
+
+def test_closing_a_converter_stops_its_conversions_cleanly(tmp_path: Path) -> None:
+    converter = pdfocr.Converter(jobs=2)
+    failures: list[BaseException] = []
+
+    def convert() -> None:
+        try:
+            converter.convert(png_pages(6), tmp_path / "out.pdf", engine=SlowEngine(seconds=30))
+        except BaseException as error:
+            failures.append(error)
+
+    worker = threading.Thread(target=convert)
+    worker.start()
+    deadline = time.monotonic() + 20
+    while converter.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    converter.close(kill=True)
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert len(failures) == 1
+    assert isinstance(failures[0], pdfocr.Interrupted)  # not a raw error, nor a "crash"
+    assert not (tmp_path / "out.pdf").exists()
+    with pytest.raises(pdfocr.Interrupted, match="closed"):
+        converter.convert(png_pages(1), tmp_path / "again.pdf", engine=PidEngine())
