@@ -163,12 +163,16 @@ def _stopped_midway(tmp_path: Path, page_factory, prose_lines, stop: signal.Sign
         start_new_session=True,
     )
     assert process.stderr is not None
-    assert process.stderr.readline().decode().startswith("[1/12]")  # under way
+    seen = []
+    while not any(line.startswith("[1/12]") for line in seen):  # under way
+        line = process.stderr.readline().decode()
+        assert line, f"the run ended before its first page: {seen}"
+        seen.append(line)
     if stop == signal.SIGINT:
         os.killpg(process.pid, stop)  # Ctrl-C reaches the whole group
     else:
         process.send_signal(stop)  # a service manager or `timeout` signals the process
-    stderr = process.stderr.read().decode()
+    stderr = "".join(seen) + process.stderr.read().decode()
     code = process.wait(timeout=30)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -192,7 +196,7 @@ def test_stopping_a_run_ends_everything_and_writes_nothing(
     output = tmp_path / "out.pdf"
     output.write_bytes(b"older output")
     exit_code, stderr = _stopped_midway(tmp_path, page_factory, prose_lines, stop)
-    assert exit_code == code
+    assert exit_code == code, stderr
     assert "Traceback" not in stderr
     assert word in stderr
     assert output.read_bytes() == b"older output"
