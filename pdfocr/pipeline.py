@@ -130,8 +130,14 @@ def process_page(task: PageTask) -> PageOutcome:
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Raising unwinds subprocess.run, which kills the engine's child process on the way.
-    raise SystemExit(128 + signum)
+    # End the engine's own child processes (the tesseract command), then this worker at
+    # once: raising SystemExit would be caught by the pool's worker loop, which would
+    # carry on waiting for work.
+    for children in Path("/proc/self/task").glob("*/children"):
+        with contextlib.suppress(OSError, ValueError):
+            for child in children.read_text().split():
+                os.kill(int(child), signal.SIGKILL)
+    os._exit(128 + signum)
 
 
 def _init_worker() -> None:
