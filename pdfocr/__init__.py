@@ -14,7 +14,6 @@ __version__ = "0.1.0"
 
 from .api import (
     Converter,
-    PageResult,
     Progress,
     Result,
     convert,
@@ -34,6 +33,7 @@ from .errors import (
     UsageError,
 )
 from .options import DEFAULT_DPI, ConvertOptions
+from .page import PageResult
 
 __all__ = [
     "DEFAULT_DPI",

@@ -27,7 +27,8 @@ from .errors import Interrupted, OutputError, UsageError
 from .inputs import InputItem, PageSource, expand_inputs
 from .merge import atomic_output, atomic_path, check_writable, merge_pages
 from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, ConvertOptions, parse_languages
-from .pipeline import PageOutcome, PageTask, WorkerPool, recognize_page, run_pages
+from .page import PageOutcome, PageResult, PageTask, recognize_page
+from .pipeline import WorkerPool, run_pages
 
 T = TypeVar("T")
 
@@ -35,24 +36,6 @@ Inputs = InputItem | Sequence[InputItem]
 """One input or a sequence of them: paths (files or folders), bytes, binary file objects."""
 Output = Union[str, "os.PathLike[str]", BinaryIO]
 """A path, or a binary file object the finished PDF is written to."""
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """One page of a conversion."""
-
-    source: str
-    """The input file (or ``<input N>`` for in-memory data) the page came from."""
-    page: int | None
-    """The page within a multi-page input file (1-based); None for single-page files."""
-    text: str
-    ocr_seconds: float
-    seconds: float
-    """Time spent on the page in its worker: decoding, OCR and drawing."""
-    rotated: int = 0
-    """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
-    deskewed: float = 0.0
-    """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
 
 
 @dataclass(frozen=True)
@@ -114,15 +97,7 @@ def convert(
     Nothing is written unless the whole conversion succeeds; an existing output file is
     replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` subclass on failure.
     """
-    options = ConvertOptions(
-        languages=parse_languages(languages),
-        jobs=jobs,
-        dpi=dpi,
-        engine=engine,
-        rotate_pages=rotate_pages,
-        rotate_threshold=rotate_threshold,
-        deskew=deskew,
-    )
+    options = _options(languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew)
     return _convert(inputs, output, options, sidecar, progress, None)
 
 
@@ -143,15 +118,7 @@ async def convert_async(
     """:func:`convert` for ``asyncio``: the event loop keeps running during the conversion,
     ``progress`` is called on the event loop, and cancelling the awaiting task stops the
     workers and writes nothing."""
-    options = ConvertOptions(
-        languages=parse_languages(languages),
-        jobs=jobs,
-        dpi=dpi,
-        engine=engine,
-        rotate_pages=rotate_pages,
-        rotate_threshold=rotate_threshold,
-        deskew=deskew,
-    )
+    options = _options(languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew)
     # A thread of its own: a long conversion must not hold one of the loop's default
     # executor threads, which the application needs for its own blocking calls.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdfocr") as thread:
@@ -217,14 +184,7 @@ class Converter:
         deskew: bool = False,
     ) -> Result:
         """:func:`convert`, on this converter's workers."""
-        options = ConvertOptions(
-            languages=parse_languages(languages),
-            dpi=dpi,
-            engine=engine,
-            rotate_pages=rotate_pages,
-            rotate_threshold=rotate_threshold,
-            deskew=deskew,
-        )
+        options = _options(languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew)
         return _convert(inputs, output, options, sidecar, progress, None, self._pool)
 
     async def convert_async(
@@ -242,14 +202,7 @@ class Converter:
         deskew: bool = False,
     ) -> Result:
         """:func:`convert_async`, on this converter's workers."""
-        options = ConvertOptions(
-            languages=parse_languages(languages),
-            dpi=dpi,
-            engine=engine,
-            rotate_pages=rotate_pages,
-            rotate_threshold=rotate_threshold,
-            deskew=deskew,
-        )
+        options = _options(languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew)
         return await _convert_async(inputs, output, options, sidecar, progress, self._pool, self._threads)
 
     @property
@@ -371,18 +324,39 @@ def _convert(
             nonlocal done
             done += 1
             if progress is not None:
-                event = Progress(done, len(tasks), _page_result(outcome), time.perf_counter() - started)
+                event = Progress(done, len(tasks), outcome.result, time.perf_counter() - started)
                 progress(event)
 
         if pool is None:
             outcomes = run_pages(tasks, options.worker_count, page_finished, cancel)
         else:
             outcomes = pool.run(tasks, page_finished, cancel)
-        pages = tuple(_page_result(outcome) for outcome in outcomes)
+        pages = tuple(outcome.result for outcome in outcomes)
         # The last moment a cancelled conversion can still leave everything untouched.
         _stop_if_cancelled(cancel)
         _write_outputs(outcomes, output, sidecar, _joined_text(pages), Path(workdir))
     return Result(pages, time.perf_counter() - started)
+
+
+def _options(
+    languages: Sequence[str] | str,
+    jobs: int | None,
+    dpi: float,
+    engine: str | OcrEngine,
+    rotate_pages: bool,
+    rotate_threshold: float,
+    deskew: bool,
+) -> ConvertOptions:
+    """The options every ``convert`` face takes, as one validated value."""
+    return ConvertOptions(
+        languages=parse_languages(languages),
+        jobs=jobs,
+        dpi=dpi,
+        engine=engine,
+        rotate_pages=rotate_pages,
+        rotate_threshold=rotate_threshold,
+        deskew=deskew,
+    )
 
 
 def _stop_if_cancelled(cancel: threading.Event | None) -> None:
@@ -392,18 +366,6 @@ def _stop_if_cancelled(cancel: threading.Event | None) -> None:
 
 def _joined_text(pages: Sequence[PageResult]) -> str:
     return "\f".join(page.text + "\n" for page in pages)
-
-
-def _page_result(outcome: PageOutcome) -> PageResult:
-    return PageResult(
-        outcome.label,
-        outcome.page_number,
-        outcome.text,
-        outcome.ocr_seconds,
-        outcome.seconds,
-        outcome.rotated,
-        outcome.deskewed,
-    )
 
 
 def _refuse_overwriting_inputs(sources: Sequence[PageSource], targets: Sequence[Path]) -> None:

@@ -1,7 +1,7 @@
-"""The pipeline: pages OCRed and drawn in worker processes, results kept in page order.
+"""The pipeline: pages scheduled over worker processes, results kept in page order.
 
-Each page is one task for a pool of worker processes: decode the image, recognise it,
-draw its PDF page into the run's work folder. At most one page per worker is in flight;
+Each page is one task (:mod:`pdfocr.page` says what a worker does with it) for a pool of
+worker processes. At most one page per worker is in flight;
 the calling thread reports each finished page. A run's own pool (``run_pages``) stops
 every worker at the first error, on Ctrl-C or when the caller cancels; a shared pool
 (``WorkerPool``, behind ``pdfocr.Converter``) drops only that run's waiting pages.
@@ -15,118 +15,19 @@ import os
 import signal
 import sys
 import threading
-import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from .engines import OcrEngine
-from .errors import EngineError, Interrupted, OutputError, PdfocrError, UsageError
-from .inputs import LoadedPage, PageSource, allow_large_images, load_page
-from .model import PageText
-from .options import ConvertOptions
-from .preprocess import ocr_copy, straightened, upright
-from .render import render_page
+from .errors import EngineError, Interrupted, UsageError
+from .inputs import allow_large_images
+from .page import PageOutcome, PageTask, process_page
 
 # How often the calling thread looks at the cancel flag while pages are running.
 POLL_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class PageTask:
-    """Everything a worker needs to turn one page into a one-page PDF."""
-
-    index: int
-    source: PageSource
-    engine: OcrEngine
-    options: ConvertOptions
-    workdir: str
-
-
-@dataclass(frozen=True)
-class PageOutcome:
-    """A finished page: its text, where its PDF is, and how long it took."""
-
-    index: int
-    label: str
-    page_number: int | None
-    text: str
-    pdf_path: str
-    ocr_seconds: float
-    seconds: float
-    rotated: int
-    deskewed: float
-
-
-@contextlib.contextmanager
-def about_page(source: PageSource) -> Iterator[None]:
-    """Make every error raised in the block name the page's file and page."""
-    try:
-        yield
-    except PdfocrError as error:
-        raise error.locate(source.label, source.page_number) from None
-    except Exception as error:  # a bug, or an engine failing in a way it did not report
-        message = f"internal error: {type(error).__name__}: {error}"
-        raise PdfocrError(message, file=source.label, page=source.page_number) from error
-
-
-@dataclass(frozen=True)
-class RecognizedPage:
-    """A decoded, prepared page and its text."""
-
-    page: LoadedPage
-    text: PageText
-    ocr_seconds: float
-    rotated: int
-    """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
-    deskewed: float
-    """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
-
-
-def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
-    """Decode one page, prepare it as ``options`` ask, and recognise its text."""
-    with about_page(source):
-        page = load_page(source, options.dpi)
-        rotated, deskewed = 0, 0.0
-        if options.rotate_pages:
-            page, rotated = upright(page, engine, options.rotate_threshold)
-        if options.deskew:
-            page, deskewed = straightened(page)
-        started = time.perf_counter()
-        image, dpi, enlarge = ocr_copy(page, options.ocr_max_megapixels)
-        text = engine.recognize(image, languages=options.languages, dpi=dpi)
-        if enlarge != 1.0:
-            text = text.scaled(enlarge, page.image.width, page.image.height)
-        return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
-
-
-def process_page(task: PageTask) -> PageOutcome:
-    """Decode, recognise and draw one page (runs in a worker process)."""
-    started = time.perf_counter()
-    source = task.source
-    found = recognize_page(source, task.engine, task.options)
-    pdf_path = Path(task.workdir) / f"page-{task.index:06d}.pdf"
-    with about_page(source):
-        rendered = render_page(found.page, found.text)
-        try:
-            pdf_path.write_bytes(rendered)
-        except OSError as error:
-            raise OutputError(f"cannot write a temporary file in {task.workdir}: {error.strerror}") from None
-    return PageOutcome(
-        index=task.index,
-        label=source.label,
-        page_number=source.page_number,
-        text=found.text.text,
-        pdf_path=str(pdf_path),
-        ocr_seconds=found.ocr_seconds,
-        seconds=time.perf_counter() - started,
-        rotated=found.rotated,
-        deskewed=found.deskewed,
-    )
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

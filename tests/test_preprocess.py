@@ -127,7 +127,7 @@ def test_large_pages_are_read_on_a_smaller_copy(tmp_path: Path, page_factory, pr
     from pdfocr.engines.tesseract import TesseractEngine
     from pdfocr.inputs import expand_inputs
     from pdfocr.options import ConvertOptions
-    from pdfocr.pipeline import recognize_page
+    from pdfocr.page import recognize_page
     from pdfocr.render import render_page
 
     page = page_factory(prose_lines(13, 4), dpi=400, points=12)  # 2332 x 3308: 7.7 megapixels

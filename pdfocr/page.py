@@ -1,0 +1,123 @@
+"""One page's work, as a worker process does it: decode the page, prepare it (upright,
+straight), recognise it, draw its one-page PDF; and the result the caller gets for it."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engines import OcrEngine
+from .errors import OutputError, PdfocrError
+from .inputs import LoadedPage, PageSource, load_page
+from .model import PageText
+from .options import ConvertOptions
+from .preprocess import ocr_copy, straightened, upright
+from .render import render_page
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """One page of a conversion."""
+
+    source: str
+    """The input file (or ``<input N>`` for in-memory data) the page came from."""
+    page: int | None
+    """The page within a multi-page input file (1-based); None for single-page files."""
+    text: str
+    ocr_seconds: float
+    seconds: float
+    """Time spent on the page in its worker: decoding, OCR and drawing."""
+    rotated: int = 0
+    """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
+    deskewed: float = 0.0
+    """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """Everything a worker needs to turn one page into a one-page PDF."""
+
+    index: int
+    source: PageSource
+    engine: OcrEngine
+    options: ConvertOptions
+    workdir: str
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """A finished page, as a worker hands it back: what the caller sees, and where the
+    page's one-page PDF is."""
+
+    index: int
+    result: PageResult
+    pdf_path: str
+
+
+@contextlib.contextmanager
+def about_page(source: PageSource) -> Iterator[None]:
+    """Make every error raised in the block name the page's file and page."""
+    try:
+        yield
+    except PdfocrError as error:
+        raise error.locate(source.label, source.page_number) from None
+    except Exception as error:  # a bug, or an engine failing in a way it did not report
+        message = f"internal error: {type(error).__name__}: {error}"
+        raise PdfocrError(message, file=source.label, page=source.page_number) from error
+
+
+@dataclass(frozen=True)
+class RecognizedPage:
+    """A decoded, prepared page and its text."""
+
+    page: LoadedPage
+    text: PageText
+    ocr_seconds: float
+    rotated: int
+    """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
+    deskewed: float
+    """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
+
+
+def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
+    """Decode one page, prepare it as ``options`` ask, and recognise its text."""
+    with about_page(source):
+        page = load_page(source, options.dpi)
+        rotated, deskewed = 0, 0.0
+        if options.rotate_pages:
+            page, rotated = upright(page, engine, options.rotate_threshold)
+        if options.deskew:
+            page, deskewed = straightened(page)
+        started = time.perf_counter()
+        image, dpi, enlarge = ocr_copy(page, options.ocr_max_megapixels)
+        text = engine.recognize(image, languages=options.languages, dpi=dpi)
+        if enlarge != 1.0:
+            text = text.scaled(enlarge, page.image.width, page.image.height)
+        return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
+
+
+def process_page(task: PageTask) -> PageOutcome:
+    """Decode, recognise and draw one page (runs in a worker process)."""
+    started = time.perf_counter()
+    source = task.source
+    found = recognize_page(source, task.engine, task.options)
+    pdf_path = Path(task.workdir) / f"page-{task.index:06d}.pdf"
+    with about_page(source):
+        rendered = render_page(found.page, found.text)
+        try:
+            pdf_path.write_bytes(rendered)
+        except OSError as error:
+            raise OutputError(f"cannot write a temporary file in {task.workdir}: {error.strerror}") from None
+    result = PageResult(
+        source=source.label,
+        page=source.page_number,
+        text=found.text.text,
+        ocr_seconds=found.ocr_seconds,
+        seconds=time.perf_counter() - started,
+        rotated=found.rotated,
+        deskewed=found.deskewed,
+    )
+    return PageOutcome(index=task.index, result=result, pdf_path=str(pdf_path))
