@@ -30,6 +30,7 @@ from .errors import (
     Interrupted,
     OutputError,
     PdfocrError,
+    PdfocrWarning,
     UsageError,
 )
 from .options import DEFAULT_DPI, ConvertOptions
@@ -48,6 +49,7 @@ __all__ = [
     "OutputError",
     "PageResult",
     "PdfocrError",
+    "PdfocrWarning",
     "Progress",
     "Result",
     "UsageError",

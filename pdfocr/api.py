@@ -249,8 +249,15 @@ def ocr_image(
 def _ocr_image(image: InputItem, options: ConvertOptions, cancel: threading.Event | None) -> str:
     ocr = resolve_engine(options.engine)
     ocr.check(options.languages)
+    sources = expand_inputs([image])
+    if getattr(ocr, "needs_worker_process", False):
+        # An engine that must not load here runs as a conversion does, in workers.
+        with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
+            tasks = [PageTask(index, source, ocr, options, workdir) for index, source in enumerate(sources)]
+            outcomes = run_pages(tasks, options.worker_count, None, cancel)
+        return "\f".join(outcome.result.text for outcome in outcomes)
     texts = []
-    for source in expand_inputs([image]):
+    for source in sources:
         _stop_if_cancelled(cancel)
         texts.append(recognize_page(source, ocr, options).text.text)
     return "\f".join(texts)

@@ -18,8 +18,8 @@ from tqdm import tqdm
 
 from . import __version__
 from .api import Progress, convert
-from .engines import engine_statuses
-from .errors import ExitCode, PdfocrError
+from .engines import engine_statuses, resolve_engine
+from .errors import ExitCode, PdfocrError, PdfocrWarning, UsageError
 from .inputs import allow_large_images
 from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, parse_languages
 
@@ -29,6 +29,7 @@ examples:
   pdfocr cover.jpg pages.tif -o book.pdf      files in the order given (all TIFF pages)
   pdfocr scans/ -l eng+fra -j 4 -o out.pdf    English and French, 4 pages at once
   pdfocr page.png --sidecar page.txt -o -     PDF to stdout, plain text to page.txt
+  pdfocr scans/ --engine aspose --aspose-license Aspose.OCR.lic -o out.pdf
 
 Images that declare no resolution are taken to be {DEFAULT_DPI:g} dpi (--dpi).
 
@@ -71,7 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--sidecar", metavar="FILE", help="also write the text, pages separated by form feeds"
     )
     parser.add_argument(
-        "--engine", default="tesseract", metavar="NAME", help="OCR engine (default: tesseract)"
+        "--engine",
+        default="tesseract",
+        metavar="NAME",
+        help="OCR engine (default: tesseract; see --list-engines)",
+    )
+    parser.add_argument(
+        "--aspose-license",
+        metavar="FILE",
+        help="licence file for --engine aspose (default: $PDFOCR_ASPOSE_LICENSE)",
+    )
+    parser.add_argument(
+        "--allow-evaluation",
+        action="store_true",
+        help="let --engine aspose run unlicensed, its text cut to a few hundred characters a page",
     )
     parser.add_argument(
         "--rotate-pages", action="store_true", help="turn pages scanned sideways or upside down upright"
@@ -170,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         # Library warnings (Pillow on odd images) would break the one-line-error promise.
         warnings.simplefilter("ignore")
+    if not args.quiet:
+        warnings.simplefilter("always", PdfocrWarning)
+    warnings.showwarning = _show_warning
     if args.output == "-" and sys.stdout.isatty():
         parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
     signal.signal(signal.SIGTERM, _raise_terminated)
@@ -183,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             languages=parse_languages(args.language),
             jobs=args.jobs,
             dpi=args.dpi,
-            engine=args.engine,
+            engine=resolve_engine(args.engine, **_engine_settings(args)),
             sidecar=args.sidecar,
             progress=reporter,
             rotate_pages=args.rotate_pages,
@@ -221,6 +238,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = f"{pages} in {result.seconds:.1f} s ({rate:.2f} pages/s)"
         print(f"pdfocr: wrote {where}: {summary}", file=sys.stderr)
     return int(ExitCode.OK)
+
+
+def _engine_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The engine-specific options given on the command line, as engine settings."""
+    settings: dict[str, object] = {}
+    if args.aspose_license is not None or args.allow_evaluation:
+        if args.engine != "aspose":
+            raise UsageError("--aspose-license and --allow-evaluation are for --engine aspose")
+        settings = {"license": args.aspose_license, "allow_evaluation": args.allow_evaluation}
+    return settings
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    print(f"pdfocr: warning: {message}", file=sys.stderr)
 
 
 def _silence_stdout() -> None:

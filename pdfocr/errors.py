@@ -11,6 +11,9 @@
     +-- OutputError                  the output cannot be written (ExitCode.OUTPUT)
     +-- Interrupted                  the run was stopped by the user (ExitCode.INTERRUPTED)
 
+    PdfocrWarning                    something the user must know that does not stop the
+                                     run (an engine running in evaluation mode)
+
 Policy: the library raises when the caller must act; it never prints, logs to a handler
 of its own, or exits. The CLI maps each error to one line on stderr and its exit code.
 """
@@ -103,3 +106,8 @@ class Interrupted(PdfocrError):
     """The run was interrupted (Ctrl-C, or the calling task was cancelled)."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class PdfocrWarning(UserWarning):
+    """Issued with :func:`warnings.warn` for what the user must know but that does not stop
+    the run; the CLI prints each as a ``pdfocr: warning:`` line."""

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+# The Aspose engine's tests run for real: its package and OpenSSL 1.1 (idempotent).
+PYTHON=.venv/bin/python scripts/setup-aspose.sh
 .venv/bin/ruff check pdfocr tests scripts bench
 .venv/bin/ruff format --check pdfocr tests scripts bench
 .venv/bin/mypy

@@ -76,14 +76,18 @@ class CliRun:
     stderr: str
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> CliRun:
-    """Run ``python -m pdfocr ARGS`` as a user would, stderr not a terminal."""
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None
+) -> CliRun:
+    """Run ``python -m pdfocr ARGS`` as a user would, stderr not a terminal; ``env`` adds
+    to (or, with empty values, removes from) the environment."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     completed = subprocess.run(
         [sys.executable, "-m", "pdfocr", *args],
         capture_output=True,
         cwd=cwd,
         timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={name: value for name, value in environment.items() if value},
     )
     return CliRun(completed.returncode, completed.stdout, completed.stderr.decode("utf-8", "replace"))
 

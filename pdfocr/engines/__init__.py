@@ -2,7 +2,13 @@
 
 An engine turns a page image into a :class:`~pdfocr.model.PageText`; it never draws PDF.
 Engines are plain picklable objects: the pipeline resolves one in the calling process,
-checks it, and sends it to the worker processes with each page.
+checks it, and sends it to the worker processes with each page. An engine may also have:
+
+- ``describe() -> str``: one line for ``pdfocr --list-engines`` when it is ready;
+- ``detect_rotation`` (:class:`OrientationDetector`), for ``rotate_pages``;
+- ``needs_worker_process = True``: its native code must never load in the calling
+  process (``ocr_image`` then runs it in a worker too). ``check`` must then work without
+  loading it.
 """
 
 from __future__ import annotations
@@ -69,20 +75,31 @@ def _registered() -> dict[str, EntryPoint]:
     return {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def resolve_engine(engine: str | OcrEngine) -> OcrEngine:
-    """The engine named ``engine``, or ``engine`` itself when it already is one."""
+def resolve_engine(engine: str | OcrEngine, **settings: object) -> OcrEngine:
+    """The engine named ``engine``, made with ``settings`` (keyword arguments of its
+    factory, e.g. ``allow_evaluation=True`` for ``aspose``); or ``engine`` itself when it
+    already is one."""
     if not isinstance(engine, str):
         if not isinstance(engine, OcrEngine):
             raise UsageError(f"{engine!r} is not an OCR engine")
+        if settings:
+            raise UsageError("engine settings go to the engine's constructor, not with an engine object")
         return engine
     registered = _registered()
     if engine not in registered:
         known = ", ".join(sorted(registered)) or "none"
         raise UsageError(f"unknown engine {engine!r} (available: {known})")
     try:
-        found = registered[engine].load()()
+        factory = registered[engine].load()
     except ImportError as error:
         raise DependencyError(f"the {engine} engine cannot be loaded: {error}") from None
+    try:
+        found = factory(**settings)
+    except TypeError as error:
+        if not settings:
+            raise
+        names = ", ".join(sorted(settings))
+        raise UsageError(f"the {engine} engine does not take the settings {names} ({error})") from None
     if not isinstance(found, OcrEngine):
         raise UsageError(f"the {engine} engine's entry point does not give an OCR engine")
     return found

@@ -94,7 +94,8 @@ def _ink_columns(image: Image.Image, box: Box) -> list[bool]:
     if region[2] <= region[0] or region[3] <= region[1]:
         return []
     crop = image.crop(region).convert("L")
-    darkest, lightest = crop.getextrema()
+    extrema = crop.getextrema()
+    darkest, lightest = float(extrema[0]), float(extrema[1])  # type: ignore[arg-type]  # one band
     if lightest - darkest < _MIN_CONTRAST:
         return [False] * crop.width
     midpoint = (darkest + lightest) / 2
