@@ -26,8 +26,14 @@ from .engines import OcrEngine, resolve_engine
 from .errors import Interrupted, OutputError, UsageError
 from .inputs import InputItem, PageSource, expand_inputs
 from .merge import atomic_output, atomic_path, check_writable, merge_pages
-from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, ConvertOptions, parse_languages
-from .page import PageOutcome, PageResult, PageTask, recognize_page
+from .options import (
+    DEFAULT_DPI,
+    DEFAULT_PAGE_TIMEOUT,
+    DEFAULT_ROTATE_THRESHOLD,
+    ConvertOptions,
+    parse_languages,
+)
+from .page import PageOutcome, PageResult, PageTask, SkippedPage, recognize_page
 from .pipeline import WorkerPool, run_pages
 
 T = TypeVar("T")
@@ -45,6 +51,8 @@ class Result:
     pages: tuple[PageResult, ...]
     seconds: float
     """Wall time of the whole conversion."""
+    skipped: tuple[SkippedPage, ...] = ()
+    """Inputs and pages left out (``skip_bad_pages``), in bundle order."""
 
     @property
     def page_count(self) -> int:
@@ -82,6 +90,8 @@ def convert(
     rotate_pages: bool = False,
     rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
     deskew: bool = False,
+    skip_bad_pages: bool = False,
+    page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
 ) -> Result:
     """Convert a scan bundle into one searchable PDF written to ``output``.
 
@@ -93,11 +103,16 @@ def convert(
     form feeds. ``progress`` is called after each page, in the calling thread.
     ``rotate_pages`` turns pages found sideways or upside down upright (when the engine is
     at least ``rotate_threshold`` sure); ``deskew`` straightens slightly skewed scans.
+    ``skip_bad_pages`` leaves out inputs and pages that cannot be converted (listed in
+    :attr:`Result.skipped`) instead of failing; ``page_timeout`` stops a page still
+    running after that many seconds (None: no limit) and reports it as failed.
 
     Nothing is written unless the whole conversion succeeds; an existing output file is
     replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` subclass on failure.
     """
-    options = _options(languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew)
+    options = _options(
+        languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
+    )
     return _convert(inputs, output, options, sidecar, progress, None)
 
 
@@ -114,11 +129,15 @@ async def convert_async(
     rotate_pages: bool = False,
     rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
     deskew: bool = False,
+    skip_bad_pages: bool = False,
+    page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
 ) -> Result:
     """:func:`convert` for ``asyncio``: the event loop keeps running during the conversion,
     ``progress`` is called on the event loop, and cancelling the awaiting task stops the
     workers and writes nothing."""
-    options = _options(languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew)
+    options = _options(
+        languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
+    )
     # A thread of its own: a long conversion must not hold one of the loop's default
     # executor threads, which the application needs for its own blocking calls.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdfocr") as thread:
@@ -182,9 +201,13 @@ class Converter:
         rotate_pages: bool = False,
         rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
         deskew: bool = False,
+        skip_bad_pages: bool = False,
+        page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
     ) -> Result:
         """:func:`convert`, on this converter's workers."""
-        options = _options(languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew)
+        options = _options(
+            languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
+        )
         return _convert(inputs, output, options, sidecar, progress, None, self._pool)
 
     async def convert_async(
@@ -200,9 +223,13 @@ class Converter:
         rotate_pages: bool = False,
         rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
         deskew: bool = False,
+        skip_bad_pages: bool = False,
+        page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
     ) -> Result:
         """:func:`convert_async`, on this converter's workers."""
-        options = _options(languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew)
+        options = _options(
+            languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
+        )
         return await _convert_async(inputs, output, options, sidecar, progress, self._pool, self._threads)
 
     @property
@@ -255,7 +282,7 @@ def _ocr_image(image: InputItem, options: ConvertOptions, cancel: threading.Even
         with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
             tasks = [PageTask(index, source, ocr, options, workdir) for index, source in enumerate(sources)]
             outcomes = run_pages(tasks, options.worker_count, None, cancel)
-        return "\f".join(outcome.result.text for outcome in outcomes)
+        return "\f".join(outcome.result.text for outcome in outcomes if isinstance(outcome, PageOutcome))
     texts = []
     for source in sources:
         _stop_if_cancelled(cancel)
@@ -315,7 +342,12 @@ def _convert(
         check_writable(target)
     if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
         raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
-    sources = expand_inputs(items)
+    skipped: list[SkippedPage] = []
+    sources = expand_inputs(
+        items, (lambda error: skipped.append(SkippedPage(error))) if options.skip_bad_pages else None
+    )
+    if not sources and skipped:
+        raise skipped[0].error  # every input was bad: nothing to convert
     _refuse_overwriting_inputs(sources, targets)
     engine = resolve_engine(options.engine)
     engine.check(options.languages)
@@ -335,14 +367,18 @@ def _convert(
                 progress(event)
 
         if pool is None:
-            outcomes = run_pages(tasks, options.worker_count, page_finished, cancel)
+            finished = run_pages(tasks, options.worker_count, page_finished, cancel)
         else:
-            outcomes = pool.run(tasks, page_finished, cancel)
+            finished = pool.run(tasks, page_finished, cancel)
+        outcomes = [outcome for outcome in finished if isinstance(outcome, PageOutcome)]
+        skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
+        if not outcomes:
+            raise skipped[0].error  # not one page could be converted
         pages = tuple(outcome.result for outcome in outcomes)
         # The last moment a cancelled conversion can still leave everything untouched.
         _stop_if_cancelled(cancel)
         _write_outputs(outcomes, output, sidecar, _joined_text(pages), Path(workdir))
-    return Result(pages, time.perf_counter() - started)
+    return Result(pages, time.perf_counter() - started, tuple(skipped))
 
 
 def _options(
@@ -353,6 +389,8 @@ def _options(
     rotate_pages: bool,
     rotate_threshold: float,
     deskew: bool,
+    skip_bad_pages: bool,
+    page_timeout: float | None,
 ) -> ConvertOptions:
     """The options every ``convert`` face takes, as one validated value."""
     return ConvertOptions(
@@ -363,6 +401,8 @@ def _options(
         rotate_pages=rotate_pages,
         rotate_threshold=rotate_threshold,
         deskew=deskew,
+        skip_bad_pages=skip_bad_pages,
+        page_timeout=page_timeout,
     )
 
 

@@ -21,7 +21,7 @@ from .api import Progress, convert
 from .engines import engine_statuses, resolve_engine
 from .errors import ExitCode, PdfocrError, PdfocrWarning, UsageError
 from .inputs import allow_large_images
-from .options import DEFAULT_DPI, DEFAULT_ROTATE_THRESHOLD, parse_languages
+from .options import DEFAULT_DPI, DEFAULT_PAGE_TIMEOUT, DEFAULT_ROTATE_THRESHOLD, parse_languages
 
 EPILOG = f"""\
 examples:
@@ -35,8 +35,8 @@ Images that declare no resolution are taken to be {DEFAULT_DPI:g} dpi (--dpi).
 
 exit codes:
   0 success          2 bad arguments     3 bad input file    4 missing engine or language
-  5 cannot write     6 OCR engine failed 130 interrupted     143 terminated
-  1 internal error (a bug)
+  5 cannot write     6 OCR engine failed 7 written, but pages were skipped (--skip-bad-pages)
+  130 interrupted    143 terminated      1 internal error (a bug)
 """
 
 
@@ -98,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"orientation confidence needed to turn a page (default: {DEFAULT_ROTATE_THRESHOLD:g})",
     )
     parser.add_argument("--deskew", action="store_true", help="straighten pages scanned slightly askew")
+    parser.add_argument(
+        "--skip-bad-pages",
+        action="store_true",
+        help="leave out inputs and pages that cannot be converted, list them, and exit with 7",
+    )
+    parser.add_argument(
+        "--page-timeout",
+        type=float,
+        default=DEFAULT_PAGE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop a page that takes longer (default: {DEFAULT_PAGE_TIMEOUT:g}; 0: no limit)",
+    )
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="report every page")
@@ -206,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rotate_pages=args.rotate_pages,
             rotate_threshold=args.rotate_pages_threshold,
             deskew=args.deskew,
+            skip_bad_pages=args.skip_bad_pages,
+            page_timeout=args.page_timeout or None,
         )
     except PdfocrError as error:
         reporter.close()
@@ -231,13 +245,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return int(ExitCode.INTERNAL)
     reporter.close()
+    for skipped in result.skipped:  # shown even with -q: each is a problem to look at
+        print(f"pdfocr: skipped {skipped}", file=sys.stderr)
     if not args.quiet:
         rate = result.page_count / result.seconds if result.seconds else 0.0
         where = "stdout" if args.output == "-" else args.output
         pages = "1 page" if result.page_count == 1 else f"{result.page_count} pages"
         summary = f"{pages} in {result.seconds:.1f} s ({rate:.2f} pages/s)"
+        if result.skipped:
+            summary += f", {len(result.skipped)} skipped"
         print(f"pdfocr: wrote {where}: {summary}", file=sys.stderr)
-    return int(ExitCode.OK)
+    return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
 
 
 def _engine_settings(args: argparse.Namespace) -> dict[str, object]:

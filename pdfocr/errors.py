@@ -35,6 +35,8 @@ class ExitCode(enum.IntEnum):
     DEPENDENCY = 4
     OUTPUT = 5
     ENGINE = 6
+    SKIPPED = 7
+    """The PDF was written, but pages were skipped (``--skip-bad-pages``)."""
     INTERRUPTED = 130
     TERMINATED = 143
 

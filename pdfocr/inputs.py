@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -82,25 +82,48 @@ def natural_key(name: str) -> tuple[tuple[int, object], ...]:
     )
 
 
-def expand_inputs(items: Iterable[InputItem]) -> list[PageSource]:
+def expand_inputs(
+    items: Iterable[InputItem], on_bad: Callable[[InputError], object] | None = None
+) -> list[PageSource]:
     """Turn a bundle into its pages, in order: files as given, folders in natural order,
-    every frame of a multi-page TIFF. Raises :class:`InputError` for the first bad input."""
+    every frame of a multi-page TIFF. Raises :class:`InputError` for the first bad input,
+    or, given ``on_bad``, hands each bad input to it and carries on without it."""
     pages: list[PageSource] = []
     for position, item in enumerate(items, start=1):
-        if isinstance(item, (str, os.PathLike)):
-            for path in _expand_path(Path(item)):
-                pages.extend(_probe(str(path), path=str(path)))
-        elif isinstance(item, (bytes, bytearray, memoryview)):
-            pages.extend(_probe(f"<input {position}>", data=bytes(item)))
-        elif hasattr(item, "read"):
-            label = getattr(item, "name", None)
-            label = label if isinstance(label, str) else f"<input {position}>"
-            pages.extend(_probe(label, data=item.read()))
-        else:
-            raise InputError(
-                f"cannot read an input of type {type(item).__name__}", file=f"<input {position}>"
-            )
+        try:
+            if isinstance(item, (str, os.PathLike)):
+                for path in _expand_path(Path(item)):
+                    try:
+                        pages.extend(_probe(str(path), path=str(path)))
+                    except InputError as error:
+                        if on_bad is None:
+                            raise
+                        on_bad(error)
+            elif isinstance(item, (bytes, bytearray, memoryview)):
+                pages.extend(_probe(f"<input {position}>", data=bytes(item)))
+            elif hasattr(item, "read"):
+                label = getattr(item, "name", None)
+                label = label if isinstance(label, str) else f"<input {position}>"
+                pages.extend(_probe(label, data=_read_stream(item, label)))
+            else:
+                raise InputError(
+                    f"cannot read an input of type {type(item).__name__}", file=f"<input {position}>"
+                )
+        except InputError as error:
+            if on_bad is None:
+                raise
+            on_bad(error)
     return pages
+
+
+def _read_stream(stream: BinaryIO, label: str) -> bytes:
+    try:
+        data = stream.read()
+    except OSError as error:
+        raise InputError(_os_reason(error), file=label) from None
+    if not isinstance(data, bytes):
+        raise InputError("a file object opened in text mode (open it with 'rb')", file=label)
+    return data
 
 
 def _expand_path(path: Path) -> Iterator[Path]:

@@ -23,6 +23,11 @@ OCR_MAX_MEGAPIXELS = 50.0
 """Images larger than this are OCRed on a downscaled copy (the PDF keeps the original):
 Tesseract gains nothing from more than ~400 dpi on A3 and slows down with every pixel."""
 
+DEFAULT_PAGE_TIMEOUT = 300.0
+"""Seconds a page may take in its worker before it is stopped. Tesseract needs a few
+seconds for a dense page and about a minute for the largest page it is given (50
+megapixels); a page still running after five minutes is stuck."""
+
 DEFAULT_ROTATE_THRESHOLD = 8.0
 """Orientation confidence (Tesseract OSD) needed before a page is turned. Text pages score
 10 to 30; photos and near-empty pages score below 2 and are left alone."""
@@ -57,6 +62,13 @@ class ConvertOptions:
     """Straighten pages scanned slightly askew before OCR."""
     ocr_max_megapixels: float = OCR_MAX_MEGAPIXELS
     """Pages larger than this are OCRed on a downscaled copy."""
+    skip_bad_pages: bool = False
+    """Convert what can be converted: inputs and pages that fail (unreadable, corrupt, the
+    engine failing, crashing or timing out on them) are left out and listed instead of
+    stopping the run."""
+    page_timeout: float | None = DEFAULT_PAGE_TIMEOUT
+    """Seconds a page may take in its worker before it is stopped and reported; None for
+    no limit."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", parse_languages(self.languages))
@@ -77,6 +89,14 @@ class ConvertOptions:
             raise UsageError("an engine name is needed")
         if self.ocr_max_megapixels <= 0:
             raise UsageError(f"ocr_max_megapixels must be positive, not {self.ocr_max_megapixels:g}")
+        if self.page_timeout is not None and (
+            not isinstance(self.page_timeout, (int, float))
+            or isinstance(self.page_timeout, bool)
+            or not self.page_timeout > 0
+        ):
+            raise UsageError(
+                f"the page timeout must be a positive number of seconds, not {self.page_timeout!r}"
+            )
         if self.rotate_threshold < 0:
             raise UsageError(f"the rotation threshold must not be negative, not {self.rotate_threshold:g}")
 

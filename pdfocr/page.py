@@ -37,6 +37,29 @@ class PageResult:
 
 
 @dataclass(frozen=True)
+class SkippedPage:
+    """An input or page left out of a conversion (``skip_bad_pages``), and why."""
+
+    error: PdfocrError
+    """What went wrong; its ``file`` and ``page`` say where."""
+
+    @property
+    def source(self) -> str | None:
+        return self.error.file
+
+    @property
+    def page(self) -> int | None:
+        return self.error.page
+
+    @property
+    def reason(self) -> str:
+        return self.error.message
+
+    def __str__(self) -> str:
+        return str(self.error)
+
+
+@dataclass(frozen=True)
 class PageTask:
     """Everything a worker needs to turn one page into a one-page PDF."""
 

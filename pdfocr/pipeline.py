@@ -1,39 +1,64 @@
 """The pipeline: pages scheduled over worker processes, results kept in page order.
 
 Each page is one task (:mod:`pdfocr.page` says what a worker does with it) for a pool of
-worker processes. At most one page per worker is in flight;
-the calling thread reports each finished page. A run's own pool (``run_pages``) stops
-every worker at the first error, on Ctrl-C or when the caller cancels; a shared pool
-(``WorkerPool``, behind ``pdfocr.Converter``) drops only that run's waiting pages.
+worker processes. At most one page per worker is in flight; the calling thread reports
+each finished page. A run's own pool (``run_pages``) stops every worker at the first
+error, on Ctrl-C or when the caller cancels; a shared pool (``WorkerPool``, behind
+``pdfocr.Converter``) drops only that run's waiting pages.
+
+Faults are pinned on the page that caused them. A worker marks the page it is working on
+with a file in the run's folder (holding its process id) and removes the mark when the
+page is done, or when it is told to stop. When a worker dies, the process pool breaks and
+every page in flight, in every run, fails with it; the pool then waits for its workers to
+end, and a page whose mark is left was being worked on by a worker that died on its own:
+that page is at fault. The others were only stopped alongside it and are run again. A page
+past its time limit has its worker killed, and is reported as timed out.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+import time
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from .errors import EngineError, Interrupted, UsageError
+from .errors import EngineError, InputError, Interrupted, UsageError
 from .inputs import allow_large_images
-from .page import PageOutcome, PageTask, process_page
+from .page import PageOutcome, PageTask, SkippedPage, process_page
 
-# How often the calling thread looks at the cancel flag while pages are running.
+# How often the calling thread looks at the cancel flag and the page timers.
 POLL_SECONDS = 0.1
+# How long workers stopped alongside a dead one may take to end before they are killed.
+SETTLE_SECONDS = 3.0
+# Times a page is run again after being stopped alongside a worker that died.
+MAX_RETRIES = 2
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # End the engine's own child processes (the tesseract command), then this worker at
-    # once: raising SystemExit would be caught by the pool's worker loop, which would
-    # carry on waiting for work.
+def running_mark(task: PageTask) -> Path:
+    """The file that says a worker is working on ``task`` (it holds the worker's pid)."""
+    return Path(task.workdir) / f"running-{task.index:06d}"
+
+
+def _exit_on_sigterm(mark: Path | None, signum: int, frame: FrameType | None) -> None:
+    # Stopped on purpose, not dead: take the page's mark away. Then end the engine's own
+    # child processes (the tesseract command) and this worker at once: raising SystemExit
+    # would be caught by the pool's worker loop, which would carry on waiting for work.
+    if mark is not None:
+        with contextlib.suppress(OSError):
+            mark.unlink()
     for children in Path("/proc/self/task").glob("*/children"):
         with contextlib.suppress(OSError, ValueError):
             for child in children.read_text().split():
@@ -44,11 +69,42 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def _init_worker() -> None:
     # Ctrl-C reaches the whole process group; only the parent decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, None))
     # Nobody reads a worker's stderr: Pillow's warnings (large or odd images) would only
     # garble the caller's terminal. Real problems are raised as errors.
     warnings.filterwarnings("ignore", module=r"PIL\.")
     allow_large_images()
+
+
+def _run_page(task: PageTask) -> PageOutcome:
+    """:func:`process_page` in a worker, with the page's running mark in place."""
+    mark = running_mark(task)
+    signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, mark))
+    try:
+        mark.write_text(str(os.getpid()))
+        return process_page(task)
+    finally:
+        signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, None))
+        with contextlib.suppress(OSError):
+            mark.unlink()
+
+
+@dataclass
+class _Breakdown:
+    """How the workers of a broken executor ended."""
+
+    exit_codes: dict[int, int | None] = field(default_factory=dict)
+    killed: set[int] = field(default_factory=set)
+    """Workers that did not end when told to, and were killed."""
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    task: PageTask
+    executor: ProcessPoolExecutor
+
+
+_RETRY = object()
 
 
 class WorkerPool:
@@ -66,6 +122,16 @@ class WorkerPool:
         self._executor: ProcessPoolExecutor | None = None
         self._in_flight = 0
         self._closed = False
+        # The workers of each executor (the executor forgets them when shut down), and
+        # how they ended once it broke.
+        self._processes: weakref.WeakKeyDictionary[ProcessPoolExecutor, dict[int, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._breakdowns: weakref.WeakKeyDictionary[ProcessPoolExecutor, _Breakdown] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._settle_lock = threading.Lock()
+        self._timed_out: set[Path] = set()
 
     @property
     def in_flight(self) -> int:
@@ -92,6 +158,9 @@ class WorkerPool:
                     mp_context=multiprocessing.get_context("forkserver"),
                     initializer=_init_worker,
                 )
+                # The dict itself, filled as workers start (an empty dict is falsy: no "or").
+                workers = getattr(self._executor, "_processes", None)
+                self._processes[self._executor] = workers if workers is not None else {}
             return self._executor
 
     def run(
@@ -99,16 +168,20 @@ class WorkerPool:
         tasks: Sequence[PageTask],
         on_page: Callable[[PageOutcome], None] | None = None,
         cancel: threading.Event | None = None,
-    ) -> list[PageOutcome]:
+    ) -> list[PageOutcome | SkippedPage]:
         """Run every task; the outcomes in task order. ``on_page`` is called in this
         thread as each page finishes. Setting ``cancel`` stops with :class:`Interrupted`.
-        On any error, this run's waiting pages are dropped; its running pages finish
-        in the background (use :meth:`close` with ``kill`` to stop them)."""
+        A page that fails raises its error, or, when its options say ``skip_bad_pages``
+        and the fault is the page's (bad input, the engine failing, crashing or timing
+        out on it), comes back as a :class:`SkippedPage`. On an error, this run's waiting
+        pages are dropped; its running pages finish in the background (use :meth:`close`
+        with ``kill`` to stop them)."""
         if not tasks:
             return []
         _check_main_script()
-        outcomes: list[PageOutcome | None] = [None] * len(tasks)
-        pending: dict[Future[PageOutcome], PageTask] = {}
+        outcomes: list[PageOutcome | SkippedPage | None] = [None] * len(tasks)
+        pending: dict[Future[PageOutcome], _Attempt] = {}
+        retries: dict[int, int] = {}
         queued = list(reversed(tasks))
         try:
             while queued or pending:
@@ -120,11 +193,25 @@ class WorkerPool:
                 if not pending:
                     continue
                 done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                self._stop_overdue(pending)
                 for future in done:
                     if self._closed:  # its workers were ended on purpose, not by a crash
                         raise Interrupted("the converter was closed")
-                    outcome = _outcome(future, pending.pop(future))
-                    outcomes[outcome.index] = outcome
+                    attempt = pending.pop(future)
+                    index = attempt.task.index
+                    try:
+                        outcome = self._outcome(future, attempt, retries.get(index, 0))
+                    except (InputError, EngineError) as error:
+                        if not attempt.task.options.skip_bad_pages:
+                            raise
+                        outcomes[index] = SkippedPage(error)
+                        continue
+                    if outcome is _RETRY:
+                        retries[index] = retries.get(index, 0) + 1
+                        queued.append(attempt.task)
+                        continue
+                    assert isinstance(outcome, PageOutcome)
+                    outcomes[index] = outcome
                     if on_page is not None:
                         on_page(outcome)
         finally:
@@ -133,7 +220,7 @@ class WorkerPool:
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _submit_while_free(
-        self, queued: list[PageTask], pending: dict[Future[PageOutcome], PageTask], wait_for_one: bool
+        self, queued: list[PageTask], pending: dict[Future[PageOutcome], _Attempt], wait_for_one: bool
     ) -> None:
         while queued and self._slots.acquire(timeout=POLL_SECONDS if wait_for_one else 0):
             with self._lock:
@@ -141,14 +228,88 @@ class WorkerPool:
             handed_over = False
             try:
                 task = queued[-1]
-                future = self._live_executor().submit(process_page, task)
+                executor = self._live_executor()
+                future = executor.submit(_run_page, task)
                 future.add_done_callback(self._finished)
                 handed_over = True
-                pending[future] = queued.pop()
+                pending[future] = _Attempt(queued.pop(), executor)
             finally:
                 if not handed_over:  # give the slot back, whatever interrupted us
                     self._release()
             wait_for_one = False
+
+    def _outcome(self, future: Future[PageOutcome], attempt: _Attempt, retries: int) -> object:
+        """The page's outcome, or _RETRY when it was only stopped alongside a worker that
+        died; raises the page's error."""
+        task = attempt.task
+        try:
+            return future.result()
+        except CancelledError:
+            raise Interrupted("the converter was closed") from None
+        except BrokenProcessPool:
+            fault = self._fault(attempt)
+            if fault is None and retries < MAX_RETRIES:
+                return _RETRY
+            message = fault or "worker processes kept dying while this page was being converted"
+            raise EngineError(message, file=task.source.label, page=task.source.page_number) from None
+
+    def _fault(self, attempt: _Attempt) -> str | None:
+        """Why the page broke its worker, or None if it was only stopped alongside."""
+        breakdown = self._settle(attempt.executor)
+        mark = running_mark(attempt.task)
+        try:
+            pid = int(mark.read_text())
+        except (OSError, ValueError):
+            return None  # not started, or its worker was stopped on purpose
+        mark.unlink(missing_ok=True)
+        if mark in self._timed_out:
+            self._timed_out.discard(mark)
+            timeout = attempt.task.options.page_timeout
+            return f"stopped after {timeout:g} s without a result (the page timeout)"
+        if pid in breakdown.killed:
+            return None
+        return (
+            f"the worker process converting this page died ({_how_it_ended(breakdown.exit_codes.get(pid))})"
+        )
+
+    def _settle(self, executor: ProcessPoolExecutor) -> _Breakdown:
+        """Wait for the workers of a broken executor to end (killing any that do not),
+        once per executor; how each ended."""
+        with self._settle_lock:
+            breakdown = self._breakdowns.get(executor)
+            if breakdown is not None:
+                return breakdown
+            breakdown = _Breakdown()
+            processes = list(self._processes.get(executor, {}).values())
+            deadline = time.monotonic() + SETTLE_SECONDS
+            for process in processes:
+                process.join(timeout=max(0.0, deadline - time.monotonic()))
+            for process in processes:
+                if process.is_alive():  # stuck in native code, deaf to SIGTERM
+                    breakdown.killed.add(process.pid)
+                    process.kill()
+                    process.join()
+                breakdown.exit_codes[process.pid] = process.exitcode
+            self._breakdowns[executor] = breakdown
+            return breakdown
+
+    def _stop_overdue(self, pending: dict[Future[PageOutcome], _Attempt]) -> None:
+        """Kill the worker of every page running past its time limit."""
+        now = time.time()
+        for future, attempt in pending.items():
+            timeout = attempt.task.options.page_timeout
+            mark = running_mark(attempt.task)
+            if timeout is None or future.done() or mark in self._timed_out:
+                continue
+            try:
+                started = mark.stat().st_mtime
+                pid = int(mark.read_text())
+            except (OSError, ValueError):
+                continue  # not started yet, or just finished
+            if now - started > timeout:
+                self._timed_out.add(mark)
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
     def close(self, kill: bool = False) -> None:
         """Stop the workers: after their running pages, or at once with ``kill``."""
@@ -158,9 +319,22 @@ class WorkerPool:
         if executor is None:
             return
         if kill:
-            _stop_workers(executor)
+            _stop_workers(executor, list(self._processes.get(executor, {}).values()))
         else:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _how_it_ended(exit_code: int | None) -> str:
+    if exit_code is None:
+        return "how is unknown"
+    if exit_code < 0:
+        try:
+            name = signal.Signals(-exit_code).name
+        except ValueError:
+            name = f"signal {-exit_code}"
+        hint = ": out of memory?" if exit_code == -signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit status {exit_code}"
 
 
 def run_pages(
@@ -168,7 +342,7 @@ def run_pages(
     workers: int,
     on_page: Callable[[PageOutcome], None] | None = None,
     cancel: threading.Event | None = None,
-) -> list[PageOutcome]:
+) -> list[PageOutcome | SkippedPage]:
     """Run every task on a pool of its own with up to ``workers`` processes, stopped at
     once on any error, Ctrl-C or cancellation; the outcomes in task order."""
     pool = WorkerPool(min(workers, len(tasks)) or 1)
@@ -179,19 +353,6 @@ def run_pages(
         raise
     pool.close()
     return outcomes
-
-
-def _outcome(future: Future[PageOutcome], task: PageTask) -> PageOutcome:
-    try:
-        return future.result()
-    except CancelledError:
-        raise Interrupted("the converter was closed") from None
-    except BrokenProcessPool:
-        raise EngineError(
-            "a worker process died while converting this page",
-            file=task.source.label,
-            page=task.source.page_number,
-        ) from None
 
 
 def _check_main_script() -> None:
@@ -206,17 +367,19 @@ def _check_main_script() -> None:
         )
 
 
-def _stop_workers(executor: ProcessPoolExecutor) -> None:
+def _stop_workers(executor: ProcessPoolExecutor, processes: list[Any]) -> None:
     """End every worker now, including one in the middle of a page."""
     # ProcessPoolExecutor has no public way to end busy workers before Python 3.14
     # (terminate_workers); shutdown() alone would wait for the running pages.
-    processes = list((getattr(executor, "_processes", None) or {}).values())
     for process in processes:
         if process.is_alive():
             process.terminate()
     executor.shutdown(wait=False, cancel_futures=True)
+    # A worker in the middle of a native call (Aspose holds the interpreter for its whole
+    # recognition) only hears SIGTERM when the call returns: give it a moment, then kill.
+    deadline = time.monotonic() + SETTLE_SECONDS
     for process in processes:
-        process.join(timeout=5)
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
             process.join()

@@ -75,9 +75,13 @@ class FailingEngine:
 
 @dataclass(frozen=True)
 class CrashingEngine:
-    """Kills its worker process on one page, like an engine that segfaults."""
+    """Kills its worker process on one page, like an engine that segfaults (``signal``)
+    or calls exit() (``signal=None``). The other pages take ``seconds`` each, so that they
+    are in flight when the crash comes."""
 
     crash_on: int
+    signal: int | None = None
+    seconds: float = 0.0
     name: str = "crashing"
 
     def check(self, languages: Sequence[str]) -> None:
@@ -85,7 +89,28 @@ class CrashingEngine:
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         if image.width - BASE_WIDTH == self.crash_on:
-            os._exit(70)
+            time.sleep(0.2)  # let the other pages get going
+            if self.signal is None:
+                os._exit(70)
+            os.kill(os.getpid(), self.signal)
+        time.sleep(self.seconds)
+        return _one_word_page(image, "fine")
+
+
+@dataclass(frozen=True)
+class HangingEngine:
+    """Never comes back from one page, like an engine stuck in a loop."""
+
+    hang_on: int
+    name: str = "hanging"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        if image.width - BASE_WIDTH == self.hang_on:
+            while True:
+                time.sleep(3600)
         return _one_word_page(image, "fine")
 
 

@@ -45,7 +45,9 @@ def test_engine_error_names_the_page_and_writes_nothing(tmp_path: Path) -> None:
 def test_a_worker_that_dies_is_reported(tmp_path: Path) -> None:
     output = tmp_path / "out.pdf"
     output.write_bytes(b"previous run")
-    with pytest.raises(EngineError, match="worker process died"):
+    with pytest.raises(
+        EngineError, match=r"^<input 2>: the worker process converting this page died \(exit status 70\)$"
+    ):
         pdfocr.convert(png_pages(3), output, jobs=2, engine=CrashingEngine(crash_on=1))
     assert output.read_bytes() == b"previous run"
     assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]

@@ -1,0 +1,152 @@
+"""Faults: workers that crash or hang are pinned on their page, stopped, and leave nothing
+behind; --skip-bad-pages converts the rest. Fault-injection engines make it deterministic."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, pdftotext
+from fakes import CrashingEngine, HangingEngine, LabelEngine, png_pages
+
+import pdfocr
+from pdfocr.errors import EngineError, InputError
+
+NOT_AN_IMAGE = "not a recognised image (supported: PNG, JPEG, TIFF, BMP, GIF, WebP)"
+
+
+def _descendants() -> dict[int, int]:
+    """Every process below this one: pid -> parent pid."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = {}, [os.getpid()]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in found:
+                found[pid] = ppid
+                frontier.append(pid)
+    return found
+
+
+def _workers_left() -> list[int]:
+    """Worker processes still alive: grandchildren (multiprocessing's fork server, a
+    child, stays up for the life of the process; the workers are its children)."""
+    tree = _descendants()
+    return [pid for pid, parent in tree.items() if parent != os.getpid()]
+
+
+@pytest.mark.parametrize(("crash", "how"), [(signal.SIGSEGV, "killed by SIGSEGV"), (None, "exit status 70")])
+def test_a_crash_is_pinned_on_its_page_not_on_pages_beside_it(
+    tmp_path: Path, crash: int | None, how: str
+) -> None:
+    output = tmp_path / "out.pdf"
+    output.write_bytes(b"previous output")
+    engine = CrashingEngine(crash_on=2, signal=crash, seconds=0.6)
+    with pytest.raises(EngineError) as caught:
+        pdfocr.convert(png_pages(5), output, jobs=2, engine=engine)
+    assert str(caught.value) == f"<input 3>: the worker process converting this page died ({how})"
+    assert output.read_bytes() == b"previous output"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.pdf"]
+    assert _workers_left() == []
+
+
+def test_a_hanging_page_is_stopped_by_the_page_timeout(tmp_path: Path) -> None:
+    output = tmp_path / "out.pdf"
+    with pytest.raises(EngineError) as caught:
+        pdfocr.convert(png_pages(4), output, jobs=2, engine=HangingEngine(hang_on=1), page_timeout=1.5)
+    assert str(caught.value) == "<input 2>: stopped after 1.5 s without a result (the page timeout)"
+    assert not output.exists()
+    assert _workers_left() == []
+
+
+def test_skip_bad_pages_converts_the_rest_and_lists_the_rest(tmp_path: Path) -> None:
+    pages = png_pages(6)
+    pages[1] = b"not an image at all"  # found bad up front
+    pages[3] = pages[3][: len(pages[3]) // 2]  # found bad when decoded, in a worker
+    engine = CrashingEngine(crash_on=4, signal=signal.SIGSEGV, seconds=0.3)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(pages, output, jobs=2, engine=engine, skip_bad_pages=True)
+    assert result.page_count == 3
+    assert [str(skipped) for skipped in result.skipped] == [
+        f"<input 2>: {NOT_AN_IMAGE}",
+        "<input 4>: corrupt or truncated image (image file is truncated)",
+        "<input 5>: the worker process converting this page died (killed by SIGSEGV)",
+    ]
+    assert [type(skipped.error) for skipped in result.skipped] == [InputError, InputError, EngineError]
+    assert [page.source for page in result.pages] == ["<input 1>", "<input 3>", "<input 6>"]
+    assert pdftotext(output).count("fine") == 3
+
+
+def test_skip_bad_pages_also_skips_a_hanging_page(tmp_path: Path) -> None:
+    result = pdfocr.convert(
+        png_pages(3), tmp_path / "out.pdf", jobs=2, engine=HangingEngine(hang_on=0),
+        skip_bad_pages=True, page_timeout=1,
+    )  # fmt: skip
+    assert [page.source for page in result.pages] == ["<input 2>", "<input 3>"]
+    assert [skipped.reason for skipped in result.skipped] == [
+        "stopped after 1 s without a result (the page timeout)"
+    ]
+
+
+def test_when_every_page_is_bad_the_first_error_is_raised(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"^<input 1>: empty file"):
+        pdfocr.convert([b"", b"junk"], tmp_path / "out.pdf", skip_bad_pages=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_crash_in_one_conversion_leaves_the_others_on_a_shared_converter_alone(tmp_path: Path) -> None:
+    async def main() -> tuple[BaseException | pdfocr.Result, ...]:
+        async with pdfocr.Converter(jobs=2) as converter:
+            return tuple(
+                await asyncio.gather(
+                    converter.convert_async(
+                        png_pages(6), tmp_path / "good.pdf", engine=LabelEngine(slowest=0.3)
+                    ),
+                    converter.convert_async(
+                        png_pages(3), tmp_path / "bad.pdf", engine=CrashingEngine(crash_on=1, seconds=0.3)
+                    ),
+                    return_exceptions=True,
+                )
+            )
+
+    good, bad = asyncio.run(main())
+    assert isinstance(good, pdfocr.Result), good
+    assert [page.text for page in good.pages] == [f"page{index}" for index in range(6)]
+    assert isinstance(bad, EngineError)
+    assert str(bad) == "<input 2>: the worker process converting this page died (exit status 70)"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["good.pdf"]
+
+
+def test_cli_skip_bad_pages_lists_what_it_skipped_and_exits_7(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    sample = (ROOT / "samples" / "page1.png").read_bytes()
+    (folder / "a.png").write_bytes(sample)
+    (folder / "b.png").write_text("this is a text file")
+    (folder / "c.png").write_bytes(sample[:2000])
+    output = tmp_path / "out.pdf"
+    run = cli(str(folder), "-o", str(output), "--skip-bad-pages", "-j", "2")
+    assert run.returncode == 7, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines[:2] == [
+        f"pdfocr: skipped {folder / 'b.png'}: {NOT_AN_IMAGE}",
+        f"pdfocr: skipped {folder / 'c.png'}: corrupt or truncated image (image file is truncated)",
+    ]
+    assert lines[2].startswith(f"pdfocr: wrote {output}: 1 page in ") and lines[2].endswith(", 2 skipped")
+    assert "Page 1: memo number" in pdftotext(output)
+    # Without the option, the bad file in the middle stops the run and is named.
+    output.unlink()
+    run = cli(str(folder), "-o", str(output))
+    assert run.returncode == 3
+    assert run.stderr.strip() == (f"pdfocr: error: {folder / 'b.png'}: {NOT_AN_IMAGE}")
+    assert not output.exists()
