@@ -149,6 +149,18 @@ def _folder_images(folder: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
+def _bomb_reason(error: Image.DecompressionBombError) -> str:
+    # Pillow refuses headers claiming over twice its limit before pdfocr sees the size.
+    claimed = re.search(r"\((\d+) pixels\)", str(error))
+    if claimed is None:
+        return f"refused as a likely decompression bomb: {error}"
+    megapixels = int(claimed.group(1)) / 1e6
+    return (
+        f"refused: {megapixels:,.0f} megapixels is over the limit of {MAX_MEGAPIXELS:,.0f} "
+        "megapixels (a decompression bomb?)"
+    )
+
+
 def _refuse_bombs(size: tuple[int, int], label: str, page: int | None = None) -> None:
     megapixels = size[0] * size[1] / 1e6
     if megapixels > MAX_MEGAPIXELS:
@@ -190,7 +202,7 @@ def _probe(label: str, *, path: str | None = None, data: bytes | None = None) ->
     except UnidentifiedImageError:
         raise InputError(f"not a recognised image (supported: {_SUPPORTED_NAMES})", file=label) from None
     except Image.DecompressionBombError as error:
-        raise InputError(f"refused as a likely decompression bomb: {error}", file=label) from None
+        raise InputError(_bomb_reason(error), file=label) from None
     except OSError as error:
         raise InputError(_os_reason(error), file=label) from None
     except Exception as error:  # Pillow reports broken headers with many exception types
@@ -215,8 +227,7 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
         if orientation != 1:
             ImageOps.exif_transpose(image, in_place=True)
     except Image.DecompressionBombError as error:
-        message = f"refused as a likely decompression bomb: {error}"
-        raise InputError(message, file=source.label, page=source.page_number) from None
+        raise InputError(_bomb_reason(error), file=source.label, page=source.page_number) from None
     except InputError:
         raise
     except Exception as error:  # Pillow reports broken data with many exception types
@@ -233,7 +244,7 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
         and shown is image
         and (orientation == 1 or (image.format in ("JPEG", "MPO") and rotation != 0))
     )
-    dpi = _resolution(image, fallback_dpi)
+    dpi = _page_resolution(shown.size, _resolution(image, fallback_dpi), source)
     return LoadedPage(
         image=shown,
         dpi=dpi[::-1] if rotation in (90, 270) else dpi,
@@ -296,6 +307,29 @@ def _resolution(image: Image.Image, fallback_dpi: float) -> tuple[float, float]:
     return fallback_dpi, fallback_dpi
 
 
+# The sizes of a page PDF viewers accept, in points (PDF 1.7, annex C): 3 pt to 200 in.
+MIN_PAGE_POINTS, MAX_PAGE_POINTS = 3.0, 14_400.0
+
+
+def _page_resolution(
+    size: tuple[int, int], dpi: tuple[float, float], source: PageSource
+) -> tuple[float, float]:
+    """``dpi``, changed if need be so that the page is a size PDF viewers accept: a 1x1
+    image at 300 dpi would be a quarter of a point wide, a huge one at a low dpi wider
+    than 200 inches."""
+    sides = (size[0] * 72 / dpi[0], size[1] * 72 / dpi[1])
+    shrink = max(max(sides) / MAX_PAGE_POINTS, 1.0)
+    grow = max(MIN_PAGE_POINTS / (min(sides) / shrink), 1.0)
+    if shrink > 1 and grow > 1:
+        raise InputError(
+            f"a {size[0]}x{size[1]} pixel image is too thin to make a PDF page",
+            file=source.label,
+            page=source.page_number,
+        )
+    factor = shrink / grow
+    return dpi[0] * factor, dpi[1] * factor
+
+
 def _tidy(dpi: float) -> float:
     # PNG stores pixels per metre: 300 dpi comes back as 299.9994. Snap to the whole number.
     nearest = round(dpi)
@@ -321,4 +355,5 @@ def _os_reason(error: OSError) -> str:
         return "is a folder"
     if isinstance(error, FileNotFoundError):
         return "no such file or folder"
-    return error.strerror or str(error)
+    reason = error.strerror or str(error)
+    return reason[:1].lower() + reason[1:]  # "Too many levels of symbolic links" mid-sentence

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import multiprocessing
 import os
 import signal
@@ -73,6 +74,7 @@ def _init_worker() -> None:
     # Nobody reads a worker's stderr: Pillow's warnings (large or odd images) would only
     # garble the caller's terminal. Real problems are raised as errors.
     warnings.filterwarnings("ignore", module=r"PIL\.")
+    logging.getLogger("img2pdf").setLevel(logging.ERROR)
     allow_large_images()
 
 

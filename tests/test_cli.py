@@ -78,25 +78,6 @@ def test_dpi_fallback_sets_the_page_size(cli, tmp_path: Path) -> None:
     assert sizes == [(576, 288), (288, 144)]
 
 
-@pytest.mark.parametrize(
-    ("setup", "code", "fragment"),
-    [
-        (lambda d: d / "missing.png", 3, "missing.png: no such file or folder"),
-        (lambda d: _write(d / "junk.png", b"not an image at all"), 3, "junk.png: not a recognised image"),
-        (lambda d: _write(d / "empty.jpg", b""), 3, "empty.jpg: empty file"),
-        (lambda d: _truncated(d / "cut.png"), 3, "cut.png: corrupt or truncated image"),
-        (lambda d: _write(d / "doc.pdf", b"%PDF-1.4\n%%EOF\n"), 3, "doc.pdf: not a recognised image"),
-    ],
-)
-def test_bad_inputs(cli, tmp_path: Path, samples: Path, setup, code: int, fragment: str) -> None:
-    bad = setup(tmp_path)
-    output = tmp_path / "out.pdf"
-    run = cli(str(samples / "page1.png"), str(bad), "-o", str(output))
-    assert run.returncode == code
-    assert fragment in _one_error_line(run.stderr)
-    assert not output.exists()
-
-
 def test_an_existing_output_survives_a_failed_run(cli, tmp_path: Path) -> None:
     output = tmp_path / "out.pdf"
     output.write_bytes(b"%PDF- precious")
