@@ -244,7 +244,7 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
         and shown is image
         and (orientation == 1 or (image.format in ("JPEG", "MPO") and rotation != 0))
     )
-    dpi = _page_resolution(shown.size, _resolution(image, fallback_dpi), source)
+    dpi = _page_resolution(shown.size, _resolution(image, fallback_dpi))
     return LoadedPage(
         image=shown,
         dpi=dpi[::-1] if rotation in (90, 270) else dpi,
@@ -311,23 +311,29 @@ def _resolution(image: Image.Image, fallback_dpi: float) -> tuple[float, float]:
 MIN_PAGE_POINTS, MAX_PAGE_POINTS = 3.0, 14_400.0
 
 
-def _page_resolution(
-    size: tuple[int, int], dpi: tuple[float, float], source: PageSource
-) -> tuple[float, float]:
+def _page_resolution(size: tuple[int, int], dpi: tuple[float, float]) -> tuple[float, float]:
     """``dpi``, changed if need be so that the page is a size PDF viewers accept: a 1x1
     image at 300 dpi would be a quarter of a point wide, a huge one at a low dpi wider
-    than 200 inches."""
+    than 200 inches. The page is scaled as a whole where that is enough; an image over
+    4,800 times longer than wide is also stretched across its short side."""
+    # A thousandth of a point inside the limits, so that rounding cannot cross them.
+    least, most = MIN_PAGE_POINTS + 0.001, MAX_PAGE_POINTS - 0.001
     sides = (size[0] * 72 / dpi[0], size[1] * 72 / dpi[1])
-    shrink = max(max(sides) / MAX_PAGE_POINTS, 1.0)
-    grow = max(MIN_PAGE_POINTS / (min(sides) / shrink), 1.0)
-    if shrink > 1 and grow > 1:
-        raise InputError(
-            f"a {size[0]}x{size[1]} pixel image is too thin to make a PDF page",
-            file=source.label,
-            page=source.page_number,
-        )
-    factor = shrink / grow
-    return dpi[0] * factor, dpi[1] * factor
+    factor = 1.0
+    if max(sides) > most:
+        factor = max(sides) / most
+    elif min(sides) < least:
+        factor = max(min(sides) / least, max(sides) / most)
+    return _within(size[0], dpi[0] * factor, least, most), _within(size[1], dpi[1] * factor, least, most)
+
+
+def _within(pixels: int, dpi: float, least: float, most: float) -> float:
+    points = pixels * 72 / dpi
+    if points < least:
+        return pixels * 72 / least
+    if points > most:
+        return pixels * 72 / most
+    return dpi
 
 
 def _tidy(dpi: float) -> float:
@@ -342,9 +348,10 @@ def ocr_ready(image: Image.Image) -> Image.Image:
         return image
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit scans: scale to 8 bits instead of clipping (clipping turns pages white).
-        peak = image.getextrema()[1]
+        wide = image.convert("I")  # Pillow measures no big-endian 16-bit image as it is
+        peak = wide.getextrema()[1]
         scale = 255 / peak if isinstance(peak, (int, float)) and peak > 255 else 1
-        return image.convert("I").point(lambda v: v * scale).convert("L")
+        return wide.point(lambda v: v * scale).convert("L")
     return _flatten_transparency(image).convert("RGB")
 
 
