@@ -23,7 +23,7 @@ from typing import BinaryIO, TypeVar, Union
 
 from . import __version__
 from .engines import OcrEngine, resolve_engine
-from .errors import Interrupted, OutputError, UsageError
+from .errors import Interrupted, OutputError, UsageError, os_reason
 from .inputs import InputItem, PageSource, expand_inputs
 from .merge import atomic_output, atomic_path, check_writable, merge_pages
 from .options import (
@@ -454,5 +454,5 @@ def _write_stream(target: BinaryIO, write: Callable[[BinaryIO], object]) -> None
         target.flush()
     except OSError as error:
         raise OutputError(
-            error.strerror or str(error), file=name if isinstance(name, str) else "output stream"
+            os_reason(error), file=name if isinstance(name, str) else "output stream"
         ) from None

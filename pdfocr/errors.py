@@ -113,3 +113,15 @@ class Interrupted(PdfocrError):
 class PdfocrWarning(UserWarning):
     """Issued with :func:`warnings.warn` for what the user must know but that does not stop
     the run; the CLI prints each as a ``pdfocr: warning:`` line."""
+
+
+def os_reason(error: OSError) -> str:
+    """What went wrong with a file, in the words of pdfocr's messages (lower case)."""
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder"
+    if isinstance(error, FileNotFoundError):
+        return "no such file or folder"
+    reason = error.strerror or str(error)
+    return reason[:1].lower() + reason[1:]  # "Too many levels of symbolic links" mid-sentence

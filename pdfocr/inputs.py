@@ -18,7 +18,7 @@ from typing import BinaryIO, Union
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from .errors import InputError
+from .errors import InputError, os_reason
 from .options import MAX_DPI, MAX_MEGAPIXELS, MIN_DPI
 
 InputItem = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
@@ -53,7 +53,7 @@ class PageSource:
         try:
             return Path(self.path).read_bytes()
         except OSError as error:
-            raise InputError(_os_reason(error), file=self.label, page=self.page_number) from None
+            raise InputError(os_reason(error), file=self.label, page=self.page_number) from None
 
 
 @dataclass
@@ -120,7 +120,7 @@ def _read_stream(stream: BinaryIO, label: str) -> bytes:
     try:
         data = stream.read()
     except OSError as error:
-        raise InputError(_os_reason(error), file=label) from None
+        raise InputError(os_reason(error), file=label) from None
     if not isinstance(data, bytes):
         raise InputError("a file object opened in text mode (open it with 'rb')", file=label)
     return data
@@ -181,7 +181,7 @@ def allow_large_images() -> None:
 
 def _unreadable_folder(error: OSError) -> None:
     # A subfolder that cannot be listed would silently drop pages from the bundle.
-    raise InputError(_os_reason(error), file=error.filename)
+    raise InputError(os_reason(error), file=error.filename)
 
 
 def _probe(label: str, *, path: str | None = None, data: bytes | None = None) -> list[PageSource]:
@@ -204,7 +204,7 @@ def _probe(label: str, *, path: str | None = None, data: bytes | None = None) ->
     except Image.DecompressionBombError as error:
         raise InputError(_bomb_reason(error), file=label) from None
     except OSError as error:
-        raise InputError(_os_reason(error), file=label) from None
+        raise InputError(os_reason(error), file=label) from None
     except Exception as error:  # Pillow reports broken headers with many exception types
         raise InputError(f"corrupt image ({_describe(error)})", file=label) from None
     return [
@@ -353,14 +353,3 @@ def ocr_ready(image: Image.Image) -> Image.Image:
         scale = 255 / peak if isinstance(peak, (int, float)) and peak > 255 else 1
         return wide.point(lambda v: v * scale).convert("L")
     return _flatten_transparency(image).convert("RGB")
-
-
-def _os_reason(error: OSError) -> str:
-    if isinstance(error, PermissionError):
-        return "permission denied"
-    if isinstance(error, IsADirectoryError):
-        return "is a folder"
-    if isinstance(error, FileNotFoundError):
-        return "no such file or folder"
-    reason = error.strerror or str(error)
-    return reason[:1].lower() + reason[1:]  # "Too many levels of symbolic links" mid-sentence

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, cast
 
 import pikepdf
 
-from .errors import OutputError
+from .errors import OutputError, os_reason
 
 
 def merge_pages(
@@ -95,16 +95,19 @@ def atomic_output(target: Path) -> Iterator[BinaryIO]:
             stream = temporary.open("wb")
         except OSError as error:
             raise _output_error(error, target) from None
-        with stream:
+        try:
             yield cast(BinaryIO, _ReportingWrites(stream, target))
-            try:
-                stream.flush()
-            except OSError as error:
-                raise _output_error(error, target) from None
+            stream.flush()
+        except OSError as error:
+            raise _output_error(error, target) from None
+        finally:
+            # After a failed flush (disk full), closing fails the same way: already reported.
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def _output_error(error: OSError, target: Path) -> OutputError:
-    return OutputError(error.strerror or str(error), file=target)
+    return OutputError(os_reason(error), file=target)
 
 
 class _ReportingWrites(io.RawIOBase):

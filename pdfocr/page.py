@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engines import OcrEngine
-from .errors import OutputError, PdfocrError
+from .errors import OutputError, PdfocrError, os_reason
 from .inputs import LoadedPage, PageSource, load_page
 from .model import PageText
 from .options import ConvertOptions
@@ -133,7 +133,8 @@ def process_page(task: PageTask) -> PageOutcome:
         try:
             pdf_path.write_bytes(rendered)
         except OSError as error:
-            raise OutputError(f"cannot write a temporary file in {task.workdir}: {error.strerror}") from None
+            reason = os_reason(error)
+            raise OutputError(f"cannot write a temporary file in {task.workdir}: {reason}") from None
     result = PageResult(
         source=source.label,
         page=source.page_number,

@@ -222,7 +222,7 @@ def test_a_closed_pipe_is_an_output_error_and_writes_nothing(tmp_path: Path, sam
     process.stdout.close()  # the reader went away, like `pdfocr ... -o - | head -c0`
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 5
-    assert "Broken pipe" in _one_error_line(stderr)
+    assert "broken pipe" in _one_error_line(stderr)
     assert not sidecar.exists()
 
 

@@ -4,8 +4,13 @@ behind; --skip-bad-pages converts the rest. Fault-injection engines make it dete
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import io
 import os
 import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -150,3 +155,65 @@ def test_cli_skip_bad_pages_lists_what_it_skipped_and_exits_7(cli, tmp_path: Pat
     assert run.returncode == 3
     assert run.stderr.strip() == (f"pdfocr: error: {folder / 'b.png'}: {NOT_AN_IMAGE}")
     assert not output.exists()
+
+
+@contextlib.contextmanager
+def _small_filesystem(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``folder`` (needs root: CI and this project's
+    machines run as root)."""
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_fails_cleanly_and_keeps_the_previous_output(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with _small_filesystem(tmp_path / "small", "64k") as small:
+        output = small / "out.pdf"
+        output.write_bytes(b"%PDF- the previous output " * 1000)  # 26 KB of the 64
+        before = output.read_bytes()
+        run = cli(str(ROOT / "samples"), "-o", str(output), "--sidecar", str(small / "out.txt"))
+        assert run.returncode == 5, run.stderr
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in run.stderr
+        # Whichever output ran out of room first is named (both go to the full disk).
+        assert lines[0] in [
+            f"pdfocr: error: {small / name}: no space left on device" for name in ("out.pdf", "out.txt")
+        ]
+        assert output.read_bytes() == before
+        assert [path.name for path in small.iterdir()] == ["out.pdf"]
+
+
+def test_a_full_temporary_folder_fails_cleanly(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    output = tmp_path / "out.pdf"
+    with _small_filesystem(tmp_path / "small", "16k") as small:
+        run = cli(str(ROOT / "samples"), "-o", str(output), env={"TMPDIR": str(small)})
+        assert run.returncode == 5, run.stderr
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in run.stderr
+        assert "no space left on device" in lines[0]
+        assert list(small.iterdir()) == []
+    assert not output.exists()
+
+
+class _FullDisk(io.RawIOBase):
+    """A writable stream that fails the way a full disk does."""
+
+    name = "full-disk"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_failing_output_stream_is_an_output_error_and_writes_no_sidecar(tmp_path: Path) -> None:
+    sidecar = tmp_path / "out.txt"
+    with pytest.raises(pdfocr.OutputError, match=r"^full-disk: no space left on device$"):
+        pdfocr.convert(png_pages(2), _FullDisk(), engine=LabelEngine(slowest=0), sidecar=sidecar)
+    assert not sidecar.exists()
