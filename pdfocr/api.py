@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar, Union
 
 from . import __version__
-from .engines import OcrEngine, resolve_engine
+from .engines import OcrEngine, OrientationDetector, resolve_engine
 from .errors import Interrupted, OutputError, UsageError, os_reason
 from .inputs import InputItem, PageSource, expand_inputs
 from .merge import atomic_output, atomic_path, check_writable, merge_pages
@@ -351,6 +351,8 @@ def _convert(
     _refuse_overwriting_inputs(sources, targets)
     engine = resolve_engine(options.engine)
     engine.check(options.languages)
+    if options.rotate_pages and not isinstance(engine, OrientationDetector):
+        raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
     _stop_if_cancelled(cancel)
 
     # A failed run on a shared pool may leave pages of its own still running; their late
@@ -453,6 +455,4 @@ def _write_stream(target: BinaryIO, write: Callable[[BinaryIO], object]) -> None
         write(target)
         target.flush()
     except OSError as error:
-        raise OutputError(
-            os_reason(error), file=name if isinstance(name, str) else "output stream"
-        ) from None
+        raise OutputError(os_reason(error), file=name if isinstance(name, str) else "output stream") from None

@@ -41,6 +41,12 @@ target=$("$python" -c "from pdfocr.engines.aspose import native_folder; print(na
 
 # The archive and suite that still carry libssl1.1, for this distribution.
 . /etc/os-release
+# Derivatives (Linux Mint...) name their own release; the mirror serves the base's.
+codename=${UBUNTU_CODENAME:-${VERSION_CODENAME:-}}
+if [ -z "$codename" ]; then
+  say "cannot tell this system's release; put libssl.so.1.1 and libcrypto.so.1.1 in $target"
+  exit 1
+fi
 case " ${ID:-} ${ID_LIKE:-} " in
   *" ubuntu "*)
     suites="focal focal-updates focal-security"; keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg ;;
@@ -54,11 +60,11 @@ esac
 # The mirror the system already uses for its own release (one-line or deb822 sources).
 mirror=$(
   { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
-    awk -v suite="$VERSION_CODENAME" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == suite) { print $2; exit } }'
+    awk -v suite="$codename" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == suite) { print $2; exit } }'
 )
 if [ -z "$mirror" ]; then
   mirror=$(
-    awk -v suite="$VERSION_CODENAME" '
+    awk -v suite="$codename" '
       /^[[:space:]]*$/ { uris = ""; suites = "" }
       /^URIs:/ { uris = $2 }
       /^Suites:/ { suites = " " substr($0, 8) " " }
@@ -67,7 +73,7 @@ if [ -z "$mirror" ]; then
   )
 fi
 if [ -z "$mirror" ]; then
-  say "cannot tell which mirror this system uses for $VERSION_CODENAME"
+  say "cannot tell which mirror this system uses for $codename; put libssl.so.1.1 and libcrypto.so.1.1 in $target"
   exit 1
 fi
 
@@ -83,8 +89,12 @@ apt_private=(
   -o "Debug::NoLocking=1"
 )
 say "fetching libssl1.1 from $mirror ($suites)"
-apt-get -qq "${apt_private[@]}" update
-(cd "$work" && apt-get -qq "${apt_private[@]}" download libssl1.1)
+fail() {
+  say "could not fetch libssl1.1 from $mirror (offline?); put libssl.so.1.1 and libcrypto.so.1.1 in $target"
+  exit 1
+}
+apt-get -qq -o APT::Update::Error-Mode=any "${apt_private[@]}" update || fail
+(cd "$work" && apt-get -qq "${apt_private[@]}" download libssl1.1) || fail
 dpkg-deb -x "$work"/libssl1.1_*.deb "$work/root"
 mkdir -p "$target"
 cp "$work"/root/usr/lib/*/libssl.so.1.1 "$work"/root/usr/lib/*/libcrypto.so.1.1 "$target/"

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 # The Aspose engine's tests run for real: its package and OpenSSL 1.1 (idempotent).
 PYTHON=.venv/bin/python scripts/setup-aspose.sh
+export PDFOCR_REQUIRE_ASPOSE=1  # so its tests fail, rather than skip, if it cannot run
 .venv/bin/ruff check pdfocr tests scripts bench
 .venv/bin/ruff format --check pdfocr tests scripts bench
 .venv/bin/mypy

@@ -4,6 +4,7 @@ with --allow-evaluation (CI installs it with scripts/setup-aspose.sh)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,12 +14,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, CliRun, pdftotext, pdftotext_words, words_of
+from PIL import Image
 from pypdf import PdfReader
 
 import pdfocr
 from pdfocr.engines import aspose, resolve_engine
 from pdfocr.engines.aspose import AsposeEngine
-from pdfocr.errors import DependencyError, UsageError
+from pdfocr.errors import DependencyError, EngineError, UsageError
 from pdfocr.model import Box, Line, Word
 
 
@@ -34,8 +36,11 @@ def _aspose_ready() -> str | None:
 
 
 WHY_NOT = _aspose_ready()
+# scripts/test.sh sets this after scripts/setup-aspose.sh: there, not running is a failure.
+REQUIRED = os.environ.get("PDFOCR_REQUIRE_ASPOSE") == "1"
 needs_aspose = pytest.mark.skipif(
-    WHY_NOT is not None, reason=f"Aspose OCR cannot run here ({WHY_NOT}); scripts/setup-aspose.sh installs it"
+    WHY_NOT is not None and not REQUIRED,
+    reason=f"Aspose OCR cannot run here ({WHY_NOT}); scripts/setup-aspose.sh installs it",
 )
 BANNER_PIECES = ("Trial", "*****")
 NO_LICENCE = {"PDFOCR_ASPOSE_LICENSE": ""}
@@ -66,7 +71,7 @@ def test_unlicensed_is_refused_unless_evaluation_is_allowed(monkeypatch: pytest.
         UsageError, match=r"needs a licence.*--aspose-license FILE.*PDFOCR_ASPOSE_LICENSE.*--allow-evaluation"
     ):
         AsposeEngine().check(["eng"])
-    with pytest.warns(pdfocr.PdfocrWarning, match="unlicensed.*cut to a few hundred characters"):
+    with pytest.warns(pdfocr.PdfocrWarning, match="unlicensed.*cut short"):
         AsposeEngine(allow_evaluation=True).check(["eng"])
 
 
@@ -83,9 +88,18 @@ def test_licence_comes_from_the_option_or_the_environment(
         tmp_path / "other.lic"
     )
     AsposeEngine().check(["eng"])  # readable: no error, no warning
-    with pytest.raises(UsageError, match="licence file cannot be read") as raised:
+    with pytest.raises(
+        UsageError, match=r"missing.lic: the Aspose licence \(--aspose-license\) not found$"
+    ) as raised:
         AsposeEngine(license=str(tmp_path / "missing.lic")).check(["eng"])
     assert raised.value.file == str(tmp_path / "missing.lic")
+    with pytest.raises(UsageError, match=r"licence \(--aspose-license\) is a folder"):
+        AsposeEngine(license=str(tmp_path)).check(["eng"])
+    monkeypatch.setenv("PDFOCR_ASPOSE_LICENSE", str(tmp_path / "gone.lic"))
+    with pytest.raises(UsageError, match=r"licence \(\$PDFOCR_ASPOSE_LICENSE\) not found"):
+        AsposeEngine().check(["eng"])
+    with pytest.raises(UsageError, match=r"licence path \(--aspose-license\) is empty"):
+        AsposeEngine(license=" ")
 
 
 def test_a_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,9 +196,9 @@ def test_aspose_unlicensed_without_evaluation_is_refused(cli: Callable[..., CliR
     run = cli(str(ROOT / "samples" / "page1.png"), "--engine", "aspose", "-o", str(output), env=NO_LICENCE)
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
-        "pdfocr: error: the aspose engine needs a licence: without one Aspose returns only the first few "
-        "hundred characters of each page; give --aspose-license FILE (or set PDFOCR_ASPOSE_LICENSE), or "
-        "pass --allow-evaluation to accept truncated text"
+        "pdfocr: error: the aspose engine needs a licence: without one Aspose cuts each page's text short "
+        "(to a few lines); give --aspose-license FILE (or set PDFOCR_ASPOSE_LICENSE), or pass "
+        "--allow-evaluation to accept truncated text"
     ]
     assert not output.exists()
 
@@ -269,3 +283,73 @@ def test_a_converter_runs_aspose_and_tesseract_on_the_same_workers(tmp_path: Pat
         from_aspose, from_tesseract = asyncio.run(both())
     assert words_of(from_aspose.pages[0].text)[:30] == words_of(from_tesseract.pages[0].text)[:30]
     assert "aspose.ocr" not in sys.modules
+
+
+class _Found:
+    """A stand-in for one of Aspose's line results."""
+
+    def __init__(self, text: str, x: int, y: int) -> None:
+        self.text_in_line, self.confidence = text, 0.0
+        self.line = type("Rectangle", (), {"x": x, "y": y, "width": 300, "height": 40})()
+
+
+class _TrialResult:
+    """A stand-in for what unlicensed Aspose returns: text cut short, a banner, a warning."""
+
+    def __init__(self) -> None:
+        self.recognition_text = "First line here\nSecond li\n ************* Trial Licenses ************* \n"
+        self.warnings = ["Trial Licenses"]
+        self.recognition_lines_result = [_Found("First line here", 10, 10), _Found("Second line too", 10, 60)]
+
+
+def test_a_trial_result_is_refused_unless_evaluation_is_allowed() -> None:
+    page = Image.new("L", (400, 120), 255)
+    with pytest.raises(EngineError, match=r"evaluation mode with the licence .*a.lic.*--allow-evaluation"):
+        AsposeEngine(license="a.lic")._page_text(_TrialResult(), page)
+    text = AsposeEngine(allow_evaluation=True)._page_text(_TrialResult(), page)
+    assert text.text == "First line here\nSecond li"
+
+
+def test_aspose_settings_are_refused_with_another_engine(cli: Callable[..., CliRun], tmp_path: Path) -> None:
+    run = cli(str(ROOT / "samples" / "page1.png"), "--allow-evaluation", "-o", str(tmp_path / "out.pdf"))
+    assert run.returncode == 2
+    assert (
+        run.stderr.strip() == "pdfocr: error: --aspose-license and --allow-evaluation are for --engine aspose"
+    )
+    with pytest.raises(UsageError, match=r"the tesseract engine does not take the settings allow_evaluation"):
+        resolve_engine("tesseract", allow_evaluation=True)
+
+
+@needs_aspose
+def test_a_broken_openssl_is_reported_not_crashed_on(cli: Callable[..., CliRun], tmp_path: Path) -> None:
+    native = tmp_path / "native" / "openssl-1.1"
+    native.mkdir(parents=True)
+    for library in aspose.OPENSSL_LIBRARIES:
+        (native / library).write_bytes(b"not a shared library")
+    run = cli(
+        str(ROOT / "samples" / "page1.png"), "--engine", "aspose", "--allow-evaluation",
+        "-o", str(tmp_path / "out.pdf"), env={"PDFOCR_NATIVE_DIR": str(native.parent)},
+    )  # fmt: skip
+    assert run.returncode == 4, run.stderr
+    line = run.stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        f"pdfocr: error: {ROOT / 'samples' / 'page1.png'}: OpenSSL 1.1 in {native} cannot be loaded"
+    )
+    assert "scripts/setup-aspose.sh" in line and "Traceback" not in run.stderr
+
+
+@needs_aspose
+def test_aspose_is_listed_ready_and_rotate_pages_is_refused_before_any_work(
+    cli: Callable[..., CliRun], tmp_path: Path
+) -> None:
+    listing = cli("--list-engines", env=NO_LICENCE).stdout.decode()
+    assert "aspose     ready: Aspose OCR 26." in listing
+    assert "no licence: runs only with --allow-evaluation" in listing
+    run = cli(
+        str(ROOT / "samples" / "page1.png"), "--engine", "aspose", "--allow-evaluation", "--rotate-pages",
+        "-o", str(tmp_path / "out.pdf"), env=NO_LICENCE,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1] == (
+        "pdfocr: error: the aspose engine cannot tell which way up a page is (rotate_pages)"
+    )

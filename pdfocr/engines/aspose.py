@@ -121,8 +121,8 @@ class AsposeEngine:
     """OCR with Aspose OCR for Python via .NET.
 
     ``license``: the licence file (default: ``$PDFOCR_ASPOSE_LICENSE``). Without one,
-    Aspose returns only the first few hundred characters of each page, so pdfocr refuses
-    to run unless ``allow_evaluation`` is set (and then warns)."""
+    Aspose cuts each page's text short (to a few lines, at most ~300 characters), so pdfocr
+    refuses to run unless ``allow_evaluation`` is set (and then warns)."""
 
     license: str | None = None
     allow_evaluation: bool = False
@@ -132,18 +132,27 @@ class AsposeEngine:
     """Never load this engine in the calling process (see the module's notes)."""
 
     def __post_init__(self) -> None:
-        license = self.license if self.license is not None else os.environ.get(LICENSE_VARIABLE) or None
+        license, origin = self.license, "--aspose-license"
+        if license is None:
+            license, origin = os.environ.get(LICENSE_VARIABLE) or None, f"${LICENSE_VARIABLE}"
         if license is not None:
+            if not os.fspath(license).strip():
+                raise UsageError(f"the Aspose licence path ({origin}) is empty")
             license = os.path.abspath(os.fspath(license))
         object.__setattr__(self, "license", license)
+        object.__setattr__(self, "_license_origin", origin)
 
     def describe(self) -> str:
         """One line for ``pdfocr --list-engines``."""
-        licence = f"licence {self.license}" if self.license else "evaluation (text cut short)"
+        if self.license is not None:
+            licence = f"licence {self.license} (checked when a page is read)"
+        else:
+            licence = "no licence: runs only with --allow-evaluation, text cut short"
         languages = ", ".join(sorted(OFFLINE_LANGUAGES))
-        return f"Aspose OCR {_package_version()}, {licence}; languages: {languages}"
+        return f"Aspose OCR {_package_version()}; {licence}; languages: {languages}"
 
     def check(self, languages: Sequence[str]) -> None:
+        """The engine's native needs; with languages (a run), also the licence."""
         if _package_version() is None:
             raise DependencyError(
                 f"the aspose engine needs the {DISTRIBUTION} package: "
@@ -156,24 +165,37 @@ class AsposeEngine:
                 f"{native_folder() / 'openssl-1.1'}), or set {NATIVE_VARIABLE} to a folder whose "
                 "openssl-1.1 subfolder holds libssl.so.1.1 and libcrypto.so.1.1"
             )
+        if not languages:
+            return
         if self.license is not None:
-            if not os.path.isfile(self.license) or not os.access(self.license, os.R_OK):
-                raise UsageError("the Aspose licence file cannot be read", file=self.license)
+            self._check_license_file()
         elif not self.allow_evaluation:
             raise UsageError(
-                "the aspose engine needs a licence: without one Aspose returns only the first "
-                "few hundred characters of each page; give --aspose-license FILE (or set "
+                "the aspose engine needs a licence: without one Aspose cuts each page's text "
+                "short (to a few lines); give --aspose-license FILE (or set "
                 f"{LICENSE_VARIABLE}), or pass --allow-evaluation to accept truncated text"
             )
-        if languages:
-            aspose_language(languages)
+        aspose_language(languages)
         if self.license is None:
             warnings.warn(
-                "Aspose OCR runs unlicensed (evaluation): each page's text is cut to a few "
-                "hundred characters",
+                "Aspose OCR runs unlicensed (evaluation): each page's text is cut short, to a "
+                "few lines at most",
                 PdfocrWarning,
                 stacklevel=2,
             )
+
+    def _check_license_file(self) -> None:
+        assert self.license is not None
+        origin = getattr(self, "_license_origin", "--aspose-license")
+        if os.path.isdir(self.license):
+            problem = "is a folder, not a licence file"
+        elif not os.path.exists(self.license):
+            problem = "not found"
+        elif not os.access(self.license, os.R_OK):
+            problem = "cannot be read (permission denied)"
+        else:
+            return
+        raise UsageError(f"the Aspose licence ({origin}) {problem}", file=self.license)
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         ocr, api = _loaded(self.license)
@@ -270,9 +292,7 @@ def _loaded(license: str | None) -> tuple[Any, Any]:
         os.environ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1"
     openssl = openssl_folder()
     if openssl is not None:
-        for library in OPENSSL_LIBRARIES:
-            # Global, so that the runtime's own dlopen("libssl.so.1.1") finds them loaded.
-            ctypes.CDLL(str(openssl / library), mode=ctypes.RTLD_GLOBAL)
+        _load_openssl(openssl)
     import aspose.ocr as ocr  # here, never at the top: only ever in a worker process
 
     ocr.Logging.set_file_system(False)
@@ -294,10 +314,28 @@ def _loaded(license: str | None) -> tuple[Any, Any]:
     return ocr, ocr.AsposeOcr()
 
 
+def _load_openssl(folder: Path) -> None:
+    """Load OpenSSL 1.1 from ``folder``, globally, so that the .NET runtime's own
+    dlopen("libssl.so.1.1") finds it loaded; a broken or wrong library is reported here,
+    before .NET would abort the process over it."""
+    hint = f"{SETUP_HINT} to put a working copy in {native_folder() / 'openssl-1.1'}"
+    try:
+        crypto, _ = (
+            ctypes.CDLL(str(folder / library), mode=ctypes.RTLD_GLOBAL) for library in OPENSSL_LIBRARIES
+        )
+        crypto.OpenSSL_version_num.restype = ctypes.c_ulong
+        version = crypto.OpenSSL_version_num()
+    except (OSError, AttributeError) as error:
+        raise DependencyError(f"OpenSSL 1.1 in {folder} cannot be loaded ({error}); {hint}") from None
+    if version >> 20 != 0x101:  # 0xMNN00PPSL: 1.1.x
+        raise DependencyError(f"the OpenSSL in {folder} is not version 1.1 (0x{version:x}); {hint}")
+
+
 def _data_folder() -> Path:
     """Aspose's data folder (it insists on one): pdfocr's native folder when it can be
-    written, else one per user in the temporary folder; never the working directory."""
+    written, else one in the user's cache folder; never the working directory."""
     native = native_folder()
     if native.is_dir() and os.access(native, os.W_OK):
         return native / "aspose-data"
-    return Path(tempfile.gettempdir()) / f"pdfocr-aspose-{os.getuid()}"
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "pdfocr" / "aspose-data"
