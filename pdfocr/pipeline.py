@@ -28,7 +28,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -339,6 +339,40 @@ def _how_it_ended(exit_code: int | None) -> str:
     return f"exit status {exit_code}"
 
 
+class _WorkerBudget:
+    """How many worker processes the runs with pools of their own may have at once.
+
+    Each such run starts its own workers; fifty of them started together by a service
+    would start a hundred processes. The budget makes them take turns instead: memory
+    stays bounded by the CPU count, not by the number of callers. (A run that asks for
+    more workers than the budget has runs when it is alone.)"""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self._free = total
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def take(self, wanted: int, cancel: threading.Event | None) -> Iterator[None]:
+        share = min(wanted, self.total)
+        with self._changed:
+            while self._free < share:
+                if cancel is not None and cancel.is_set():
+                    raise Interrupted("conversion cancelled")
+                self._changed.wait(POLL_SECONDS)
+            self._free -= share
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += share
+                self._changed.notify_all()
+
+
+# Process-wide on purpose: it guards the machine's CPUs and memory, which all callers share.
+_BUDGET = _WorkerBudget(os.cpu_count() or 1)
+
+
 def run_pages(
     tasks: Sequence[PageTask],
     workers: int,
@@ -346,14 +380,17 @@ def run_pages(
     cancel: threading.Event | None = None,
 ) -> list[PageOutcome | SkippedPage]:
     """Run every task on a pool of its own with up to ``workers`` processes, stopped at
-    once on any error, Ctrl-C or cancellation; the outcomes in task order."""
-    pool = WorkerPool(min(workers, len(tasks)) or 1)
-    try:
-        outcomes = pool.run(tasks, on_page, cancel)
-    except BaseException:
-        pool.close(kill=True)
-        raise
-    pool.close()
+    once on any error, Ctrl-C or cancellation; the outcomes in task order. Runs like this
+    share a budget of one worker per CPU (they wait for their turn)."""
+    count = min(workers, len(tasks)) or 1
+    with _BUDGET.take(count, cancel):
+        pool = WorkerPool(count)
+        try:
+            outcomes = pool.run(tasks, on_page, cancel)
+        except BaseException:
+            pool.close(kill=True)
+            raise
+        pool.close()
     return outcomes
 
 
