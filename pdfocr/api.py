@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import pickle
 import shutil
 import tempfile
 import threading
@@ -92,6 +93,7 @@ def convert(
     deskew: bool = False,
     skip_bad_pages: bool = False,
     page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
+    cancel: threading.Event | None = None,
 ) -> Result:
     """Convert a scan bundle into one searchable PDF written to ``output``.
 
@@ -105,7 +107,9 @@ def convert(
     at least ``rotate_threshold`` sure); ``deskew`` straightens slightly skewed scans.
     ``skip_bad_pages`` leaves out inputs and pages that cannot be converted (listed in
     :attr:`Result.skipped`) instead of failing; ``page_timeout`` stops a page still
-    running after that many seconds (None: no limit) and reports it as failed.
+    running after that many seconds (None: no limit) and reports it as failed. Setting
+    ``cancel`` (from another thread, or a signal handler) stops the conversion within a
+    fraction of a second: :class:`~pdfocr.errors.Interrupted`, nothing written.
 
     Nothing is written unless the whole conversion succeeds; an existing output file is
     replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` subclass on failure.
@@ -113,7 +117,7 @@ def convert(
     options = _options(
         languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
     )
-    return _convert(inputs, output, options, sidecar, progress, None)
+    return _convert(inputs, output, options, sidecar, progress, cancel)
 
 
 async def convert_async(
@@ -353,6 +357,7 @@ def _convert(
     engine.check(options.languages)
     if options.rotate_pages and not isinstance(engine, OrientationDetector):
         raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
+    _check_picklable(engine)
     _stop_if_cancelled(cancel)
 
     # A failed run on a shared pool may leave pages of its own still running; their late
@@ -406,6 +411,18 @@ def _options(
         skip_bad_pages=skip_bad_pages,
         page_timeout=page_timeout,
     )
+
+
+def _check_picklable(engine: OcrEngine) -> None:
+    # The engine travels to the worker processes with every page; one that cannot would
+    # fail there, in the middle of the run, with a pickling error.
+    try:
+        pickle.dumps(engine)
+    except Exception as error:
+        raise UsageError(
+            f"the {engine.name} engine cannot be sent to worker processes ({type(error).__name__}: "
+            f"{error}); an engine must be picklable: a module-level class with plain attributes"
+        ) from None
 
 
 def _stop_if_cancelled(cancel: threading.Event | None) -> None:

@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 from types import FrameType
@@ -19,7 +20,7 @@ from tqdm import tqdm
 from . import __version__
 from .api import Progress, convert
 from .engines import engine_statuses, resolve_engine
-from .errors import ExitCode, PdfocrError, PdfocrWarning, UsageError
+from .errors import ExitCode, Interrupted, PdfocrError, PdfocrWarning, UsageError
 from .inputs import allow_large_images
 from .options import DEFAULT_DPI, DEFAULT_PAGE_TIMEOUT, DEFAULT_ROTATE_THRESHOLD, parse_languages
 
@@ -179,11 +180,29 @@ class _Reporter:
 
 
 class _Terminated(Exception):
-    """SIGTERM, raised in the main thread so that the run stops the way Ctrl-C does."""
+    """A second SIGTERM, raised in the main thread: stop at once."""
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated
+class _Stopper:
+    """Ctrl-C and SIGTERM ask the conversion to stop, through its cancel event: the run
+    stops where it checks (every tenth of a second), workers ended, nothing written. An
+    exception raised from a signal handler could land anywhere, even between taking a
+    lock and the ``try`` that releases it, and hang the process. A second signal does
+    raise, for a user who will not wait."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signal: int | None = None
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self._handle)
+        signal.signal(signal.SIGTERM, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt if signum == signal.SIGINT else _Terminated
+        self.signal = signum
+        self.event.set()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,7 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     if args.output == "-" and sys.stdout.isatty():
         parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    stopper = _Stopper()
+    stopper.install()
     allow_large_images()
     reporter = _Reporter(sys.stderr, quiet=args.quiet, verbose=args.verbose)
     output = sys.stdout.buffer if args.output == "-" else args.output
@@ -220,21 +240,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             deskew=args.deskew,
             skip_bad_pages=args.skip_bad_pages,
             page_timeout=args.page_timeout or None,
+            cancel=stopper.event,
         )
     except PdfocrError as error:
         reporter.close()
+        if isinstance(error, Interrupted) and stopper.signal is not None:
+            return _stopped(stopper.signal == signal.SIGINT)
         print(f"pdfocr: error: {error}", file=sys.stderr)
         if output is not args.output:
             _silence_stdout()
         return int(error.exit_code)
     except KeyboardInterrupt:
         reporter.close()
-        print("pdfocr: interrupted; nothing was written", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+        return _stopped(True)
     except _Terminated:
         reporter.close()
-        print("pdfocr: terminated; nothing was written", file=sys.stderr)
-        return int(ExitCode.TERMINATED)
+        return _stopped(False)
     except Exception as error:  # a bug: one line, and the traceback only on request
         reporter.close()
         if args.verbose:
@@ -256,6 +277,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary += f", {len(result.skipped)} skipped"
         print(f"pdfocr: wrote {where}: {summary}", file=sys.stderr)
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
+
+
+def _stopped(by_interrupt: bool) -> int:
+    word = "interrupted" if by_interrupt else "terminated"
+    print(f"pdfocr: {word}; nothing was written", file=sys.stderr)
+    return int(ExitCode.INTERRUPTED if by_interrupt else ExitCode.TERMINATED)
 
 
 def _engine_settings(args: argparse.Namespace) -> dict[str, object]:

@@ -10,15 +10,18 @@ import io
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, pdftotext
 from fakes import CrashingEngine, HangingEngine, LabelEngine, png_pages
+from PIL import Image
 
 import pdfocr
 from pdfocr.errors import EngineError, InputError
+from pdfocr.model import PageText
 
 NOT_AN_IMAGE = "not a recognised image (supported: PNG, JPEG, TIFF, BMP, GIF, WebP)"
 
@@ -217,3 +220,21 @@ def test_a_failing_output_stream_is_an_output_error_and_writes_no_sidecar(tmp_pa
     with pytest.raises(pdfocr.OutputError, match=r"^full-disk: no space left on device$"):
         pdfocr.convert(png_pages(2), _FullDisk(), engine=LabelEngine(slowest=0), sidecar=sidecar)
     assert not sidecar.exists()
+
+
+@dataclass(frozen=True)
+class _UnpicklableEngine:
+    name: str = "unpicklable"
+    hook: Callable[[], None] = lambda: None  # a lambda cannot be pickled
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        raise AssertionError("never called")
+
+
+def test_an_engine_that_cannot_reach_the_workers_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(pdfocr.UsageError, match=r"unpicklable engine cannot be sent to worker processes"):
+        pdfocr.convert(png_pages(1), tmp_path / "out.pdf", engine=_UnpicklableEngine())
+    assert list(tmp_path.iterdir()) == []
