@@ -353,3 +353,22 @@ def test_aspose_is_listed_ready_and_rotate_pages_is_refused_before_any_work(
     assert run.stderr.strip().splitlines()[-1] == (
         "pdfocr: error: the aspose engine cannot tell which way up a page is (rotate_pages)"
     )
+
+
+def test_table_cells_are_joined_into_rows_as_aspose_reads_them() -> None:
+    # Aspose reports each cell as a line of its own, and reads the row as one line.
+    page = Image.new("L", (1400, 400), 255)
+    result = _TrialResult()
+    result.recognition_text = "Item Qty Price\nApples 12 3.4\n ************* Trial Licenses ************* \n"
+    result.recognition_lines_result = [
+        _Found(text, x, y)
+        for text, x, y in [
+            *[("Item", 100, 10), ("Qty", 500, 10), ("Price", 900, 10)],
+            *[("Apples", 100, 90), ("12", 500, 90), ("3.40", 900, 90), ("Pears", 100, 170)],
+        ]
+    ]
+    text = AsposeEngine(allow_evaluation=True)._page_text(result, page)
+    assert [line.text for line in text.lines] == ["Item Qty Price", "Apples 12 3.4"]
+    row = text.lines[0]
+    assert (row.box.left, row.box.right) == (100, 1200)
+    assert [word.box.left for word in row.words] == [100, 500, 900]

@@ -227,21 +227,55 @@ class AsposeEngine:
                 f"Aspose OCR ran in evaluation mode with {where}, and would cut the text short; "
                 "check the licence, or pass --allow-evaluation to accept truncated text"
             )
-        lines = []
+        pieces = []
         for found in result.recognition_lines_result:
             text = str(found.text_in_line).strip()
             if not text or _TRIAL_BANNER.match(text):
                 continue
             rectangle = found.line
             box = Box(rectangle.x, rectangle.y, rectangle.x + rectangle.width, rectangle.y + rectangle.height)
-            lines.append(line_with_words(image, text, box, confidence=_percent(found.confidence)))
+            pieces.append(line_with_words(image, text, box, confidence=_percent(found.confidence)))
+        read = [line.strip() for line in text_lines if line.strip() and not _TRIAL_BANNER.match(line)]
+        lines = _as_read(pieces, read)
         if trial:
             # The evaluation's line results run on to the end of the last line its text
             # reaches; keep no more than the evaluation text itself.
-            allowed = "\n".join(line for line in text_lines if not _TRIAL_BANNER.match(line))
-            lines = _cut_to_text(lines, allowed)
+            lines = _cut_to_text(lines, "\n".join(read))
         blocks = (Block(tuple(lines)),) if lines else ()
         return PageText(width=image.width, height=image.height, blocks=blocks)
+
+
+def _as_read(pieces: list[Line], read: list[str]) -> list[Line]:
+    """``pieces`` joined into the lines of Aspose's own text, ``read``. Aspose reports each
+    cell of a table row as a line of its own, but its text puts the row on one line
+    ("Item Qty Price"): follow the text. Pieces the text does not account for (it is cut
+    short in evaluation mode, or reads differently) stay lines of their own."""
+    lines: list[Line] = []
+    start = 0
+    for target in read:
+        joined, end = "", start
+        while end < len(pieces) and (not joined or target.startswith(joined)):
+            joined = f"{joined} {pieces[end].text}" if joined else pieces[end].text
+            end += 1
+            # A target shorter than its pieces is an evaluation text cut inside them.
+            if joined == target or joined.startswith(target):
+                break
+        if not (joined == target or joined.startswith(target)):
+            break
+        group = pieces[start:end]
+        lines.append(
+            Line(
+                words=tuple(word for piece in group for word in piece.words),
+                box=Box(
+                    min(piece.box.left for piece in group),
+                    min(piece.box.top for piece in group),
+                    max(piece.box.right for piece in group),
+                    max(piece.box.bottom for piece in group),
+                ),
+            )
+        )
+        start = end
+    return lines + pieces[start:]
 
 
 def _cut_to_text(lines: list[Line], allowed: str) -> list[Line]:
