@@ -57,38 +57,50 @@ case " ${ID:-} ${ID_LIKE:-} " in
     exit 1 ;;
 esac
 
-# The mirror the system already uses for its own release (one-line or deb822 sources).
-mirror=$(
-  { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
-    awk -v suite="$codename" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == suite) { print $2; exit } }'
-)
-if [ -z "$mirror" ]; then
-  mirror=$(
-    awk -v suite="$codename" '
-      /^[[:space:]]*$/ { uris = ""; suites = "" }
-      /^URIs:/ { uris = $2 }
-      /^Suites:/ { suites = " " substr($0, 8) " " }
-      uris != "" && index(suites, " " suite " ") { print uris; exit }
-    ' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+# The mirror the system already uses for one of its suites (one-line or deb822 sources).
+mirror_for() {
+  local found
+  found=$(
+    { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
+      awk -v suite="$1" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == suite) { print $2; exit } }'
   )
-fi
+  if [ -z "$found" ]; then
+    found=$(
+      awk -v suite="$1" '
+        /^[[:space:]]*$/ { uris = ""; suites = "" }
+        /^URIs:/ { uris = $2 }
+        /^Suites:/ { suites = " " substr($0, 8) " " }
+        uris != "" && index(suites, " " suite " ") { print uris; exit }
+      ' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+    )
+  fi
+  echo "$found"
+}
+mirror=$(mirror_for "$codename")
 if [ -z "$mirror" ]; then
   say "cannot tell which mirror this system uses for $codename; put libssl.so.1.1 and libcrypto.so.1.1 in $target"
   exit 1
+fi
+lines=()
+for suite in $suites; do
+  lines+=("deb [signed-by=$keyring] $mirror $suite main")
+done
+# Debian's security updates of libssl1.1 (1.1.1w-0+deb11u8 and on) come from its own archive.
+security=$(mirror_for "$codename-security")
+if [ -n "$security" ] && [ "$security" != "$mirror" ]; then
+  lines+=("deb [signed-by=$keyring] $security ${suites%% *}-security main")
 fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
-for suite in $suites; do
-  echo "deb [signed-by=$keyring] $mirror $suite main"
-done >"$work/sources.list"
+printf '%s\n' "${lines[@]}" >"$work/sources.list"
 apt_private=(
   -o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
   -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "APT::Sandbox::User=root"
   -o "Debug::NoLocking=1"
 )
-say "fetching libssl1.1 from $mirror ($suites)"
+say "fetching libssl1.1 from $mirror ($suites)${security:+ and $security}"
 fail() {
   say "could not fetch libssl1.1 from $mirror (offline?); put libssl.so.1.1 and libcrypto.so.1.1 in $target"
   exit 1
@@ -98,4 +110,4 @@ apt-get -qq -o APT::Update::Error-Mode=any "${apt_private[@]}" update || fail
 dpkg-deb -x "$work"/libssl1.1_*.deb "$work/root"
 mkdir -p "$target"
 cp "$work"/root/usr/lib/*/libssl.so.1.1 "$work"/root/usr/lib/*/libcrypto.so.1.1 "$target/"
-say "OpenSSL 1.1 unpacked into $target"
+say "OpenSSL 1.1 unpacked into $target (from $(basename "$work"/libssl1.1_*.deb))"
