@@ -134,6 +134,11 @@ class WorkerPool:
         )
         self._settle_lock = threading.Lock()
         self._timed_out: set[Path] = set()
+        # Workers killed over a timeout, per executor: a worker that took up another page
+        # just before the kill landed broke that page, which is not at fault.
+        self._timeout_kills: weakref.WeakKeyDictionary[ProcessPoolExecutor, set[int]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def in_flight(self) -> int:
@@ -268,7 +273,7 @@ class WorkerPool:
             self._timed_out.discard(mark)
             timeout = attempt.task.options.page_timeout
             return f"stopped after {timeout:g} s without a result (the page timeout)"
-        if pid in breakdown.killed:
+        if pid in breakdown.killed or pid in self._timeout_kills.get(attempt.executor, set()):
             return None
         return (
             f"the worker process converting this page died ({_how_it_ended(breakdown.exit_codes.get(pid))})"
@@ -310,6 +315,7 @@ class WorkerPool:
                 continue  # not started yet, or just finished
             if now - started > timeout:
                 self._timed_out.add(mark)
+                self._timeout_kills.setdefault(attempt.executor, set()).add(pid)
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
 
