@@ -384,7 +384,7 @@ def _convert(
         pages = tuple(outcome.result for outcome in outcomes)
         # The last moment a cancelled conversion can still leave everything untouched.
         _stop_if_cancelled(cancel)
-        _write_outputs(outcomes, output, sidecar, _joined_text(pages), Path(workdir))
+        _write_outputs(outcomes, output, sidecar, _joined_text(pages), Path(workdir), cancel)
     return Result(pages, time.perf_counter() - started, tuple(skipped))
 
 
@@ -442,7 +442,12 @@ def _refuse_overwriting_inputs(sources: Sequence[PageSource], targets: Sequence[
 
 
 def _write_outputs(
-    outcomes: Sequence[PageOutcome], output: Output, sidecar: Output | None, text: str, workdir: Path
+    outcomes: Sequence[PageOutcome],
+    output: Output,
+    sidecar: Output | None,
+    text: str,
+    workdir: Path,
+    cancel: threading.Event | None,
 ) -> None:
     """Write the PDF and the sidecar; on any failure, no output path is touched."""
     metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
@@ -450,13 +455,13 @@ def _write_outputs(
     sidecar_bytes = text.encode("utf-8")
     with contextlib.ExitStack() as commits:
         # Paths are renamed into place when this block ends, only if all of it succeeded.
-        if isinstance(output, (str, os.PathLike)):
-            merged = commits.enter_context(atomic_path(Path(output)))
-        else:
-            merged = workdir / "merged.pdf"
-        merge_pages(page_files, merged, metadata, workdir)
+        target = Path(output) if isinstance(output, (str, os.PathLike)) else None
+        merged = commits.enter_context(atomic_path(target)) if target is not None else workdir / "merged.pdf"
+        merge_pages(page_files, merged, metadata, workdir, target=target)
         if isinstance(sidecar, (str, os.PathLike)):
             commits.enter_context(atomic_output(Path(sidecar))).write(sidecar_bytes)
+        # A stop asked for while the PDF was being assembled still leaves everything as it was.
+        _stop_if_cancelled(cancel)
         # Streams cannot be rolled back, so they are written last, but before the renames:
         # a stream that fails (a closed pipe) still leaves every output path untouched.
         if not isinstance(output, (str, os.PathLike)):

@@ -21,13 +21,20 @@ from .errors import OutputError, os_reason
 
 
 def merge_pages(
-    page_files: Sequence[str | Path], destination: Path, metadata: Mapping[str, str], workdir: Path
+    page_files: Sequence[str | Path],
+    destination: Path,
+    metadata: Mapping[str, str],
+    workdir: Path,
+    *,
+    target: Path | None = None,
 ) -> None:
-    """Write the pages of ``page_files``, in order, as one PDF at ``destination``.
+    """Write the pages of ``page_files``, in order, as one PDF at ``destination`` (a
+    temporary file for ``target``, which messages name).
 
     qpdf's page assembly (run in-process through pikepdf) reads each page's streams only
     while writing them and reopens files as needed, so memory and open files stay flat
     for any number of pages: 1,000 pages of 350 KB merge in 1.5 s within 105 MB."""
+    named = target or destination
     carrier = workdir / "metadata.pdf"
     # The carrier is the primary input, so the result keeps its document information;
     # --pages replaces its (empty) page list with every page of every file, in order.
@@ -42,9 +49,31 @@ def merge_pages(
         job = pikepdf.Job(arguments)
         job.run()
     except Exception as error:  # qpdf reports a full disk or a bad page file many ways
-        raise OutputError(f"could not assemble the PDF: {error}", file=destination) from None
+        raise OutputError(f"could not assemble the PDF: {error}", file=named) from None
     if job.exit_code not in (0, 3):  # 3: warnings, the output is complete
-        raise OutputError(f"could not assemble the PDF (qpdf exit code {job.exit_code})", file=destination)
+        raise OutputError(f"could not assemble the PDF (qpdf exit code {job.exit_code})", file=named)
+    _check_complete(destination, len(page_files), named)
+
+
+def _check_complete(path: Path, pages: int, named: Path) -> None:
+    """Make sure the written PDF is whole: qpdf's job does not always report a write that
+    failed (a full disk), and a cut file must never replace the user's output."""
+    try:
+        with pikepdf.open(path, attempt_recovery=False) as written:
+            found = len(written.pages)
+    except Exception:
+        found = -1
+    if found != pages:
+        reason = "no space left on device?" if _nearly_full(path) else "the file is incomplete"
+        raise OutputError(f"the PDF could not be written completely ({reason})", file=named)
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        stats = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < 1024 * 1024
 
 
 def check_writable(target: Path) -> None:
