@@ -288,14 +288,24 @@ class WorkerPool:
                 return breakdown
             breakdown = _Breakdown()
             processes = list(self._processes.get(executor, {}).values())
+            # The executor's own thread joins its workers: wait for it rather than join
+            # them alongside it. Under forkserver, a worker's exit status is read from a
+            # pipe, and only the first of two readers gets it (the other sees 255).
+            manager = getattr(executor, "_executor_manager_thread", None)
             deadline = time.monotonic() + SETTLE_SECONDS
-            for process in processes:
-                process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if manager is not None:
+                manager.join(timeout=SETTLE_SECONDS)
+            else:
+                for process in processes:
+                    process.join(timeout=max(0.0, deadline - time.monotonic()))
             for process in processes:
                 if process.is_alive():  # stuck in native code, deaf to SIGTERM
                     breakdown.killed.add(process.pid)
                     process.kill()
-                    process.join()
+            if manager is not None:
+                manager.join()
+            for process in processes:
+                process.join()
                 breakdown.exit_codes[process.pid] = process.exitcode
             self._breakdowns[executor] = breakdown
             return breakdown
