@@ -23,6 +23,7 @@ from .engines import engine_statuses, resolve_engine
 from .errors import ExitCode, Interrupted, PdfocrError, PdfocrWarning, UsageError
 from .inputs import allow_large_images
 from .options import DEFAULT_DPI, DEFAULT_PAGE_TIMEOUT, DEFAULT_ROTATE_THRESHOLD, parse_languages
+from .pipeline import kill_descendants
 
 EPILOG = f"""\
 examples:
@@ -179,16 +180,12 @@ class _Reporter:
             self.bar.close()
 
 
-class _Terminated(Exception):
-    """A second SIGTERM, raised in the main thread: stop at once."""
-
-
 class _Stopper:
     """Ctrl-C and SIGTERM ask the conversion to stop, through its cancel event: the run
     stops where it checks (every tenth of a second), workers ended, nothing written. An
     exception raised from a signal handler could land anywhere, even between taking a
-    lock and the ``try`` that releases it, and hang the process. A second signal does
-    raise, for a user who will not wait."""
+    lock and the ``try`` that releases it, and hang the process. A second signal ends
+    everything at once, for a user who will not wait."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
@@ -200,7 +197,11 @@ class _Stopper:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.event.is_set():
-            raise KeyboardInterrupt if signum == signal.SIGINT else _Terminated
+            # Asked twice: no more waiting for anything. The workers (and their engines'
+            # processes) go at once; the temporary folder may stay behind.
+            kill_descendants(os.getpid())
+            _stopped(signum == signal.SIGINT)
+            os._exit(int(ExitCode.INTERRUPTED if signum == signal.SIGINT else ExitCode.TERMINATED))
         self.signal = signum
         self.event.set()
 
@@ -250,12 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if output is not args.output:
             _silence_stdout()
         return int(error.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before the handlers were in place
         reporter.close()
         return _stopped(True)
-    except _Terminated:
-        reporter.close()
-        return _stopped(False)
     except Exception as error:  # a bug: one line, and the traceback only on request
         reporter.close()
         if args.verbose:

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -36,7 +37,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from .errors import EngineError, InputError, Interrupted, UsageError
+from .errors import EngineError, InputError, Interrupted, OutputError, UsageError, os_reason
 from .inputs import allow_large_images
 from .page import PageOutcome, PageTask, SkippedPage, process_page
 
@@ -53,6 +54,22 @@ def running_mark(task: PageTask) -> Path:
     return Path(task.workdir) / f"running-{task.index:06d}"
 
 
+def kill_descendants(pid: int) -> None:
+    """SIGKILL every process below ``pid`` (Linux; elsewhere nothing)."""
+    found: list[int] = []
+    parents = [pid]
+    while parents:
+        parent = parents.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            with contextlib.suppress(OSError, ValueError):
+                for child in map(int, children.read_text().split()):
+                    found.append(child)
+                    parents.append(child)
+    for child in found:
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+
+
 def _exit_on_sigterm(mark: Path | None, signum: int, frame: FrameType | None) -> None:
     # Stopped on purpose, not dead: take the page's mark away. Then end the engine's own
     # child processes (the tesseract command) and this worker at once: raising SystemExit
@@ -60,10 +77,7 @@ def _exit_on_sigterm(mark: Path | None, signum: int, frame: FrameType | None) ->
     if mark is not None:
         with contextlib.suppress(OSError):
             mark.unlink()
-    for children in Path("/proc/self/task").glob("*/children"):
-        with contextlib.suppress(OSError, ValueError):
-            for child in children.read_text().split():
-                os.kill(int(child), signal.SIGKILL)
+    kill_descendants(os.getpid())
     os._exit(128 + signum)
 
 
@@ -82,10 +96,19 @@ def _run_page(task: PageTask) -> PageOutcome:
     """:func:`process_page` in a worker, with the page's running mark in place."""
     mark = running_mark(task)
     signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, mark))
+    # The engine's temporary files go in the run's folder, which the caller removes even
+    # when this worker is killed in the middle of the page.
+    tempfile.tempdir = task.workdir
     try:
-        mark.write_text(str(os.getpid()))
+        try:
+            mark.write_text(str(os.getpid()))
+        except OSError as error:
+            raise OutputError(
+                f"cannot write a temporary file in {task.workdir}: {os_reason(error)}"
+            ) from None
         return process_page(task)
     finally:
+        tempfile.tempdir = None
         signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, None))
         with contextlib.suppress(OSError):
             mark.unlink()
@@ -326,6 +349,7 @@ class WorkerPool:
             if now - started > timeout:
                 self._timed_out.add(mark)
                 self._timeout_kills.setdefault(attempt.executor, set()).add(pid)
+                kill_descendants(pid)  # the engine's own processes (the tesseract command)
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
 

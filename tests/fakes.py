@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -157,3 +158,18 @@ class EchoEngine:
         box = Box(0, 0, image.width, image.height)
         line = Line(words=(Word("text", box),), box=box)
         return PageText(width=image.width, height=image.height, blocks=(Block((line,)),))
+
+
+@dataclass(frozen=True)
+class StubbornEngine:
+    """Deaf to SIGTERM and never done, like native code that holds the interpreter."""
+
+    name: str = "stubborn"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        while True:
+            time.sleep(3600)

@@ -10,6 +10,8 @@ import io
 import os
 import signal
 import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,3 +245,64 @@ def test_an_engine_that_cannot_reach_the_workers_is_a_usage_error(tmp_path: Path
     with pytest.raises(pdfocr.UsageError, match=r"unpicklable engine cannot be sent to worker processes"):
         pdfocr.convert(png_pages(1), tmp_path / "out.pdf", engine=_UnpicklableEngine())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_signal_ends_everything_at_once(tmp_path: Path) -> None:
+    # An engine deaf to SIGTERM: the first signal asks the run to stop (its workers get
+    # a grace period), the second ends the CLI and every process below it at once.
+    site = tmp_path / "site" / "stubborn-1.0.dist-info"
+    site.mkdir(parents=True)
+    (site / "METADATA").write_text("Metadata-Version: 2.1\nName: stubborn\nVersion: 1.0\n")
+    (site / "entry_points.txt").write_text("[pdfocr.engines]\nstubborn = fakes:StubbornEngine\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    pages = []
+    for index, data in enumerate(png_pages(2)):
+        pages.append(tmp_path / f"p{index}.png")
+        pages[-1].write_bytes(data)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pdfocr",
+            *map(str, pages),
+            "-o",
+            str(tmp_path / "out.pdf"),
+            "--engine",
+            "stubborn",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={
+            **os.environ,
+            "TMPDIR": str(scratch),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(tmp_path / "site")]),
+        },
+    )
+    deadline = time.monotonic() + 60
+    while not list(scratch.glob("*/running-*")):  # both pages are being worked on
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    asked = time.monotonic()
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - asked < 1.5  # not the grace period, let alone forever
+    assert process.returncode == 143
+    assert stderr.strip().splitlines()[-1] == "pdfocr: terminated; nothing was written"
+    assert not (tmp_path / "out.pdf").exists()
+    time.sleep(0.2)
+    # Orphans would have a new parent; they still carry the run's environment.
+    assert _processes_with_environment(f"TMPDIR={scratch}") == []
+
+
+def _processes_with_environment(entry: str) -> list[int]:
+    found = []
+    for folder in Path("/proc").iterdir():
+        if folder.name.isdigit():
+            with contextlib.suppress(OSError):
+                if entry.encode() in (folder / "environ").read_bytes().split(b"\0"):
+                    found.append(int(folder.name))
+    return found
