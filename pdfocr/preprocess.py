@@ -67,7 +67,7 @@ def straightened(page: LoadedPage) -> tuple[LoadedPage, float]:
         return page, 0.0
     image = page.image
     if image.mode not in ("L", "RGB"):
-        image = ocr_ready(image)
+        image = ocr_ready(image).convert("L") if image.mode == "1" else ocr_ready(image)
     paper = 255 if image.mode == "L" else (255, 255, 255)
     rotated = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=paper)
     if page.image.mode == "1":
@@ -76,14 +76,19 @@ def straightened(page: LoadedPage) -> tuple[LoadedPage, float]:
     return LoadedPage(image=rotated, dpi=page.dpi, source_format=page.source_format), angle
 
 
+MAX_OCR_SIDE = 32_768
+
+
 def ocr_copy(page: LoadedPage, max_megapixels: float) -> tuple[Image.Image, float, float]:
     """The image the engine should read, its dpi, and how many times larger the page is
     than that image: a downscaled copy when the page exceeds ``max_megapixels``."""
     image = ocr_ready(page.image)
     pixels = image.width * image.height
-    if pixels <= max_megapixels * 1e6:
+    # Tesseract (Leptonica) reads no image with a side of 32768 pixels or more.
+    longest = max(image.width, image.height)
+    if pixels <= max_megapixels * 1e6 and longest < MAX_OCR_SIDE:
         return image, page.dpi[0], 1.0
-    shrink = math.sqrt(max_megapixels * 1e6 / pixels)
+    shrink = min(math.sqrt(max_megapixels * 1e6 / pixels), (MAX_OCR_SIDE - 1) / longest)
     size = (max(1, round(image.width * shrink)), max(1, round(image.height * shrink)))
     smaller = (image.convert("L") if image.mode == "1" else image).resize(size, Image.Resampling.LANCZOS)
     return smaller, page.dpi[0] * shrink, image.width / size[0]

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from conftest import pdftotext_words, words_of
-from PIL import Image, ImageChops, ImageFilter, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 import pdfocr
+from pdfocr.inputs import LoadedPage
+from pdfocr.preprocess import straightened
 
 DPI = 150
 POINTS = 11  # the size the test page's text is set in
@@ -145,3 +147,13 @@ def test_large_pages_are_read_on_a_smaller_copy(tmp_path: Path, page_factory, pr
     listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout
     assert listing.splitlines()[2].split()[3:5] == ["2332", "3308"]  # the PDF keeps every pixel
     _assert_lines_up(pdf, page)
+
+
+def test_a_skewed_1_bit_scan_is_straightened_and_stays_1_bit() -> None:
+    image = Image.new("1", (1200, 800), 1)
+    draw = ImageDraw.Draw(image)
+    for y in range(100, 700, 40):
+        draw.line((100, y, 1100, y + 30), fill=0, width=6)  # lines sloping by ~1.7 degrees
+    straight, angle = straightened(LoadedPage(image=image, dpi=(300.0, 300.0)))
+    assert straight.image.mode == "1"
+    assert 1.0 < abs(angle) < 2.5

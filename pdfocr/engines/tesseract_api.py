@@ -96,9 +96,11 @@ def recognize_hocr(image: Image.Image, languages: Sequence[str], dpi: float) -> 
     """The page's hOCR, recognised by a warm API."""
     assert tesserocr is not None
     api = _api("+".join(languages), tesserocr.PSM.AUTO)
-    _hand_over(api, image, dpi)
     try:
+        _hand_over(api, image, dpi)
         hocr = api.GetHOCRText(0)
+    except RuntimeError as error:  # tesserocr's word for "Tesseract refused the image"
+        raise EngineError(f"tesseract could not read the page ({error})") from None
     finally:
         api.Clear()
     if hocr is None:
