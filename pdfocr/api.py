@@ -453,22 +453,42 @@ def _write_outputs(
     metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
     page_files = [outcome.pdf_path for outcome in outcomes]
     sidecar_bytes = text.encode("utf-8")
-    with contextlib.ExitStack() as commits:
-        # Paths are renamed into place when this block ends, only if all of it succeeded.
-        target = Path(output) if isinstance(output, (str, os.PathLike)) else None
-        merged = commits.enter_context(atomic_path(target)) if target is not None else workdir / "merged.pdf"
-        merge_pages(page_files, merged, metadata, workdir, target=target)
-        if isinstance(sidecar, (str, os.PathLike)):
-            commits.enter_context(atomic_output(Path(sidecar))).write(sidecar_bytes)
+    pdf_file, sidecar_file = _file_target(output), _file_target(sidecar)
+    with contextlib.ExitStack() as streams, contextlib.ExitStack() as commits:
+        # Files are renamed into place when this block ends, only if all of it succeeded.
+        merged = commits.enter_context(atomic_path(pdf_file)) if pdf_file else workdir / "merged.pdf"
+        merge_pages(page_files, merged, metadata, workdir, target=pdf_file)
+        if sidecar_file is not None:
+            commits.enter_context(atomic_output(sidecar_file)).write(sidecar_bytes)
         # A stop asked for while the PDF was being assembled still leaves everything as it was.
         _stop_if_cancelled(cancel)
         # Streams cannot be rolled back, so they are written last, but before the renames:
-        # a stream that fails (a closed pipe) still leaves every output path untouched.
-        if not isinstance(output, (str, os.PathLike)):
+        # a stream that fails (a closed pipe) still leaves every output file untouched.
+        if pdf_file is None:
+            target = _open_stream(output, streams)
             with merged.open("rb") as stream:
-                _write_stream(output, lambda target: shutil.copyfileobj(stream, target))
-        if sidecar is not None and not isinstance(sidecar, (str, os.PathLike)):
-            _write_stream(sidecar, lambda target: target.write(sidecar_bytes))
+                _write_stream(target, lambda target: shutil.copyfileobj(stream, target))
+        if sidecar is not None and sidecar_file is None:
+            _write_stream(_open_stream(sidecar, streams), lambda target: target.write(sidecar_bytes))
+
+
+def _file_target(output: Output | None) -> Path | None:
+    """The file an output path names, to be replaced atomically; None for a stream, or a
+    path that is not a file (a device such as /dev/null, a pipe): those are written to,
+    never replaced. A symbolic link is followed, so the link stays."""
+    if not isinstance(output, (str, os.PathLike)):
+        return None
+    path = Path(os.path.realpath(output))
+    return None if path.exists() and not path.is_file() else path
+
+
+def _open_stream(output: Output, streams: contextlib.ExitStack) -> BinaryIO:
+    if not isinstance(output, (str, os.PathLike)):
+        return output
+    try:
+        return streams.enter_context(open(output, "wb"))  # closed by the stack
+    except OSError as error:
+        raise OutputError(os_reason(error), file=os.fspath(output)) from None
 
 
 def _write_stream(target: BinaryIO, write: Callable[[BinaryIO], object]) -> None:

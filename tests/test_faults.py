@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -306,3 +307,25 @@ def _processes_with_environment(entry: str) -> list[int]:
                 if entry.encode() in (folder / "environ").read_bytes().split(b"\0"):
                     found.append(int(folder.name))
     return found
+
+
+def test_outputs_that_are_not_plain_files_are_written_to_not_replaced(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = str(ROOT / "samples" / "page1.png")
+    # A symbolic link: the file it points to gets the PDF; the link stays a link.
+    (tmp_path / "real.pdf").write_bytes(b"old")
+    (tmp_path / "link.pdf").symlink_to("real.pdf")
+    assert cli(page, "-o", str(tmp_path / "link.pdf")).returncode == 0
+    assert (tmp_path / "link.pdf").is_symlink()
+    assert (tmp_path / "real.pdf").read_bytes().startswith(b"%PDF-")
+    # A named pipe (like /dev/null or /dev/stdout, not a file to replace): written through.
+    fifo = tmp_path / "pipe.pdf"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    run = cli(page, "-o", str(fifo), "--sidecar", os.devnull)
+    reader.join(timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert fifo.is_fifo()
+    assert received and received[0].startswith(b"%PDF-") and received[0].rstrip().endswith(b"%%EOF")
+    assert Path(os.devnull).is_char_device()
