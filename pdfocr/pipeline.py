@@ -129,6 +129,15 @@ class _Attempt:
     executor: ProcessPoolExecutor
 
 
+@dataclass(frozen=True)
+class _Orphan:
+    """A page still running after its run ended."""
+
+    executor: ProcessPoolExecutor
+    pid: int
+    deadline: float
+
+
 _RETRY = object()
 
 
@@ -156,6 +165,9 @@ class WorkerPool:
             weakref.WeakKeyDictionary()
         )
         self._settle_lock = threading.Lock()
+        self._orphans: dict[Future[PageOutcome], _Orphan] = {}
+        self._watcher: threading.Thread | None = None
+        self._closing: ProcessPoolExecutor | None = None
         self._timed_out: set[Path] = set()
         # Workers killed over a timeout, per executor: a worker that took up another page
         # just before the kill landed broke that page, which is not at fault.
@@ -245,9 +257,52 @@ class WorkerPool:
                     if on_page is not None:
                         on_page(outcome)
         finally:
-            for future in pending:
-                future.cancel()
+            for future, attempt in pending.items():
+                if not future.cancel():  # running: it finishes on its own, or times out
+                    self._adopt(future, attempt)
         return [outcome for outcome in outcomes if outcome is not None]
+
+    def _adopt(self, future: Future[PageOutcome], attempt: _Attempt) -> None:
+        """Keep the time limit of a page whose run has ended (cancelled, or failed on
+        another page) while the page still runs: nobody else watches it any more, and
+        a stuck page would hold its worker, and :meth:`close`, forever."""
+        timeout = attempt.task.options.page_timeout
+        mark = running_mark(attempt.task)
+        if timeout is None:
+            return
+        try:  # read now: the run's folder, with the mark in it, is about to go
+            started, pid = mark.stat().st_mtime, int(mark.read_text())
+        except (OSError, ValueError):
+            return
+        with self._lock:
+            self._orphans[future] = _Orphan(attempt.executor, pid, started + timeout)
+            if self._watcher is None or not self._watcher.is_alive():
+                self._watcher = threading.Thread(
+                    target=self._watch_orphans, name="pdfocr-timeouts", daemon=True
+                )
+                self._watcher.start()
+        future.add_done_callback(self._orphan_done)
+
+    def _orphan_done(self, future: Future[PageOutcome]) -> None:
+        with self._lock:
+            self._orphans.pop(future, None)
+
+    def _watch_orphans(self) -> None:
+        while True:
+            with self._lock:
+                orphans = list(self._orphans.values())
+                if not orphans:
+                    self._watcher = None
+                    return
+            for orphan in orphans:
+                if time.time() > orphan.deadline and orphan.pid not in self._timeout_kills.get(
+                    orphan.executor, set()
+                ):
+                    self._timeout_kills.setdefault(orphan.executor, set()).add(orphan.pid)
+                    kill_descendants(orphan.pid)
+                    with contextlib.suppress(OSError):
+                        os.kill(orphan.pid, signal.SIGKILL)
+            time.sleep(POLL_SECONDS)
 
     def _submit_while_free(
         self, queued: list[PageTask], pending: dict[Future[PageOutcome], _Attempt], wait_for_one: bool
@@ -356,7 +411,9 @@ class WorkerPool:
     def close(self, kill: bool = False) -> None:
         """Stop the workers: after their running pages, or at once with ``kill``."""
         with self._lock:
-            executor, self._executor = self._executor, None
+            # A close() still waiting for running pages can be hurried by close(kill=True).
+            executor = self._executor or self._closing
+            self._executor, self._closing = None, executor
             self._closed = True
         if executor is None:
             return

@@ -329,3 +329,30 @@ def test_outputs_that_are_not_plain_files_are_written_to_not_replaced(cli, tmp_p
     assert fifo.is_fifo()
     assert received and received[0].startswith(b"%PDF-") and received[0].rstrip().endswith(b"%%EOF")
     assert Path(os.devnull).is_char_device()
+
+
+def test_pages_left_running_by_a_cancelled_conversion_still_time_out(tmp_path: Path) -> None:
+    # On a shared Converter, a cancelled conversion's running pages finish on their own;
+    # a stuck one must still be stopped at its time limit, or it holds its worker (and
+    # every later conversion, and close()) forever. Here both workers are stuck.
+    async def main() -> pdfocr.Result:
+        async with pdfocr.Converter(jobs=2) as converter:
+            stuck = asyncio.ensure_future(
+                converter.convert_async(
+                    png_pages(1) * 2, tmp_path / "stuck.pdf", engine=HangingEngine(hang_on=0), page_timeout=1
+                )
+            )
+            await asyncio.sleep(0.5)
+            stuck.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stuck
+            return await asyncio.wait_for(
+                converter.convert_async(png_pages(3), tmp_path / "next.pdf", engine=LabelEngine(slowest=0)),
+                30,
+            )
+
+    started = time.monotonic()
+    result = asyncio.run(main())
+    assert [page.text for page in result.pages] == ["page0", "page1", "page2"]
+    assert time.monotonic() - started < 20
+    assert _workers_left() == []
