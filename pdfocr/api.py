@@ -53,7 +53,8 @@ class Result:
     seconds: float
     """Wall time of the whole conversion."""
     skipped: tuple[SkippedPage, ...] = ()
-    """Inputs and pages left out (``skip_bad_pages``), in bundle order."""
+    """Inputs and pages left out (``skip_bad_pages``): the inputs found bad up front, in
+    bundle order, then the pages that failed, in page order."""
 
     @property
     def page_count(self) -> int:

@@ -21,6 +21,7 @@ of its own, or exits. The CLI maps each error to one line on stderr and its exit
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,8 @@ class PdfocrError(Exception):
         self.page = page
 
     def __str__(self) -> str:
-        where = self.file or ""
+        # A file name may hold a newline: escape control characters, one line stays one.
+        where = re.sub(r"[\x00-\x1f\x7f]", lambda found: f"\\x{ord(found[0]):02x}", self.file or "")
         if self.page is not None:
             where = f"{where} (page {self.page})" if where else f"page {self.page}"
         return f"{where}: {self.message}" if where else self.message

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,6 +188,8 @@ def _unreadable_folder(error: OSError) -> None:
 def _probe(label: str, *, path: str | None = None, data: bytes | None = None) -> list[PageSource]:
     """Read just enough of an image to check it is one pdfocr supports and count its pages."""
     try:
+        if path is not None and not stat.S_ISREG(os.stat(path).st_mode):
+            raise InputError("not a regular file (a device or a pipe?)", file=label)
         if (path is not None and os.path.getsize(path) == 0) or (data is not None and not data):
             raise InputError("empty file (0 bytes)", file=label)
         with Image.open(path if path is not None else io.BytesIO(data or b"")) as image:

@@ -253,6 +253,7 @@ class WorkerPool:
                         queued.append(attempt.task)
                         continue
                     assert isinstance(outcome, PageOutcome)
+                    self._timed_out.discard(running_mark(attempt.task))  # done after all
                     outcomes[index] = outcome
                     if on_page is not None:
                         on_page(outcome)

@@ -144,6 +144,24 @@ CASES = [
         "",
     ),
     Case(
+        "very tall page (1000x40000: past Tesseract's 32767-pixel side)",
+        lambda d: _write(d / "tall.png", _encoded(Image.new("L", (1000, 40_000), 255), "PNG")),
+        0,
+        "",
+    ),
+    Case(
+        "junk with a newline in its name",
+        lambda d: _write(d / "scan\nnotes.png", b"meeting notes\n"),
+        3,
+        f"{{input}}: {NOT_AN_IMAGE}",
+    ),
+    Case(
+        "a device (/dev/zero)",
+        lambda d: Path("/dev/zero"),
+        3,
+        "{input}: not a regular file (a device or a pipe?)",
+    ),
+    Case(
         "folder with no images",
         lambda d: _write(d / "scans" / "notes.txt", b"x").parent,
         3,
@@ -233,7 +251,8 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
         if not case.message:
             assert pages[0].extract_text().strip() == ""
         return
-    expected = case.message.format(input=outcome.input, dir=tmp_path)
+    # Control characters in a name are escaped, so that one error stays one line.
+    expected = case.message.format(input=str(outcome.input).replace("\n", "\\x0a"), dir=tmp_path)
     lines = outcome.stderr.strip().splitlines()
     assert len(lines) == 1, outcome.stderr
     if expected.endswith("("):

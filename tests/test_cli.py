@@ -153,8 +153,11 @@ def _stopped_midway(tmp_path: Path, page_factory, prose_lines, stop: signal.Sign
         os.killpg(process.pid, stop)  # Ctrl-C reaches the whole group
     else:
         process.send_signal(stop)  # a service manager or `timeout` signals the process
+    asked = time.monotonic()
     stderr = "".join(seen) + process.stderr.read().decode()
     code = process.wait(timeout=30)
+    # "Within a couple of seconds": generous for a loaded 2-core CI machine.
+    assert time.monotonic() - asked < 5, stderr
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
