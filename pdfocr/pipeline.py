@@ -121,6 +121,8 @@ class _Breakdown:
     exit_codes: dict[int, int | None] = field(default_factory=dict)
     killed: set[int] = field(default_factory=set)
     """Workers that did not end when told to, and were killed."""
+    blamed: bool = False
+    """Whether a page was at fault (its worker died on it, or it ran out of time)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class _Orphan:
 
 
 _RETRY = object()
+# A retry that does not count towards MAX_RETRIES: another page was at fault.
+_RETRY_FREE = object()
 
 
 class WorkerPool:
@@ -166,6 +170,8 @@ class WorkerPool:
         )
         self._settle_lock = threading.Lock()
         self._orphans: dict[Future[PageOutcome], _Orphan] = {}
+        # Every page handed to the workers and not yet dealt with by its run.
+        self._attempts: dict[Future[PageOutcome], _Attempt] = {}
         self._watcher: threading.Thread | None = None
         self._closing: ProcessPoolExecutor | None = None
         self._timed_out: set[Path] = set()
@@ -248,8 +254,11 @@ class WorkerPool:
                             raise
                         outcomes[index] = SkippedPage(error)
                         continue
-                    if outcome is _RETRY:
-                        retries[index] = retries.get(index, 0) + 1
+                    finally:
+                        with self._lock:
+                            self._attempts.pop(future, None)
+                    if outcome is _RETRY or outcome is _RETRY_FREE:
+                        retries[index] = retries.get(index, 0) + (outcome is _RETRY)
                         queued.append(attempt.task)
                         continue
                     assert isinstance(outcome, PageOutcome)
@@ -261,6 +270,8 @@ class WorkerPool:
             for future, attempt in pending.items():
                 if not future.cancel():  # running: it finishes on its own, or times out
                     self._adopt(future, attempt)
+                with self._lock:
+                    self._attempts.pop(future, None)
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _adopt(self, future: Future[PageOutcome], attempt: _Attempt) -> None:
@@ -319,6 +330,8 @@ class WorkerPool:
                 future.add_done_callback(self._finished)
                 handed_over = True
                 pending[future] = _Attempt(queued.pop(), executor)
+                with self._lock:
+                    self._attempts[future] = pending[future]
             finally:
                 if not handed_over:  # give the slot back, whatever interrupted us
                     self._release()
@@ -334,6 +347,8 @@ class WorkerPool:
             raise Interrupted("the converter was closed") from None
         except BrokenProcessPool:
             fault = self._fault(attempt)
+            if fault is None and self._settle(attempt.executor).blamed:
+                return _RETRY_FREE
             if fault is None and retries < MAX_RETRIES:
                 return _RETRY
             message = fault or "worker processes kept dying while this page was being converted"
@@ -386,8 +401,29 @@ class WorkerPool:
             for process in processes:
                 process.join()
                 breakdown.exit_codes[process.pid] = process.exitcode
+            breakdown.blamed = self._someone_at_fault(executor, breakdown)
             self._breakdowns[executor] = breakdown
             return breakdown
+
+    def _someone_at_fault(self, executor: ProcessPoolExecutor, breakdown: _Breakdown) -> bool:
+        """Whether a page (of any run) broke ``executor``: one ran out of time, or one
+        still carries its mark from a worker that died on its own."""
+        if self._timeout_kills.get(executor):
+            return True
+        with self._lock:
+            attempts = [attempt for attempt in self._attempts.values() if attempt.executor is executor]
+        for attempt in attempts:
+            try:
+                pid = int(running_mark(attempt.task).read_text())
+            except (OSError, ValueError):
+                continue
+            if pid not in breakdown.killed and breakdown.exit_codes.get(pid) not in (
+                None,
+                143,
+                -signal.SIGTERM,
+            ):
+                return True
+        return False
 
     def _stop_overdue(self, pending: dict[Future[PageOutcome], _Attempt]) -> None:
         """Kill the worker of every page running past its time limit."""

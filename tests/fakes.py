@@ -173,3 +173,20 @@ class StubbornEngine:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         while True:
             time.sleep(3600)
+
+
+@dataclass(frozen=True)
+class FlakyEngine:
+    """Kills its worker on every odd page, after a pause: a bundle full of bad pages."""
+
+    seconds: float = 0.2
+    name: str = "flaky"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        time.sleep(self.seconds)
+        if (image.width - BASE_WIDTH) % 2:
+            os._exit(70)
+        return _one_word_page(image, "fine")

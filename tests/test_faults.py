@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, pdftotext
-from fakes import CrashingEngine, HangingEngine, LabelEngine, png_pages
+from fakes import CrashingEngine, FlakyEngine, HangingEngine, LabelEngine, png_pages
 from PIL import Image
 
 import pdfocr
@@ -356,3 +356,29 @@ def test_pages_left_running_by_a_cancelled_conversion_still_time_out(tmp_path: P
     assert [page.text for page in result.pages] == ["page0", "page1", "page2"]
     assert time.monotonic() - started < 20
     assert _workers_left() == []
+
+
+def test_a_conversion_that_keeps_crashing_does_not_wear_out_its_neighbours(tmp_path: Path) -> None:
+    # Each crash of the flaky bundle stops the page converted beside it; that page is run
+    # again every time, not counted against it: someone else was at fault.
+    async def main() -> tuple[BaseException | pdfocr.Result, ...]:
+        async with pdfocr.Converter(jobs=2) as converter:
+            return tuple(
+                await asyncio.gather(
+                    converter.convert_async(
+                        png_pages(2), tmp_path / "calm.pdf", engine=LabelEngine(slowest=1.0)
+                    ),
+                    converter.convert_async(
+                        png_pages(12), tmp_path / "flaky.pdf", engine=FlakyEngine(), skip_bad_pages=True
+                    ),
+                    return_exceptions=True,
+                )
+            )
+
+    calm, flaky = asyncio.run(main())
+    assert isinstance(calm, pdfocr.Result), calm
+    assert [page.text for page in calm.pages] == ["page0", "page1"]
+    assert isinstance(flaky, pdfocr.Result), flaky
+    assert flaky.page_count == 6
+    assert [skipped.page for skipped in flaky.skipped] == [None] * 6
+    assert all("died (exit status 70)" in skipped.reason for skipped in flaky.skipped)
