@@ -40,26 +40,40 @@ def merge_pages(
     # --pages replaces its (empty) page list with every page of every file, in order.
     arguments = ["pdfocr", str(carrier), "--object-streams=generate", "--pages"]
     arguments += [str(page_file) for page_file in page_files]
-    arguments += ["--", str(destination)]
-    try:
-        with pikepdf.new() as document:
-            for key, value in metadata.items():
-                document.docinfo[key] = value
-            document.save(carrier)
-        job = pikepdf.Job(arguments)
-        job.run()
-    except Exception as error:  # qpdf reports a full disk or a bad page file many ways
-        raise OutputError(f"could not assemble the PDF: {error}", file=named) from None
+    with contextlib.ExitStack() as opened:
+        arguments += ["--", _qpdf_path(destination, opened)]
+        try:
+            with pikepdf.new() as document:
+                for key, value in metadata.items():
+                    document.docinfo[key] = value
+                document.save(carrier)
+            job = pikepdf.Job(arguments)
+            job.run()
+        except Exception as error:  # qpdf reports a full disk or a bad page file many ways
+            raise OutputError(f"could not assemble the PDF: {error}", file=named) from None
     if job.exit_code not in (0, 3):  # 3: warnings, the output is complete
         raise OutputError(f"could not assemble the PDF (qpdf exit code {job.exit_code})", file=named)
     _check_complete(destination, len(page_files), named)
+
+
+def _qpdf_path(path: Path, opened: contextlib.ExitStack) -> str:
+    """``path`` as qpdf's job takes it: text. A name that is not UTF-8 (bytes from an old
+    file system) is handed over as the open file's /proc/self/fd path instead (Linux)."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        opened.callback(os.close, descriptor)
+        return f"/proc/self/fd/{descriptor}"
+    return name
 
 
 def _check_complete(path: Path, pages: int, named: Path) -> None:
     """Make sure the written PDF is whole: qpdf's job does not always report a write that
     failed (a full disk), and a cut file must never replace the user's output."""
     try:
-        with pikepdf.open(path, attempt_recovery=False) as written:
+        with path.open("rb") as stream, pikepdf.open(stream, attempt_recovery=False) as written:
             found = len(written.pages)
     except Exception:
         found = -1

@@ -382,3 +382,15 @@ def test_a_conversion_that_keeps_crashing_does_not_wear_out_its_neighbours(tmp_p
     assert flaky.page_count == 6
     assert [skipped.page for skipped in flaky.skipped] == [None] * 6
     assert all("died (exit status 70)" in skipped.reason for skipped in flaky.skipped)
+
+
+def test_an_output_name_that_is_not_utf8_is_written(tmp_path: Path) -> None:
+    # Old file systems hold names in other encodings: Python hands them over as str with
+    # surrogates, which qpdf's job cannot take as text.
+    output = Path(os.fsdecode(os.fsencode(tmp_path) + b"/scan-\xff.pdf"))
+    output.write_bytes(b"old")
+    result = pdfocr.convert(png_pages(2), output, engine=LabelEngine(slowest=0))
+    assert result.page_count == 2
+    check = subprocess.run([b"qpdf", b"--check", os.fsencode(output)], capture_output=True)
+    assert check.returncode == 0
+    assert os.listdir(os.fsencode(tmp_path)) == [b"scan-\xff.pdf"]
