@@ -208,12 +208,13 @@ class Converter:
         deskew: bool = False,
         skip_bad_pages: bool = False,
         page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
+        cancel: threading.Event | None = None,
     ) -> Result:
         """:func:`convert`, on this converter's workers."""
         options = _options(
             languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
         )
-        return _convert(inputs, output, options, sidecar, progress, None, self._pool)
+        return _convert(inputs, output, options, sidecar, progress, cancel, self._pool)
 
     async def convert_async(
         self,

@@ -17,6 +17,7 @@ past its time limit has its worker killed, and is reported as timed out.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import logging
@@ -485,15 +486,24 @@ class _WorkerBudget:
         self.total = total
         self._free = total
         self._changed = threading.Condition()
+        self._waiting: collections.deque[object] = collections.deque()
 
     @contextlib.contextmanager
     def take(self, wanted: int, cancel: threading.Event | None) -> Iterator[None]:
+        """Up to ``wanted`` workers, in turn: first come, first served, so that a large
+        run is not kept waiting by a stream of small ones."""
         share = min(wanted, self.total)
+        turn = object()
         with self._changed:
-            while self._free < share:
-                if cancel is not None and cancel.is_set():
-                    raise Interrupted("conversion cancelled")
-                self._changed.wait(POLL_SECONDS)
+            self._waiting.append(turn)
+            try:
+                while self._waiting[0] is not turn or self._free < share:
+                    if cancel is not None and cancel.is_set():
+                        raise Interrupted("conversion cancelled")
+                    self._changed.wait(POLL_SECONDS)
+            finally:
+                self._waiting.remove(turn)
+                self._changed.notify_all()
             self._free -= share
         try:
             yield

@@ -15,6 +15,7 @@ from test_faults import _descendants, _workers_left
 
 import pdfocr
 from pdfocr.errors import InputError
+from pdfocr.pipeline import _WorkerBudget
 
 
 def _tree_rss_mb() -> float:
@@ -72,3 +73,33 @@ def test_fifty_concurrent_convert_async_calls_all_finish_within_bounded_memory(t
     # One worker per CPU at most, whatever the number of callers (without the budget: 100).
     assert 0 < most_workers <= (os.cpu_count() or 1)
     assert peak_mb < 1000, peak_mb  # measured ~200 MB here; 4 GB before the budget
+
+
+def test_the_worker_budget_serves_runs_in_turn() -> None:
+    # Two workers in all: one taken; a run wanting two waits, and a run wanting one that
+    # comes later must not slip past it (a stream of small runs would starve it).
+    budget = _WorkerBudget(2)
+    order: list[str] = []
+    release_first = threading.Event()
+
+    def run(name: str, wanted: int, hold: threading.Event | None = None) -> None:
+        with budget.take(wanted, None):
+            order.append(name)
+            if hold is not None:
+                hold.wait(10)
+
+    first = threading.Thread(target=run, args=("first", 1, release_first))
+    first.start()
+    while order != ["first"]:
+        time.sleep(0.01)
+    large = threading.Thread(target=run, args=("large", 2))
+    large.start()
+    time.sleep(0.3)  # the large run is waiting for its turn
+    small = threading.Thread(target=run, args=("small", 1))
+    small.start()
+    time.sleep(0.3)  # one worker is free, but the large run came first
+    assert order == ["first"]
+    release_first.set()
+    for thread in (first, large, small):
+        thread.join(10)
+    assert order == ["first", "large", "small"]
