@@ -23,7 +23,7 @@ from .engines import engine_statuses, resolve_engine
 from .errors import ExitCode, Interrupted, PdfocrError, PdfocrWarning, UsageError
 from .inputs import allow_large_images
 from .options import DEFAULT_DPI, DEFAULT_PAGE_TIMEOUT, DEFAULT_ROTATE_THRESHOLD, parse_languages
-from .pipeline import kill_descendants
+from .worker import kill_descendants
 
 EPILOG = f"""\
 examples:

@@ -1,10 +1,11 @@
 """The pipeline: pages scheduled over worker processes, results kept in page order.
 
-Each page is one task (:mod:`pdfocr.page` says what a worker does with it) for a pool of
-worker processes. At most one page per worker is in flight; the calling thread reports
-each finished page. A run's own pool (``run_pages``) stops every worker at the first
-error, on Ctrl-C or when the caller cancels; a shared pool (``WorkerPool``, behind
-``pdfocr.Converter``) drops only that run's waiting pages.
+Each page is one task for a pool of worker processes (:mod:`pdfocr.page` says what a
+worker does with a page, :mod:`pdfocr.worker` how a worker process lives). At most one
+page per worker is in flight; the calling thread reports each finished page. A run's own
+pool (``run_pages``) stops every worker at the first error, on Ctrl-C or when the caller
+cancels; a shared pool (``WorkerPool``, behind ``pdfocr.Converter``) drops only that run's
+waiting pages.
 
 Faults are pinned on the page that caused them. A worker marks the page it is working on
 with a file in the run's folder (holding its process id) and removes the mark when the
@@ -19,28 +20,23 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import functools
-import logging
 import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from .errors import EngineError, InputError, Interrupted, OutputError, UsageError, os_reason
-from .inputs import allow_large_images
-from .page import PageOutcome, PageTask, SkippedPage, process_page
+from .errors import EngineError, InputError, Interrupted, UsageError
+from .page import PageOutcome, PageTask, SkippedPage
+from .worker import init_worker, kill_descendants, run_page, running_mark
 
 # How often the calling thread looks at the cancel flag and the page timers.
 POLL_SECONDS = 0.1
@@ -48,71 +44,6 @@ POLL_SECONDS = 0.1
 SETTLE_SECONDS = 3.0
 # Times a page is run again after being stopped alongside a worker that died.
 MAX_RETRIES = 2
-
-
-def running_mark(task: PageTask) -> Path:
-    """The file that says a worker is working on ``task`` (it holds the worker's pid)."""
-    return Path(task.workdir) / f"running-{task.index:06d}"
-
-
-def kill_descendants(pid: int) -> None:
-    """SIGKILL every process below ``pid`` (Linux; elsewhere nothing)."""
-    found: list[int] = []
-    parents = [pid]
-    while parents:
-        parent = parents.pop()
-        for children in Path(f"/proc/{parent}/task").glob("*/children"):
-            with contextlib.suppress(OSError, ValueError):
-                for child in map(int, children.read_text().split()):
-                    found.append(child)
-                    parents.append(child)
-    for child in found:
-        with contextlib.suppress(OSError):
-            os.kill(child, signal.SIGKILL)
-
-
-def _exit_on_sigterm(mark: Path | None, signum: int, frame: FrameType | None) -> None:
-    # Stopped on purpose, not dead: take the page's mark away. Then end the engine's own
-    # child processes (the tesseract command) and this worker at once: raising SystemExit
-    # would be caught by the pool's worker loop, which would carry on waiting for work.
-    if mark is not None:
-        with contextlib.suppress(OSError):
-            mark.unlink()
-    kill_descendants(os.getpid())
-    os._exit(128 + signum)
-
-
-def _init_worker() -> None:
-    # Ctrl-C reaches the whole process group; only the parent decides how to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, None))
-    # Nobody reads a worker's stderr: Pillow's warnings (large or odd images) would only
-    # garble the caller's terminal. Real problems are raised as errors.
-    warnings.filterwarnings("ignore", module=r"PIL\.")
-    logging.getLogger("img2pdf").setLevel(logging.ERROR)
-    allow_large_images()
-
-
-def _run_page(task: PageTask) -> PageOutcome:
-    """:func:`process_page` in a worker, with the page's running mark in place."""
-    mark = running_mark(task)
-    signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, mark))
-    # The engine's temporary files go in the run's folder, which the caller removes even
-    # when this worker is killed in the middle of the page.
-    tempfile.tempdir = task.workdir
-    try:
-        try:
-            mark.write_text(str(os.getpid()))
-        except OSError as error:
-            raise OutputError(
-                f"cannot write a temporary file in {task.workdir}: {os_reason(error)}"
-            ) from None
-        return process_page(task)
-    finally:
-        tempfile.tempdir = None
-        signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, None))
-        with contextlib.suppress(OSError):
-            mark.unlink()
 
 
 @dataclass
@@ -205,7 +136,7 @@ class WorkerPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("forkserver"),
-                    initializer=_init_worker,
+                    initializer=init_worker,
                 )
                 # The dict itself, filled as workers start (an empty dict is falsy: no "or").
                 workers = getattr(self._executor, "_processes", None)
@@ -308,13 +239,9 @@ class WorkerPool:
                     self._watcher = None
                     return
             for orphan in orphans:
-                if time.time() > orphan.deadline and orphan.pid not in self._timeout_kills.get(
-                    orphan.executor, set()
-                ):
-                    self._timeout_kills.setdefault(orphan.executor, set()).add(orphan.pid)
-                    kill_descendants(orphan.pid)
-                    with contextlib.suppress(OSError):
-                        os.kill(orphan.pid, signal.SIGKILL)
+                killed = self._timeout_kills.get(orphan.executor, set())
+                if time.time() > orphan.deadline and orphan.pid not in killed:
+                    self._kill_for_timeout(orphan.executor, orphan.pid)
             time.sleep(POLL_SECONDS)
 
     def _submit_while_free(
@@ -327,7 +254,7 @@ class WorkerPool:
             try:
                 task = queued[-1]
                 executor = self._live_executor()
-                future = executor.submit(_run_page, task)
+                future = executor.submit(run_page, task)
                 future.add_done_callback(self._finished)
                 handed_over = True
                 pending[future] = _Attempt(queued.pop(), executor)
@@ -441,10 +368,16 @@ class WorkerPool:
                 continue  # not started yet, or just finished
             if now - started > timeout:
                 self._timed_out.add(mark)
-                self._timeout_kills.setdefault(attempt.executor, set()).add(pid)
-                kill_descendants(pid)  # the engine's own processes (the tesseract command)
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+                self._kill_for_timeout(attempt.executor, pid)
+
+    def _kill_for_timeout(self, executor: ProcessPoolExecutor, pid: int) -> None:
+        """Kill the worker ``pid`` over a page past its time limit, with the engine's own
+        processes (the tesseract command); remembered, so that the page it breaks is
+        reported as timed out and no other page is blamed."""
+        self._timeout_kills.setdefault(executor, set()).add(pid)
+        kill_descendants(pid)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
     def close(self, kill: bool = False) -> None:
         """Stop the workers: after their running pages, or at once with ``kill``."""

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -127,6 +127,8 @@ class AsposeEngine:
     license: str | None = None
     allow_evaluation: bool = False
     name: str = "aspose"
+    license_origin: str = field(default="--aspose-license", init=False, repr=False, compare=False)
+    """Where the licence path came from, for messages."""
 
     needs_worker_process: ClassVar[bool] = True
     """Never load this engine in the calling process (see the module's notes)."""
@@ -140,7 +142,7 @@ class AsposeEngine:
                 raise UsageError(f"the Aspose licence path ({origin}) is empty")
             license = os.path.abspath(os.fspath(license))
         object.__setattr__(self, "license", license)
-        object.__setattr__(self, "_license_origin", origin)
+        object.__setattr__(self, "license_origin", origin)
 
     def describe(self) -> str:
         """One line for ``pdfocr --list-engines``."""
@@ -186,7 +188,6 @@ class AsposeEngine:
 
     def _check_license_file(self) -> None:
         assert self.license is not None
-        origin = getattr(self, "_license_origin", "--aspose-license")
         if os.path.isdir(self.license):
             problem = "is a folder, not a licence file"
         elif not os.path.exists(self.license):
@@ -195,7 +196,7 @@ class AsposeEngine:
             problem = "cannot be read (permission denied)"
         else:
             return
-        raise UsageError(f"the Aspose licence ({origin}) {problem}", file=self.license)
+        raise UsageError(f"the Aspose licence ({self.license_origin}) {problem}", file=self.license)
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         ocr, api = _loaded(self.license)
