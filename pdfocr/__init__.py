@@ -10,8 +10,6 @@ every error is a :class:`PdfocrError`.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from .api import (
     Converter,
     Progress,
@@ -33,8 +31,9 @@ from .errors import (
     PdfocrWarning,
     UsageError,
 )
-from .options import DEFAULT_DPI, ConvertOptions
-from .page import PageResult
+from .options import DEFAULT_DPI, ConvertOptions, OptionKeywords
+from .page import PageResult, SkippedPage
+from .version import __version__
 
 __all__ = [
     "DEFAULT_DPI",
@@ -46,12 +45,14 @@ __all__ = [
     "InputError",
     "Interrupted",
     "OcrEngine",
+    "OptionKeywords",
     "OutputError",
     "PageResult",
     "PdfocrError",
     "PdfocrWarning",
     "Progress",
     "Result",
+    "SkippedPage",
     "UsageError",
     "__version__",
     "convert",

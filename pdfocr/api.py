@@ -1,8 +1,15 @@
-"""The public API: ``convert`` and ``ocr_image``, each with an ``asyncio`` twin.
+"""The public API: :class:`Converter`, and module-level functions that wrap one.
 
-The sync and async faces share one implementation. The async functions run it in a
-thread (the heavy work is in worker processes), so the event loop never blocks;
-cancelling the awaiting task stops the workers and writes nothing.
+Every conversion goes through a :class:`Converter`: it owns the worker processes (through
+a :class:`~pdfocr.scheduler.Scheduler` over an executor) and the default options. The
+module-level :func:`convert`, :func:`convert_async`, :func:`ocr_image` and
+:func:`ocr_image_async` open one for the call and close it afterwards, the way
+``httpx.get`` wraps a ``Client``.
+
+Sync and async faces share one implementation: the async methods run the sync one in a
+thread of the converter's (the heavy work is in worker processes), so the event loop never
+blocks, and cancelling the awaiting task stops that call's pages and writes nothing.
+Engines never run in the caller's process.
 """
 
 from __future__ import annotations
@@ -12,37 +19,32 @@ import contextlib
 import functools
 import os
 import pickle
-import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar, Union
+from typing import TypeVar, Unpack
 
-from . import __version__
+from .admission import MACHINE_BUDGET, WorkerBudget
 from .engines import OcrEngine, OrientationDetector, resolve_engine
-from .errors import Interrupted, OutputError, UsageError, os_reason
+from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
+from .executors import PageExecutor, ProcessExecutor
+from .executors.process import check_main_script
 from .inputs import InputItem, PageSource, expand_inputs
-from .merge import atomic_output, atomic_path, check_writable, merge_pages
-from .options import (
-    DEFAULT_DPI,
-    DEFAULT_PAGE_TIMEOUT,
-    DEFAULT_ROTATE_THRESHOLD,
-    ConvertOptions,
-    parse_languages,
-)
-from .page import PageOutcome, PageResult, PageTask, SkippedPage, recognize_page
-from .pipeline import WorkerPool, run_pages
+from .merge import Output, check_writable, write_outputs
+from .options import ConvertOptions, OptionKeywords, usable_cpus
+from .page import PageOutcome, PageResult, PageTask, SkippedPage
+from .scheduler import Scheduler
+from .version import __version__
 
 T = TypeVar("T")
 
 Inputs = InputItem | Sequence[InputItem]
 """One input or a sequence of them: paths (files or folders), bytes, binary file objects."""
-Output = Union[str, "os.PathLike[str]", BinaryIO]
-"""A path, or a binary file object the finished PDF is written to."""
 
 
 @dataclass(frozen=True)
@@ -79,98 +81,6 @@ class Progress:
 ProgressCallback = Callable[[Progress], object]
 
 
-def convert(
-    inputs: Inputs,
-    output: Output,
-    *,
-    languages: Sequence[str] | str = ("eng",),
-    jobs: int | None = None,
-    dpi: float = DEFAULT_DPI,
-    engine: str | OcrEngine = "tesseract",
-    sidecar: Output | None = None,
-    progress: ProgressCallback | None = None,
-    rotate_pages: bool = False,
-    rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
-    deskew: bool = False,
-    skip_bad_pages: bool = False,
-    page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
-    cancel: threading.Event | None = None,
-) -> Result:
-    """Convert a scan bundle into one searchable PDF written to ``output``.
-
-    ``inputs`` is one input or a sequence: image files, folders (their images in natural
-    order), bytes or binary file objects; every frame of a multi-page TIFF is a page.
-    ``languages`` are Tesseract codes (``("eng", "fra")`` or ``"eng+fra"``); ``jobs`` is
-    the number of pages OCRed at once (default: one per CPU); ``dpi`` is assumed for images
-    that declare no resolution. ``sidecar`` receives the plain text, pages separated by
-    form feeds. ``progress`` is called after each page, in the calling thread.
-    ``rotate_pages`` turns pages found sideways or upside down upright (when the engine is
-    at least ``rotate_threshold`` sure); ``deskew`` straightens slightly skewed scans.
-    ``skip_bad_pages`` leaves out inputs and pages that cannot be converted (listed in
-    :attr:`Result.skipped`) instead of failing; ``page_timeout`` stops a page still
-    running after that many seconds (None: no limit) and reports it as failed. Setting
-    ``cancel`` (from another thread, or a signal handler) stops the conversion within a
-    fraction of a second: :class:`~pdfocr.errors.Interrupted`, nothing written.
-
-    Nothing is written unless the whole conversion succeeds; an existing output file is
-    replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` subclass on failure.
-    """
-    options = _options(
-        languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
-    )
-    return _convert(inputs, output, options, sidecar, progress, cancel)
-
-
-async def convert_async(
-    inputs: Inputs,
-    output: Output,
-    *,
-    languages: Sequence[str] | str = ("eng",),
-    jobs: int | None = None,
-    dpi: float = DEFAULT_DPI,
-    engine: str | OcrEngine = "tesseract",
-    sidecar: Output | None = None,
-    progress: ProgressCallback | None = None,
-    rotate_pages: bool = False,
-    rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
-    deskew: bool = False,
-    skip_bad_pages: bool = False,
-    page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
-) -> Result:
-    """:func:`convert` for ``asyncio``: the event loop keeps running during the conversion,
-    ``progress`` is called on the event loop, and cancelling the awaiting task stops the
-    workers and writes nothing."""
-    options = _options(
-        languages, jobs, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
-    )
-    # A thread of its own: a long conversion must not hold one of the loop's default
-    # executor threads, which the application needs for its own blocking calls.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdfocr") as thread:
-        return await _convert_async(inputs, output, options, sidecar, progress, None, thread)
-
-
-async def _convert_async(
-    inputs: Inputs,
-    output: Output,
-    options: ConvertOptions,
-    sidecar: Output | None,
-    progress: ProgressCallback | None,
-    pool: WorkerPool | None,
-    threads: Executor,
-) -> Result:
-    loop = asyncio.get_running_loop()
-    report: ProgressCallback | None = None
-    if progress is not None:
-        callback = progress
-
-        def report(event: Progress) -> None:
-            loop.call_soon_threadsafe(callback, event)
-
-    cancel = threading.Event()
-    work = functools.partial(_convert, inputs, output, options, sidecar, report, cancel, pool)
-    return await _in_thread(work, cancel, threads)
-
-
 class Converter:
     """Conversions that share one pool of warm worker processes.
 
@@ -179,74 +89,156 @@ class Converter:
     loaded, and at most ``jobs`` pages are being OCRed at any moment, whatever the number
     of conversions under way::
 
-        async with pdfocr.Converter(jobs=2) as converter:
+        async with pdfocr.Converter(jobs=2, languages="eng+fra") as converter:
             results = await asyncio.gather(*(converter.convert_async(s, o) for s, o in work))
 
-    An error in one conversion does not disturb the others; closing the converter (or
-    leaving the ``with`` block) stops the workers, at once on Ctrl-C.
+    ``options`` (or the same fields as keywords) are the defaults of every call; each call
+    may change any of them but ``jobs``. ``executor`` is where pages run (default: worker
+    processes of this machine, :class:`~pdfocr.executors.ProcessExecutor`).
+
+    An error in one conversion does not disturb the others. :meth:`close` (or leaving the
+    ``with`` block) waits for the conversions under way, then stops the workers;
+    ``close(kill=True)`` stops everything at once. A closed converter refuses new work
+    with a :class:`~pdfocr.errors.UsageError`.
     """
 
-    def __init__(self, *, jobs: int | None = None) -> None:
-        self.jobs = ConvertOptions(jobs=jobs).worker_count
-        self._pool = WorkerPool(self.jobs)
+    def __init__(
+        self,
+        options: ConvertOptions | None = None,
+        *,
+        executor: PageExecutor | None = None,
+        **keywords: Unpack[OptionKeywords],
+    ) -> None:
+        self._init(_options(options, keywords), executor, budget=None)
+
+    def _init(
+        self, options: ConvertOptions, executor: PageExecutor | None, budget: WorkerBudget | None
+    ) -> None:
+        self.options = options
+        if options.jobs is not None and options.jobs > usable_cpus():
+            warnings.warn(
+                PdfocrWarning(
+                    f"{options.jobs} jobs asked for, but this process may use {usable_cpus()} CPUs: "
+                    f"running {options.worker_count} pages at once (more would only slow each down)"
+                ),
+                stacklevel=3,
+            )
+        self._executor = executor
+        self._budget = budget
+        self._lease = contextlib.ExitStack()
+        self._scheduler: Scheduler | None = None
+        self._setup = threading.Lock()
+        self._closed = False
         # Coordination threads mostly wait for pages; they cost little and let every
         # conversion make progress while others wait for workers.
         self._threads = ThreadPoolExecutor(max_workers=64, thread_name_prefix="pdfocr")
+
+    @classmethod
+    def _for_one_call(cls, options: ConvertOptions) -> Converter:
+        """A converter for one module-level call: its workers come out of the machine's
+        budget, shared by every such call in the process."""
+        converter = cls.__new__(cls)
+        converter._init(options, None, budget=MACHINE_BUDGET)
+        return converter
+
+    @property
+    def jobs(self) -> int:
+        """Pages OCRed at once, at most."""
+        return self._executor.capacity if self._executor is not None else self.options.worker_count
+
+    @property
+    def in_flight(self) -> int:
+        """Pages being OCRed right now, across all conversions (at most ``jobs``)."""
+        scheduler = self._scheduler
+        return scheduler.in_flight if scheduler is not None else 0
+
+    # -- conversions -----------------------------------------------------------------
 
     def convert(
         self,
         inputs: Inputs,
         output: Output,
+        options: ConvertOptions | None = None,
         *,
-        languages: Sequence[str] | str = ("eng",),
-        dpi: float = DEFAULT_DPI,
-        engine: str | OcrEngine = "tesseract",
         sidecar: Output | None = None,
         progress: ProgressCallback | None = None,
-        rotate_pages: bool = False,
-        rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
-        deskew: bool = False,
-        skip_bad_pages: bool = False,
-        page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
         cancel: threading.Event | None = None,
+        **keywords: Unpack[OptionKeywords],
     ) -> Result:
-        """:func:`convert`, on this converter's workers."""
-        options = _options(
-            languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
-        )
-        return _convert(inputs, output, options, sidecar, progress, cancel, self._pool)
+        """Convert a scan bundle into one searchable PDF written to ``output``.
+
+        ``inputs`` is one input or a sequence: image files, folders (their images in
+        natural order), bytes or binary file objects; every frame of a multi-page TIFF is
+        a page. ``options`` (default: the converter's), changed by ``keywords``, say how.
+        ``sidecar`` receives the plain text, pages separated by form feeds. ``progress``
+        is called after each page, in the calling thread. Setting ``cancel`` (from another
+        thread, or a signal handler) stops the conversion within a fraction of a second:
+        :class:`~pdfocr.errors.Interrupted`, nothing written.
+
+        Nothing is written unless the whole conversion succeeds; an existing output file
+        is replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` on failure.
+        """
+        return self._convert(inputs, output, self._call_options(options, keywords), sidecar, progress, cancel)
 
     async def convert_async(
         self,
         inputs: Inputs,
         output: Output,
+        options: ConvertOptions | None = None,
         *,
-        languages: Sequence[str] | str = ("eng",),
-        dpi: float = DEFAULT_DPI,
-        engine: str | OcrEngine = "tesseract",
         sidecar: Output | None = None,
         progress: ProgressCallback | None = None,
-        rotate_pages: bool = False,
-        rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD,
-        deskew: bool = False,
-        skip_bad_pages: bool = False,
-        page_timeout: float | None = DEFAULT_PAGE_TIMEOUT,
+        **keywords: Unpack[OptionKeywords],
     ) -> Result:
-        """:func:`convert_async`, on this converter's workers."""
-        options = _options(
-            languages, None, dpi, engine, rotate_pages, rotate_threshold, deskew, skip_bad_pages, page_timeout
+        """:meth:`convert` for ``asyncio``: the event loop keeps running, ``progress`` is
+        called on the event loop, and cancelling the awaiting task stops this
+        conversion's pages and writes nothing."""
+        chosen = self._call_options(options, keywords)
+        report = _on_loop(progress, asyncio.get_running_loop()) if progress is not None else None
+        return await self._in_thread(
+            lambda cancel: self._convert(inputs, output, chosen, sidecar, report, cancel)
         )
-        return await _convert_async(inputs, output, options, sidecar, progress, self._pool, self._threads)
 
-    @property
-    def in_flight(self) -> int:
-        """Pages being OCRed right now, across all conversions (at most ``jobs``)."""
-        return self._pool.in_flight
+    def ocr_image(
+        self,
+        image: InputItem,
+        options: ConvertOptions | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        **keywords: Unpack[OptionKeywords],
+    ) -> str:
+        """The text of one image (a path, bytes or a binary file object), read in a
+        worker like any page. For a multi-page TIFF, the text of every page, separated
+        by form feeds."""
+        return self._ocr_image(image, self._call_options(options, keywords), cancel)
+
+    async def ocr_image_async(
+        self,
+        image: InputItem,
+        options: ConvertOptions | None = None,
+        **keywords: Unpack[OptionKeywords],
+    ) -> str:
+        """:meth:`ocr_image` for ``asyncio``; many calls run concurrently under
+        ``gather``, and cancelling one stops its page."""
+        chosen = self._call_options(options, keywords)
+        return await self._in_thread(lambda cancel: self._ocr_image(image, chosen, cancel))
+
+    # -- closing ---------------------------------------------------------------------
 
     def close(self, *, kill: bool = False) -> None:
-        """Stop the workers (after their current pages, or at once with ``kill``)."""
-        self._pool.close(kill=kill)
+        """Refuse new work; wait for the conversions under way (or, with ``kill``, stop
+        them: they raise :class:`~pdfocr.errors.Interrupted`); stop the workers."""
+        self._closed = True
+        with self._setup:
+            scheduler = self._scheduler
+        if scheduler is not None:
+            scheduler.close(kill=kill)
+        self._lease.close()
         self._threads.shutdown(wait=False)
+
+    async def aclose(self, *, kill: bool = False) -> None:
+        """:meth:`close`, without blocking the event loop."""
+        await asyncio.get_running_loop().run_in_executor(None, functools.partial(self.close, kill=kill))
 
     def __enter__(self) -> Converter:
         return self
@@ -260,68 +252,216 @@ class Converter:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: object
     ) -> None:
-        kill = kind is not None and not issubclass(kind, Exception)
-        await asyncio.get_running_loop().run_in_executor(None, functools.partial(self.close, kill=kill))
+        await self.aclose(kill=kind is not None and not issubclass(kind, Exception))
+
+    # -- the one implementation ------------------------------------------------------
+
+    def _call_options(self, options: ConvertOptions | None, keywords: OptionKeywords) -> ConvertOptions:
+        if self._closed:
+            raise UsageError("this Converter is closed")
+        chosen = _options(options or self.options, keywords)
+        if chosen.jobs != self.options.jobs:
+            raise UsageError("jobs is set when the Converter is made, not for each call")
+        return chosen
+
+    def _scheduler_for(self, pages: int, cancel: threading.Event | None) -> Scheduler:
+        """The scheduler, made on first use: a converter for one call first takes its
+        workers (as many as it has pages, at most ``jobs``) from the machine's budget."""
+        with self._setup:
+            if self._closed:
+                raise UsageError("this Converter is closed")
+            if self._scheduler is None:
+                executor = self._executor
+                if executor is None:
+                    workers = self.options.worker_count
+                    if self._budget is not None:
+                        workers = self._lease.enter_context(self._budget.take(min(workers, pages), cancel))
+                    executor = self._executor = ProcessExecutor(workers)
+                self._scheduler = Scheduler(executor)
+            return self._scheduler
+
+    def _prepare(self, options: ConvertOptions, cancel: threading.Event | None) -> OcrEngine:
+        """The engine for ``options``, checked; refuses a caller workers cannot start from."""
+        if self._executor is None:
+            check_main_script()  # the default executor, not made yet
+        else:
+            self._executor.prepare()
+        engine = resolve_engine(options.engine)
+        engine.check(options.languages)
+        if options.rotate_pages and not isinstance(engine, OrientationDetector):
+            raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
+        _check_picklable(engine)
+        _stop_if_cancelled(cancel)
+        return engine
+
+    def _convert(
+        self,
+        inputs: Inputs,
+        output: Output,
+        options: ConvertOptions,
+        sidecar: Output | None,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> Result:
+        started = time.perf_counter()
+        items = _as_list(inputs)
+        if not items:
+            raise UsageError("no inputs given")
+        targets = [Path(target) for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
+        for target in targets:
+            check_writable(target)
+        if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
+            raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
+        skipped: list[SkippedPage] = []
+        sources = _expand(items, options, skipped)
+        _refuse_overwriting_inputs(sources, targets)
+        engine = self._prepare(options, cancel)
+
+        # A failed run may leave pages of its own still being stopped; their late files
+        # must not turn the real error into a cleanup error.
+        with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
+            tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
+            done = 0
+
+            def page_done(outcome: PageOutcome) -> tuple[PageResult, Path]:
+                nonlocal done
+                done += 1
+                path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
+                _write_page(path, outcome.pdf, workdir)
+                _issue_warnings(outcome.result)
+                if progress is not None:
+                    progress(Progress(done, len(tasks), outcome.result, time.perf_counter() - started))
+                return outcome.result, path
+
+            finished = self._scheduler_for(len(tasks), cancel).run(tasks, page_done, cancel)
+            pages = [outcome for outcome in finished if not isinstance(outcome, SkippedPage)]
+            skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
+            if not pages:
+                raise skipped[0].error  # not one page could be converted
+            results = tuple(result for result, _ in pages)
+            # The last moment a cancelled conversion can still leave everything untouched.
+            _stop_if_cancelled(cancel)
+            metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
+            page_files = [path for _, path in pages]
+            write_outputs(page_files, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
+        return Result(results, time.perf_counter() - started, tuple(skipped))
+
+    def _ocr_image(self, image: InputItem, options: ConvertOptions, cancel: threading.Event | None) -> str:
+        skipped: list[SkippedPage] = []
+        sources = _expand([image], options, skipped)
+        engine = self._prepare(options, cancel)
+        tasks = [PageTask(index, source, engine, options, draw=False) for index, source in enumerate(sources)]
+
+        def page_done(outcome: PageOutcome) -> str:
+            _issue_warnings(outcome.result)
+            return outcome.result.text
+
+        finished = self._scheduler_for(len(tasks), cancel).run(tasks, page_done, cancel)
+        return "\f".join(text for text in finished if isinstance(text, str))
+
+    async def _in_thread(self, work: Callable[[threading.Event], T]) -> T:
+        """Run ``work`` in one of the converter's threads; a cancelled caller sets its
+        cancel event and still waits for it to clean up."""
+        cancel = threading.Event()
+        future = asyncio.get_running_loop().run_in_executor(self._threads, work, cancel)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            cancel.set()
+            with contextlib.suppress(Exception):
+                await future
+            raise
+
+
+# -- module-level faces: one converter per call ------------------------------------------
+
+
+@contextlib.contextmanager
+def _one_call(options: ConvertOptions | None, keywords: OptionKeywords) -> Iterator[Converter]:
+    converter = Converter._for_one_call(_options(options, keywords))
+    try:
+        yield converter
+    except BaseException:
+        converter.close(kill=True)  # a failed or stopped call leaves nothing running
+        raise
+    converter.close()
+
+
+def convert(
+    inputs: Inputs,
+    output: Output,
+    options: ConvertOptions | None = None,
+    *,
+    sidecar: Output | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    **keywords: Unpack[OptionKeywords],
+) -> Result:
+    """:meth:`Converter.convert` on a converter of its own, closed afterwards (workers
+    started for the call, one per page at most ``jobs``, taken from a budget of one per
+    CPU that all such calls in the process share)."""
+    with _one_call(options, keywords) as converter:
+        return converter.convert(inputs, output, sidecar=sidecar, progress=progress, cancel=cancel)
+
+
+async def convert_async(
+    inputs: Inputs,
+    output: Output,
+    options: ConvertOptions | None = None,
+    *,
+    sidecar: Output | None = None,
+    progress: ProgressCallback | None = None,
+    **keywords: Unpack[OptionKeywords],
+) -> Result:
+    """:meth:`Converter.convert_async` on a converter of its own (see :func:`convert`)."""
+    converter = Converter._for_one_call(_options(options, keywords))
+    try:
+        result = await converter.convert_async(inputs, output, sidecar=sidecar, progress=progress)
+    except BaseException:
+        await converter.aclose(kill=True)
+        raise
+    await converter.aclose()
+    return result
 
 
 def ocr_image(
-    image: InputItem,
-    *,
-    languages: Sequence[str] | str = ("eng",),
-    dpi: float = DEFAULT_DPI,
-    engine: str | OcrEngine = "tesseract",
+    image: InputItem, options: ConvertOptions | None = None, **keywords: Unpack[OptionKeywords]
 ) -> str:
-    """The text of one image (a path, bytes or a binary file object).
-
-    For a multi-page TIFF, the text of every page, separated by form feeds."""
-    return _ocr_image(
-        image, ConvertOptions(languages=parse_languages(languages), dpi=dpi, engine=engine), cancel=None
-    )
-
-
-def _ocr_image(image: InputItem, options: ConvertOptions, cancel: threading.Event | None) -> str:
-    ocr = resolve_engine(options.engine)
-    ocr.check(options.languages)
-    sources = expand_inputs([image])
-    if getattr(ocr, "needs_worker_process", False):
-        # An engine that must not load here runs as a conversion does, in workers.
-        with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
-            tasks = [PageTask(index, source, ocr, options, workdir) for index, source in enumerate(sources)]
-            outcomes = run_pages(tasks, options.worker_count, None, cancel)
-        return "\f".join(outcome.result.text for outcome in outcomes if isinstance(outcome, PageOutcome))
-    texts = []
-    for source in sources:
-        _stop_if_cancelled(cancel)
-        texts.append(recognize_page(source, ocr, options).text.text)
-    return "\f".join(texts)
+    """:meth:`Converter.ocr_image` on a converter of its own (see :func:`convert`)."""
+    with _one_call(options, keywords) as converter:
+        return converter.ocr_image(image)
 
 
 async def ocr_image_async(
-    image: InputItem,
-    *,
-    languages: Sequence[str] | str = ("eng",),
-    dpi: float = DEFAULT_DPI,
-    engine: str | OcrEngine = "tesseract",
+    image: InputItem, options: ConvertOptions | None = None, **keywords: Unpack[OptionKeywords]
 ) -> str:
-    """:func:`ocr_image` for ``asyncio``; many calls run concurrently under ``gather``."""
-    cancel = threading.Event()
-    options = ConvertOptions(languages=parse_languages(languages), dpi=dpi, engine=engine)
-    return await _in_thread(functools.partial(_ocr_image, image, options, cancel), cancel)
-
-
-async def _in_thread(
-    work: Callable[[], T], cancel: threading.Event | None, threads: Executor | None = None
-) -> T:
-    future = asyncio.get_running_loop().run_in_executor(threads, work)
+    """:meth:`Converter.ocr_image_async` on a converter of its own (see :func:`convert`)."""
+    converter = Converter._for_one_call(_options(options, keywords))
     try:
-        # shield: a cancelled caller must still wait for the thread to clean up.
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        if cancel is not None:
-            cancel.set()
-        with contextlib.suppress(Exception):
-            await future
+        text = await converter.ocr_image_async(image)
+    except BaseException:
+        await converter.aclose(kill=True)
         raise
+    await converter.aclose()
+    return text
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _options(options: ConvertOptions | None, keywords: OptionKeywords) -> ConvertOptions:
+    """``options`` (default: the defaults) changed by ``keywords``, validated."""
+    base = options if options is not None else ConvertOptions()
+    if not isinstance(base, ConvertOptions):
+        raise UsageError(f"options must be a ConvertOptions, not {type(base).__name__}")
+    return base.replace(**keywords) if keywords else base
+
+
+def _on_loop(progress: ProgressCallback, loop: asyncio.AbstractEventLoop) -> ProgressCallback:
+    def report(event: Progress) -> None:
+        loop.call_soon_threadsafe(progress, event)
+
+    return report
 
 
 def _as_list(inputs: Inputs) -> list[InputItem]:
@@ -330,89 +470,28 @@ def _as_list(inputs: Inputs) -> list[InputItem]:
     return list(inputs)
 
 
-def _convert(
-    inputs: Inputs,
-    output: Output,
-    options: ConvertOptions,
-    sidecar: Output | None,
-    progress: ProgressCallback | None,
-    cancel: threading.Event | None,
-    pool: WorkerPool | None = None,
-) -> Result:
-    started = time.perf_counter()
-    items = _as_list(inputs)
-    if not items:
-        raise UsageError("no inputs given")
-    targets = [Path(target) for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
-    for target in targets:
-        check_writable(target)
-    if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
-        raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
-    skipped: list[SkippedPage] = []
-    sources = expand_inputs(
-        items, (lambda error: skipped.append(SkippedPage(error))) if options.skip_bad_pages else None
-    )
+def _expand(
+    items: Sequence[InputItem], options: ConvertOptions, skipped: list[SkippedPage]
+) -> list[PageSource]:
+    def skip(error: InputError) -> None:
+        skipped.append(SkippedPage(error))
+
+    sources = expand_inputs(items, skip if options.skip_bad_pages else None, options.max_megapixels)
     if not sources and skipped:
         raise skipped[0].error  # every input was bad: nothing to convert
-    _refuse_overwriting_inputs(sources, targets)
-    engine = resolve_engine(options.engine)
-    engine.check(options.languages)
-    if options.rotate_pages and not isinstance(engine, OrientationDetector):
-        raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
-    _check_picklable(engine)
-    _stop_if_cancelled(cancel)
-
-    # A failed run on a shared pool may leave pages of its own still running; their late
-    # files must not turn the real error into a cleanup error.
-    with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
-        tasks = [PageTask(index, source, engine, options, workdir) for index, source in enumerate(sources)]
-        done = 0
-
-        def page_finished(outcome: PageOutcome) -> None:
-            nonlocal done
-            done += 1
-            if progress is not None:
-                event = Progress(done, len(tasks), outcome.result, time.perf_counter() - started)
-                progress(event)
-
-        if pool is None:
-            finished = run_pages(tasks, options.worker_count, page_finished, cancel)
-        else:
-            finished = pool.run(tasks, page_finished, cancel)
-        outcomes = [outcome for outcome in finished if isinstance(outcome, PageOutcome)]
-        skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
-        if not outcomes:
-            raise skipped[0].error  # not one page could be converted
-        pages = tuple(outcome.result for outcome in outcomes)
-        # The last moment a cancelled conversion can still leave everything untouched.
-        _stop_if_cancelled(cancel)
-        _write_outputs(outcomes, output, sidecar, _joined_text(pages), Path(workdir), cancel)
-    return Result(pages, time.perf_counter() - started, tuple(skipped))
+    return sources
 
 
-def _options(
-    languages: Sequence[str] | str,
-    jobs: int | None,
-    dpi: float,
-    engine: str | OcrEngine,
-    rotate_pages: bool,
-    rotate_threshold: float,
-    deskew: bool,
-    skip_bad_pages: bool,
-    page_timeout: float | None,
-) -> ConvertOptions:
-    """The options every ``convert`` face takes, as one validated value."""
-    return ConvertOptions(
-        languages=parse_languages(languages),
-        jobs=jobs,
-        dpi=dpi,
-        engine=engine,
-        rotate_pages=rotate_pages,
-        rotate_threshold=rotate_threshold,
-        deskew=deskew,
-        skip_bad_pages=skip_bad_pages,
-        page_timeout=page_timeout,
-    )
+def _write_page(path: Path, pdf: bytes, workdir: str) -> None:
+    try:
+        path.write_bytes(pdf)
+    except OSError as error:
+        raise OutputError(f"cannot write a temporary file in {workdir}: {os_reason(error)}") from None
+
+
+def _issue_warnings(result: PageResult) -> None:
+    for message in result.warnings:
+        warnings.warn(PdfocrWarning(message), stacklevel=2)
 
 
 def _check_picklable(engine: OcrEngine) -> None:
@@ -441,62 +520,3 @@ def _refuse_overwriting_inputs(sources: Sequence[PageSource], targets: Sequence[
     for target in targets:
         if os.path.realpath(target) in inputs:
             raise UsageError("the output would overwrite an input", file=target)
-
-
-def _write_outputs(
-    outcomes: Sequence[PageOutcome],
-    output: Output,
-    sidecar: Output | None,
-    text: str,
-    workdir: Path,
-    cancel: threading.Event | None,
-) -> None:
-    """Write the PDF and the sidecar; on any failure, no output path is touched."""
-    metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
-    page_files = [outcome.pdf_path for outcome in outcomes]
-    sidecar_bytes = text.encode("utf-8")
-    pdf_file, sidecar_file = _file_target(output), _file_target(sidecar)
-    with contextlib.ExitStack() as streams, contextlib.ExitStack() as commits:
-        # Files are renamed into place when this block ends, only if all of it succeeded.
-        merged = commits.enter_context(atomic_path(pdf_file)) if pdf_file else workdir / "merged.pdf"
-        merge_pages(page_files, merged, metadata, workdir, target=pdf_file)
-        if sidecar_file is not None:
-            commits.enter_context(atomic_output(sidecar_file)).write(sidecar_bytes)
-        # A stop asked for while the PDF was being assembled still leaves everything as it was.
-        _stop_if_cancelled(cancel)
-        # Streams cannot be rolled back, so they are written last, but before the renames:
-        # a stream that fails (a closed pipe) still leaves every output file untouched.
-        if pdf_file is None:
-            target = _open_stream(output, streams)
-            with merged.open("rb") as stream:
-                _write_stream(target, lambda target: shutil.copyfileobj(stream, target))
-        if sidecar is not None and sidecar_file is None:
-            _write_stream(_open_stream(sidecar, streams), lambda target: target.write(sidecar_bytes))
-
-
-def _file_target(output: Output | None) -> Path | None:
-    """The file an output path names, to be replaced atomically; None for a stream, or a
-    path that is not a file (a device such as /dev/null, a pipe): those are written to,
-    never replaced. A symbolic link is followed, so the link stays."""
-    if not isinstance(output, (str, os.PathLike)):
-        return None
-    path = Path(os.path.realpath(output))
-    return None if path.exists() and not path.is_file() else path
-
-
-def _open_stream(output: Output, streams: contextlib.ExitStack) -> BinaryIO:
-    if not isinstance(output, (str, os.PathLike)):
-        return output
-    try:
-        return streams.enter_context(open(output, "wb"))  # closed by the stack
-    except OSError as error:
-        raise OutputError(os_reason(error), file=os.fspath(output)) from None
-
-
-def _write_stream(target: BinaryIO, write: Callable[[BinaryIO], object]) -> None:
-    name = getattr(target, "name", None)
-    try:
-        write(target)
-        target.flush()
-    except OSError as error:
-        raise OutputError(os_reason(error), file=name if isinstance(name, str) else "output stream") from None

@@ -17,12 +17,18 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from . import __version__
 from .api import Progress, convert
-from .engines import engine_statuses, resolve_engine
+from .engines import EngineOption, engine_options, engine_statuses, resolve_engine
 from .errors import ExitCode, Interrupted, PdfocrError, PdfocrWarning, UsageError
-from .inputs import allow_large_images
-from .options import DEFAULT_DPI, DEFAULT_PAGE_TIMEOUT, DEFAULT_ROTATE_THRESHOLD, parse_languages
+from .options import (
+    DEFAULT_DPI,
+    DEFAULT_PAGE_TIMEOUT,
+    DEFAULT_ROTATE_THRESHOLD,
+    MAX_MEGAPIXELS,
+    ConvertOptions,
+    parse_languages,
+)
+from .version import __version__
 from .worker import kill_descendants
 
 EPILOG = f"""\
@@ -31,9 +37,11 @@ examples:
   pdfocr cover.jpg pages.tif -o book.pdf      files in the order given (all TIFF pages)
   pdfocr scans/ -l eng+fra -j 4 -o out.pdf    English and French, 4 pages at once
   pdfocr page.png --sidecar page.txt -o -     PDF to stdout, plain text to page.txt
+  pdfocr page.png --sidecar - -o page.pdf     plain text to stdout
   pdfocr scans/ --engine aspose --aspose-license Aspose.OCR.lic -o out.pdf
 
-Images that declare no resolution are taken to be {DEFAULT_DPI:g} dpi (--dpi).
+Images that declare no resolution are taken to be {DEFAULT_DPI:g} dpi (--dpi); --force-dpi
+uses --dpi also for images that declare one.
 
 exit codes:
   0 success          2 bad arguments     3 bad input file    4 missing engine or language
@@ -71,23 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"resolution of images that declare none (default: {DEFAULT_DPI:g})",
     )
     parser.add_argument(
-        "--sidecar", metavar="FILE", help="also write the text, pages separated by form feeds"
+        "--force-dpi",
+        action="store_true",
+        help="use --dpi for every image, also those that declare a resolution",
+    )
+    parser.add_argument(
+        "--max-megapixels",
+        type=float,
+        default=MAX_MEGAPIXELS,
+        metavar="N",
+        help=f"refuse larger images as likely decompression bombs (default: {MAX_MEGAPIXELS:g})",
+    )
+    parser.add_argument(
+        "--sidecar",
+        metavar="FILE",
+        help="also write the text, pages separated by form feeds ('-': stdout)",
     )
     parser.add_argument(
         "--engine",
         default="tesseract",
         metavar="NAME",
         help="OCR engine (default: tesseract; see --list-engines)",
-    )
-    parser.add_argument(
-        "--aspose-license",
-        metavar="FILE",
-        help="licence file for --engine aspose (default: $PDFOCR_ASPOSE_LICENSE)",
-    )
-    parser.add_argument(
-        "--allow-evaluation",
-        action="store_true",
-        help="let --engine aspose run unlicensed, its text cut to a few hundred characters a page",
     )
     parser.add_argument(
         "--rotate-pages", action="store_true", help="turn pages scanned sideways or upside down upright"
@@ -121,7 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
         action=_ListEngines,
         help="list the OCR engines and whether each can run here",
     )
+    for engine, options in engine_options().items():
+        group = parser.add_argument_group(f"options of the {engine} engine")
+        for option in options:
+            dest = _engine_dest(engine, option)
+            if option.metavar is None:  # a switch
+                group.add_argument(option.flag, dest=dest, action="store_true", default=None, help=option.help)
+            else:
+                group.add_argument(option.flag, dest=dest, metavar=option.metavar, help=option.help)
     return parser
+
+
+def _engine_dest(engine: str, option: EngineOption) -> str:
+    return f"engine_{engine}_{option.setting}"
 
 
 class _ListEngines(argparse.Action):
@@ -219,36 +243,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         warnings.simplefilter("always", PdfocrWarning)
     warnings.showwarning = _show_warning
+    if args.output == "-" and args.sidecar == "-":
+        parser.error("-o - and --sidecar - cannot both go to stdout")
     if args.output == "-" and sys.stdout.isatty():
         parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
     stopper = _Stopper()
     stopper.install()
-    allow_large_images()
     reporter = _Reporter(sys.stderr, quiet=args.quiet, verbose=args.verbose)
     output = sys.stdout.buffer if args.output == "-" else args.output
+    sidecar = sys.stdout.buffer if args.sidecar == "-" else args.sidecar
     try:
+        options = _options(args)
         result = convert(
-            args.inputs,
-            output,
-            languages=parse_languages(args.language),
-            jobs=args.jobs,
-            dpi=args.dpi,
-            engine=resolve_engine(args.engine, **_engine_settings(args)),
-            sidecar=args.sidecar,
-            progress=reporter,
-            rotate_pages=args.rotate_pages,
-            rotate_threshold=args.rotate_pages_threshold,
-            deskew=args.deskew,
-            skip_bad_pages=args.skip_bad_pages,
-            page_timeout=args.page_timeout or None,
-            cancel=stopper.event,
+            args.inputs, output, options, sidecar=sidecar, progress=reporter, cancel=stopper.event
         )
     except PdfocrError as error:
         reporter.close()
         if isinstance(error, Interrupted) and stopper.signal is not None:
             return _stopped(stopper.signal == signal.SIGINT)
+        if args.verbose and error.detail:
+            print(error.detail.rstrip(), file=sys.stderr)
         print(f"pdfocr: error: {error}", file=sys.stderr)
-        if output is not args.output:
+        if sys.stdout.buffer in (output, sidecar):
             _silence_stdout()
         return int(error.exit_code)
     except KeyboardInterrupt:  # before the handlers were in place
@@ -277,6 +293,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
 
 
+def _options(args: argparse.Namespace) -> ConvertOptions:
+    """The conversion the command line describes."""
+    return ConvertOptions(
+        languages=parse_languages(args.language),
+        jobs=args.jobs,
+        dpi=args.dpi,
+        force_dpi=args.force_dpi,
+        engine=resolve_engine(args.engine, **_engine_settings(args)),
+        rotate_pages=args.rotate_pages,
+        rotate_threshold=args.rotate_pages_threshold,
+        deskew=args.deskew,
+        max_megapixels=args.max_megapixels,
+        skip_bad_pages=args.skip_bad_pages,
+        page_timeout=args.page_timeout or None,
+    )
+
+
 def _stopped(by_interrupt: bool) -> int:
     word = "interrupted" if by_interrupt else "terminated"
     print(f"pdfocr: {word}; nothing was written", file=sys.stderr)
@@ -284,12 +317,16 @@ def _stopped(by_interrupt: bool) -> int:
 
 
 def _engine_settings(args: argparse.Namespace) -> dict[str, object]:
-    """The engine-specific options given on the command line, as engine settings."""
+    """The options engines declared that were given, as settings of the chosen engine."""
     settings: dict[str, object] = {}
-    if args.aspose_license is not None or args.allow_evaluation:
-        if args.engine != "aspose":
-            raise UsageError("--aspose-license and --allow-evaluation are for --engine aspose")
-        settings = {"license": args.aspose_license, "allow_evaluation": args.allow_evaluation}
+    for engine, options in engine_options().items():
+        for option in options:
+            value = getattr(args, _engine_dest(engine, option), None)
+            if value is None:
+                continue
+            if engine != args.engine:
+                raise UsageError(f"{option.flag} is for --engine {engine}")
+            settings[option.setting] = value
     return settings
 
 

@@ -52,6 +52,9 @@ class PdfocrError(Exception):
         self.message = message
         self.file = str(file) if file is not None else None
         self.page = page
+        self.detail: str | None = None
+        """For an internal error (a bug): the traceback where it happened, which may be
+        in a worker process (the CLI shows it with -v)."""
 
     def __str__(self) -> str:
         # A file name may hold a newline: escape control characters, one line stays one.
@@ -69,11 +72,15 @@ class PdfocrError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors cross the process boundary from workers; keep the keyword-only fields.
-        return (_rebuild, (type(self), self.message, self.file, self.page))
+        return (_rebuild, (type(self), self.message, self.file, self.page, self.detail))
 
 
-def _rebuild(cls: type[PdfocrError], message: str, file: str | None, page: int | None) -> PdfocrError:
-    return cls(message, file=file, page=page)
+def _rebuild(
+    cls: type[PdfocrError], message: str, file: str | None, page: int | None, detail: str | None = None
+) -> PdfocrError:
+    error = cls(message, file=file, page=page)
+    error.detail = detail
+    return error
 
 
 class UsageError(PdfocrError):

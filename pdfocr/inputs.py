@@ -9,9 +9,11 @@ later, in a worker, where a corrupt or truncated image is reported with its page
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import stat
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,10 @@ from typing import BinaryIO, Union
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from .errors import InputError, os_reason
-from .options import MAX_DPI, MAX_MEGAPIXELS, MIN_DPI
+from .errors import InputError, PdfocrWarning, os_reason
+from .options import MAX_DPI, MAX_MEGAPIXELS, MIN_DPI, ConvertOptions
+
+log = logging.getLogger(__name__)
 
 InputItem = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 """One input: a path (file or folder), the bytes of an image, or a binary file object."""
@@ -41,6 +45,9 @@ class PageSource:
     frame_count: int = 1
     path: str | None = None
     data: bytes | None = None
+    broken: str | None = None
+    """Why this page cannot be read, when probing the file found it damaged (a TIFF
+    whose later frame is cut): the page fails alone, the file's other pages convert."""
 
     @property
     def page_number(self) -> int | None:
@@ -84,28 +91,42 @@ def natural_key(name: str) -> tuple[tuple[int, object], ...]:
 
 
 def expand_inputs(
-    items: Iterable[InputItem], on_bad: Callable[[InputError], object] | None = None
+    items: Iterable[InputItem],
+    on_bad: Callable[[InputError], object] | None = None,
+    max_megapixels: float = MAX_MEGAPIXELS,
 ) -> list[PageSource]:
     """Turn a bundle into its pages, in order: files as given, folders in natural order,
-    every frame of a multi-page TIFF. Raises :class:`InputError` for the first bad input,
-    or, given ``on_bad``, hands each bad input to it and carries on without it."""
+    every frame of a multi-page TIFF. Raises :class:`InputError` for the first bad input
+    or page, or, given ``on_bad``, hands each bad input or page to it and carries on
+    without it. Images over ``max_megapixels`` are refused as likely bombs."""
     pages: list[PageSource] = []
+
+    def add(found: list[PageSource]) -> None:
+        for page in found:
+            if page.broken is None:
+                pages.append(page)
+                continue
+            error = InputError(page.broken, file=page.label, page=page.page_number)
+            if on_bad is None:
+                raise error
+            on_bad(error)
+
     for position, item in enumerate(items, start=1):
         try:
             if isinstance(item, (str, os.PathLike)):
                 for path in _expand_path(Path(item)):
                     try:
-                        pages.extend(_probe(str(path), path=str(path)))
+                        add(_probe(str(path), max_megapixels, path=str(path)))
                     except InputError as error:
                         if on_bad is None:
                             raise
                         on_bad(error)
             elif isinstance(item, (bytes, bytearray, memoryview)):
-                pages.extend(_probe(f"<input {position}>", data=bytes(item)))
+                add(_probe(f"<input {position}>", max_megapixels, data=bytes(item)))
             elif hasattr(item, "read"):
                 label = getattr(item, "name", None)
                 label = label if isinstance(label, str) else f"<input {position}>"
-                pages.extend(_probe(label, data=_read_stream(item, label)))
+                add(_probe(label, max_megapixels, data=_read_stream(item, label)))
             else:
                 raise InputError(
                     f"cannot read an input of type {type(item).__name__}", file=f"<input {position}>"
@@ -144,10 +165,23 @@ def _expand_path(path: Path) -> Iterator[Path]:
 def _folder_images(folder: Path) -> Iterator[Path]:
     # Symbolic links to folders are not followed, so a link loop cannot trap the walk.
     for root, dirs, files in os.walk(folder, onerror=_unreadable_folder, followlinks=False):
+        for name in sorted(d for d in dirs if d.startswith(".")):
+            log.info("skipped %s: a hidden folder", Path(root) / name)
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            if not name.startswith(".") and Path(name).suffix.lower() in FOLDER_EXTENSIONS:
-                yield Path(root) / name
+            path = Path(root) / name
+            if name.startswith("."):
+                log.info("skipped %s: a hidden file", path)
+            elif path.suffix.lower() not in FOLDER_EXTENSIONS:
+                log.info("skipped %s: %s", path, _why_not_taken(path))
+            else:
+                yield path
+
+
+def _why_not_taken(path: Path) -> str:
+    if path.suffix.lower() == ".pdf":
+        return "PDF input is not supported yet; only images are read from folders"
+    return "not an image file pdfocr reads (by its extension)"
 
 
 def _bomb_reason(error: Image.DecompressionBombError) -> str:
@@ -162,22 +196,39 @@ def _bomb_reason(error: Image.DecompressionBombError) -> str:
     )
 
 
-def _refuse_bombs(size: tuple[int, int], label: str, page: int | None = None) -> None:
+def _refuse_bombs(size: tuple[int, int], limit: float, label: str, page: int | None = None) -> None:
     megapixels = size[0] * size[1] / 1e6
-    if megapixels > MAX_MEGAPIXELS:
+    if megapixels > limit:
         raise InputError(
             f"refused: {size[0]}x{size[1]} pixels ({megapixels:,.0f} megapixels) is over the limit "
-            f"of {MAX_MEGAPIXELS:,.0f} megapixels (a decompression bomb?)",
+            f"of {limit:,.0f} megapixels (a decompression bomb?)",
             file=label,
             page=page,
         )
 
 
-def allow_large_images() -> None:
-    """Let Pillow open images up to pdfocr's own limit, MAX_MEGAPIXELS (Pillow refuses
-    more than ~179 megapixels by default). Process-wide, so only called in processes that
-    pdfocr owns: its CLI and its workers."""
-    Image.MAX_IMAGE_PIXELS = int(MAX_MEGAPIXELS * 1e6)
+# The formats pdfocr reads, by the Pillow plugin that opens them (JPEG also opens MPO).
+_OPENERS = ("PNG", "JPEG", "TIFF", "BMP", "DIB", "GIF", "WEBP")
+
+
+def open_image(stream: BinaryIO) -> Image.Image:
+    """``Image.open`` for the formats pdfocr reads, without Pillow's process-wide pixel
+    limit (``Image.MAX_IMAGE_PIXELS``): pdfocr applies its own, the ``max_megapixels``
+    option, and changing Pillow's would change it for the whole application."""
+    Image.init()
+    prefix = stream.read(16)
+    for name in _OPENERS:
+        factory, accept = Image.OPEN[name]
+        try:
+            accepted = accept is None or accept(prefix)
+            if accepted and not isinstance(accepted, str):  # a string: a plugin's complaint
+                stream.seek(0)
+                return factory(stream, "")
+        except (SyntaxError, IndexError, TypeError, ValueError, OSError):
+            continue
+    stream.seek(0)
+    with Image.open(stream) as other:  # to name the format, or raise UnidentifiedImageError
+        raise InputError(f"unsupported image format {other.format} (supported: {_SUPPORTED_NAMES})")
 
 
 def _unreadable_folder(error: OSError) -> None:
@@ -185,23 +236,30 @@ def _unreadable_folder(error: OSError) -> None:
     raise InputError(os_reason(error), file=error.filename)
 
 
-def _probe(label: str, *, path: str | None = None, data: bytes | None = None) -> list[PageSource]:
+def _probe(
+    label: str, max_megapixels: float, *, path: str | None = None, data: bytes | None = None
+) -> list[PageSource]:
     """Read just enough of an image to check it is one pdfocr supports and count its pages."""
     try:
         if path is not None and not stat.S_ISREG(os.stat(path).st_mode):
             raise InputError("not a regular file (a device or a pipe?)", file=label)
         if (path is not None and os.path.getsize(path) == 0) or (data is not None and not data):
             raise InputError("empty file (0 bytes)", file=label)
-        with Image.open(path if path is not None else io.BytesIO(data or b"")) as image:
+        with open(path, "rb") if path is not None else io.BytesIO(data or b"") as stream:
+            image = open_image(stream)
             if image.format not in SUPPORTED_FORMATS:
                 raise InputError(
                     f"unsupported image format {image.format} (supported: {_SUPPORTED_NAMES})", file=label
                 )
-            _refuse_bombs(image.size, label)
+            _refuse_bombs(image.size, max_megapixels, label)
+            if image.format == "TIFF":
+                return _tiff_pages(image, label, max_megapixels, path, data)
             # Only TIFF frames are pages; the frames of a GIF or WebP are an animation.
-            frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
-    except InputError:
-        raise
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1:
+                log.info("%s: only the first of its %d frames is used (an animation)", label, frames)
+    except InputError as error:
+        raise error.locate(label, None) from None
     except UnidentifiedImageError:
         raise InputError(f"not a recognised image (supported: {_SUPPORTED_NAMES})", file=label) from None
     except Image.DecompressionBombError as error:
@@ -210,20 +268,46 @@ def _probe(label: str, *, path: str | None = None, data: bytes | None = None) ->
         raise InputError(os_reason(error), file=label) from None
     except Exception as error:  # Pillow reports broken headers with many exception types
         raise InputError(f"corrupt image ({_describe(error)})", file=label) from None
-    return [
-        PageSource(label=label, frame=frame, frame_count=frames, path=path, data=data)
-        for frame in range(frames)
-    ]
+    return [PageSource(label=label, path=path, data=data)]
 
 
-def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
+def _tiff_pages(
+    image: Image.Image, label: str, max_megapixels: float, path: str | None, data: bytes | None
+) -> list[PageSource]:
+    """Every frame of a TIFF as a page. A frame whose directory is damaged becomes a
+    broken page, named by its number, and ends the file; the frames before it convert."""
+    count, broken = 1, None
+    while True:
+        try:
+            image.seek(count)
+        except EOFError:
+            break
+        except Exception as error:  # Pillow reports a damaged directory many ways
+            broken = f"corrupt or truncated image ({_describe(error)})"
+            break
+        try:
+            _refuse_bombs(image.size, max_megapixels, label, count + 1)
+        except InputError as error:
+            broken = error.message
+            break
+        count += 1
+    total = count + (broken is not None)
+    pages = [PageSource(label=label, frame=f, frame_count=total, path=path, data=data) for f in range(count)]
+    if broken is not None:
+        pages.append(PageSource(label, count, total, path, data, broken=broken))
+    return pages
+
+
+def load_page(source: PageSource, options: ConvertOptions) -> LoadedPage:
     """Decode one page completely. Raises :class:`InputError` naming the file and page."""
+    if source.broken is not None:
+        raise InputError(source.broken, file=source.label, page=source.page_number)
     raw = source.read()
     try:
-        image = Image.open(io.BytesIO(raw))
+        image = open_image(io.BytesIO(raw))
         if source.frame:
             image.seek(source.frame)
-        _refuse_bombs(image.size, source.label, source.page_number)
+        _refuse_bombs(image.size, options.max_megapixels, source.label, source.page_number)
         image.load()
         # Phone photos are often stored sideways with an EXIF note saying so.
         orientation = image.getexif().get(ExifTags.Base.Orientation, 1) or 1
@@ -247,7 +331,8 @@ def load_page(source: PageSource, fallback_dpi: float) -> LoadedPage:
         and shown is image
         and (orientation == 1 or (image.format in ("JPEG", "MPO") and rotation != 0))
     )
-    dpi = _page_resolution(shown.size, _resolution(image, fallback_dpi))
+    declared = None if options.force_dpi else _declared_resolution(image, source)
+    dpi = _page_resolution(shown.size, declared or (options.dpi, options.dpi))
     return LoadedPage(
         image=shown,
         dpi=dpi[::-1] if rotation in (90, 270) else dpi,
@@ -298,16 +383,30 @@ def _flatten_transparency(image: Image.Image) -> Image.Image:
     return image
 
 
-def _resolution(image: Image.Image, fallback_dpi: float) -> tuple[float, float]:
-    """The image's declared dpi, or the fallback when it declares none or a nonsensical one."""
+# Declared resolutions outside this range come from no scanner or camera: 72 and 96 are
+# screen defaults that software writes into a 300-dpi scan, making a letter page 35 x 46
+# inches. They are used (the file says so), with a warning suggesting force_dpi.
+LIKELY_DPI = (100.0, 2400.0)
+
+
+def _declared_resolution(image: Image.Image, source: PageSource) -> tuple[float, float] | None:
+    """The image's declared dpi; None when it declares none or a nonsensical one."""
     declared = image.info.get("dpi")
     try:
         x, y = (float(v) for v in declared) if declared else (0.0, 0.0)
     except (TypeError, ValueError):
         x = y = 0.0
-    if MIN_DPI <= x <= MAX_DPI and MIN_DPI <= y <= MAX_DPI:
-        return _tidy(x), _tidy(y)
-    return fallback_dpi, fallback_dpi
+    if not (MIN_DPI <= x <= MAX_DPI and MIN_DPI <= y <= MAX_DPI):
+        return None
+    if not (LIKELY_DPI[0] <= x <= LIKELY_DPI[1] and LIKELY_DPI[0] <= y <= LIKELY_DPI[1]):
+        warnings.warn(
+            PdfocrWarning(
+                f"{source.label}: declares {x:g} x {y:g} dpi, which no scanner makes; "
+                "if the page comes out the wrong size, give the real resolution with --dpi N --force-dpi"
+            ),
+            stacklevel=2,
+        )
+    return _tidy(x), _tidy(y)
 
 
 # The sizes of a page PDF viewers accept, in points (PDF 1.7, annex C): 3 pt to 200 in.

@@ -10,14 +10,20 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
+import stat
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Union, cast
 
 import pikepdf
 
-from .errors import OutputError, os_reason
+from .errors import Interrupted, OutputError, os_reason
+
+Output = Union[str, "os.PathLike[str]", BinaryIO]
+"""A path, or a binary file object the finished PDF (or the sidecar) is written to."""
 
 
 def merge_pages(
@@ -113,7 +119,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         os.close(handle)
     except OSError as error:
-        raise _output_error(error, target) from None
+        folder = str(target.parent)
+        raise OutputError(f"cannot write in folder {folder!r} ({os_reason(error)})", file=target) from None
     temporary = Path(name)
     try:
         yield temporary
@@ -192,3 +199,68 @@ def _umask() -> int:
             if line.startswith("Umask:"):
                 return int(line.split()[1], 8)
     return 0o022
+
+
+def write_outputs(
+    page_files: Sequence[str | Path],
+    output: Output,
+    sidecar: Output | None,
+    text: str,
+    metadata: Mapping[str, str],
+    workdir: Path,
+    cancel: threading.Event | None,
+) -> None:
+    """Write the PDF (``page_files`` joined) and the sidecar ``text``; on any failure,
+    or a stop asked for through ``cancel`` before the end, no output is touched."""
+    sidecar_bytes = text.encode("utf-8")
+    pdf_file, sidecar_file = file_target(output), file_target(sidecar)
+    with contextlib.ExitStack() as streams, contextlib.ExitStack() as commits:
+        # Files are renamed into place when this block ends, only if all of it succeeded.
+        merged = commits.enter_context(atomic_path(pdf_file)) if pdf_file else workdir / "merged.pdf"
+        merge_pages(page_files, merged, metadata, workdir, target=pdf_file)
+        if sidecar_file is not None:
+            commits.enter_context(atomic_output(sidecar_file)).write(sidecar_bytes)
+        # A stop asked for while the PDF was being assembled still leaves everything as it was.
+        if cancel is not None and cancel.is_set():
+            raise Interrupted("conversion cancelled")
+        # Streams cannot be rolled back, so they are written last, but before the renames:
+        # a stream that fails (a closed pipe) still leaves every output file untouched.
+        if pdf_file is None:
+            target = _open_stream(output, streams)
+            with merged.open("rb") as stream:
+                _write_stream(target, lambda target: shutil.copyfileobj(stream, target))
+        if sidecar is not None and sidecar_file is None:
+            _write_stream(_open_stream(sidecar, streams), lambda target: target.write(sidecar_bytes))
+
+
+def file_target(output: Output | None) -> Path | None:
+    """The file an output path names, to be replaced atomically; None for a stream, or a
+    path that is not a file (a device such as /dev/null or /dev/stdout, a pipe): those are
+    written to, never replaced. A symbolic link to a file is followed, so the link stays."""
+    if not isinstance(output, (str, os.PathLike)):
+        return None
+    try:
+        regular = stat.S_ISREG(os.stat(output).st_mode)
+    except OSError:
+        regular = True  # nothing there yet (or a dangling link): a new file
+    return Path(os.path.realpath(output)) if regular else None
+
+
+def _open_stream(output: Output, streams: contextlib.ExitStack) -> BinaryIO:
+    if not isinstance(output, (str, os.PathLike)):
+        return output
+    try:
+        # Unbuffered: a write that fails (/dev/full) fails in _write_stream, and closing
+        # has nothing left to flush that could fail again.
+        return cast(BinaryIO, streams.enter_context(open(output, "wb", buffering=0)))
+    except OSError as error:
+        raise OutputError(os_reason(error), file=os.fspath(output)) from None
+
+
+def _write_stream(target: BinaryIO, write: Callable[[BinaryIO], object]) -> None:
+    name = getattr(target, "name", None)
+    try:
+        write(target)
+        target.flush()
+    except OSError as error:
+        raise OutputError(os_reason(error), file=name if isinstance(name, str) else "output stream") from None

@@ -1,11 +1,19 @@
-"""Conversion options: one frozen dataclass, validated once when it is built."""
+"""Conversion options: one frozen dataclass, validated once when it is built.
+
+:class:`ConvertOptions` is the one description of a conversion. The CLI builds one; every
+face of the library (:class:`pdfocr.Converter`, the module-level functions) takes one,
+and also takes its fields as keywords (:class:`OptionKeywords`) for convenience.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from .engines import OcrEngine
 from .errors import UsageError
@@ -34,12 +42,23 @@ DEFAULT_ROTATE_THRESHOLD = 8.0
 
 # Tesseract language codes: "eng", "chi_sim", "script/Latin"; never a path that escapes.
 _LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?$")
+# Tesseract data files that are not languages: "osd" reads page orientation and gives a
+# text layer of gibberish; "equ" is an equation detector.
+_NOT_LANGUAGES = {"osd": "page orientation data (rotate_pages uses it)", "equ": "equation detection data"}
 
 
 def parse_languages(spec: str | Sequence[str]) -> tuple[str, ...]:
     """Language codes from ``"eng+fra"`` or ``("eng", "fra")``, blanks dropped."""
     codes = spec.split("+") if isinstance(spec, str) else spec
     return tuple(code.strip() for code in codes if code.strip())
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, which containers narrow)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -49,9 +68,14 @@ class ConvertOptions:
     languages: tuple[str, ...] = ("eng",)
     """Tesseract codes (a string such as ``"eng+fra"`` is accepted and split)."""
     jobs: int | None = None
-    """Pages OCRed at once; ``None`` means one per CPU."""
+    """Pages OCRed at once; ``None`` means one per CPU. More than the CPUs this process may
+    use only slows every page down, so the workers are capped at that (see
+    :attr:`worker_count`)."""
     dpi: float = DEFAULT_DPI
-    """Resolution assumed for images that carry none."""
+    """Resolution assumed for images that carry none (see ``force_dpi``)."""
+    force_dpi: bool = False
+    """Use ``dpi`` for every image, also those that declare a resolution (a scanner that
+    wrote 72 dpi into a 300-dpi scan makes a page of 35 x 46 inches)."""
     engine: str | OcrEngine = "tesseract"
     """An engine's name, or an engine object (see :class:`pdfocr.engines.OcrEngine`)."""
     rotate_pages: bool = False
@@ -62,6 +86,8 @@ class ConvertOptions:
     """Straighten pages scanned slightly askew before OCR."""
     ocr_max_megapixels: float = OCR_MAX_MEGAPIXELS
     """Pages larger than this are OCRed on a downscaled copy."""
+    max_megapixels: float = MAX_MEGAPIXELS
+    """Images larger than this are refused as likely decompression bombs."""
     skip_bad_pages: bool = False
     """Convert what can be converted: inputs and pages that fail (unreadable, corrupt, the
     engine failing, crashing or timing out on them) are left out and listed instead of
@@ -77,30 +103,59 @@ class ConvertOptions:
         for code in self.languages:
             if not _LANGUAGE_CODE.match(code):
                 raise UsageError(f"invalid language code {code!r} (expected codes like eng or chi_sim)")
+            if code.lower() in _NOT_LANGUAGES:
+                raise UsageError(f"{code!r} is not a language but Tesseract's {_NOT_LANGUAGES[code.lower()]}")
         if self.jobs is not None and (
             not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1
         ):
             raise UsageError(f"jobs must be a positive whole number, not {self.jobs!r}")
-        if not isinstance(self.dpi, (int, float)) or isinstance(self.dpi, bool):
-            raise UsageError(f"dpi must be a number, not {self.dpi!r}")
-        if not MIN_DPI <= self.dpi <= MAX_DPI:
-            raise UsageError(f"dpi must be between {MIN_DPI:g} and {MAX_DPI:g}, not {self.dpi:g}")
+        _check_number("dpi", self.dpi, low=MIN_DPI, high=MAX_DPI)
         if not self.engine:
             raise UsageError("an engine name is needed")
-        if self.ocr_max_megapixels <= 0:
-            raise UsageError(f"ocr_max_megapixels must be positive, not {self.ocr_max_megapixels:g}")
-        if self.page_timeout is not None and (
-            not isinstance(self.page_timeout, (int, float))
-            or isinstance(self.page_timeout, bool)
-            or not self.page_timeout > 0
-        ):
-            raise UsageError(
-                f"the page timeout must be a positive number of seconds, not {self.page_timeout!r}"
-            )
-        if self.rotate_threshold < 0:
-            raise UsageError(f"the rotation threshold must not be negative, not {self.rotate_threshold:g}")
+        _check_number("ocr_max_megapixels", self.ocr_max_megapixels, positive=True)
+        _check_number("max_megapixels", self.max_megapixels, positive=True)
+        if self.page_timeout is not None:
+            _check_number("the page timeout", self.page_timeout, positive=True)
+        _check_number("the rotation threshold", self.rotate_threshold, low=0.0)
 
     @property
     def worker_count(self) -> int:
-        """The number of pages OCRed at once."""
-        return self.jobs or os.cpu_count() or 1
+        """The number of pages OCRed at once: ``jobs``, at most one per usable CPU."""
+        return min(self.jobs or usable_cpus(), usable_cpus())
+
+    def replace(self, **changes: object) -> ConvertOptions:
+        """A copy with ``changes`` (field names as keywords), validated like a new one."""
+        unknown = sorted(set(changes) - {field.name for field in dataclasses.fields(self)})
+        if unknown:
+            raise UsageError(f"unknown option {unknown[0]!r}")
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+class OptionKeywords(TypedDict, total=False):
+    """:class:`ConvertOptions`'s fields as keywords, for the faces that take them."""
+
+    languages: Sequence[str] | str
+    jobs: int | None
+    dpi: float
+    force_dpi: bool
+    engine: str | OcrEngine
+    rotate_pages: bool
+    rotate_threshold: float
+    deskew: bool
+    ocr_max_megapixels: float
+    max_megapixels: float
+    skip_bad_pages: bool
+    page_timeout: float | None
+
+
+def _check_number(
+    name: str, value: object, *, low: float | None = None, high: float | None = None, positive: bool = False
+) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise UsageError(f"{name} must be a finite number, not {value!r}")
+    if positive and value <= 0:
+        raise UsageError(f"{name} must be positive, not {value:g}")
+    if low is not None and high is not None and not low <= value <= high:
+        raise UsageError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+    if low is not None and high is None and value < low:
+        raise UsageError(f"{name} must not be below {low:g}, not {value:g}")

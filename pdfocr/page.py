@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import time
+import traceback
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from .engines import OcrEngine
-from .errors import OutputError, PdfocrError, os_reason
+from .engines import OcrEngine, engine_boundary
+from .errors import PdfocrError, PdfocrWarning
 from .inputs import LoadedPage, PageSource, load_page
 from .model import PageText
 from .options import ConvertOptions
@@ -34,6 +35,9 @@ class PageResult:
     """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
     deskewed: float = 0.0
     """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
+    warnings: tuple[str, ...] = ()
+    """What the page's work warned about (:class:`~pdfocr.errors.PdfocrWarning`): the
+    caller issues them again, since a worker's own warnings reach nobody."""
 
 
 @dataclass(frozen=True)
@@ -61,23 +65,26 @@ class SkippedPage:
 
 @dataclass(frozen=True)
 class PageTask:
-    """Everything a worker needs to turn one page into a one-page PDF."""
+    """Everything a worker needs to turn one page into a one-page PDF: plain data that
+    can travel to another process or machine (the page's input as bytes, or a path the
+    worker can read)."""
 
     index: int
     source: PageSource
     engine: OcrEngine
     options: ConvertOptions
-    workdir: str
+    draw: bool = True
+    """Whether to draw the page's PDF (False: its text is all that is wanted)."""
 
 
 @dataclass(frozen=True)
 class PageOutcome:
-    """A finished page, as a worker hands it back: what the caller sees, and where the
-    page's one-page PDF is."""
+    """A finished page, as a worker hands it back: what the caller sees, and the page's
+    one-page PDF (empty when the task did not ask for it)."""
 
     index: int
     result: PageResult
-    pdf_path: str
+    pdf: bytes
 
 
 @contextlib.contextmanager
@@ -87,9 +94,11 @@ def about_page(source: PageSource) -> Iterator[None]:
         yield
     except PdfocrError as error:
         raise error.locate(source.label, source.page_number) from None
-    except Exception as error:  # a bug, or an engine failing in a way it did not report
+    except Exception as error:  # a bug
         message = f"internal error: {type(error).__name__}: {error}"
-        raise PdfocrError(message, file=source.label, page=source.page_number) from error
+        internal = PdfocrError(message, file=source.label, page=source.page_number)
+        internal.detail = traceback.format_exc()
+        raise internal from error
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,7 @@ class RecognizedPage:
 def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
     """Decode one page, prepare it as ``options`` ask, and recognise its text."""
     with about_page(source):
-        page = load_page(source, options.dpi)
+        page = load_page(source, options)
         rotated, deskewed = 0, 0.0
         if options.rotate_pages:
             page, rotated = upright(page, engine, options.rotate_threshold)
@@ -116,25 +125,24 @@ def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOption
             page, deskewed = straightened(page)
         started = time.perf_counter()
         image, dpi, enlarge = ocr_copy(page, options.ocr_max_megapixels)
-        text = engine.recognize(image, languages=options.languages, dpi=dpi)
+        with engine_boundary(engine):
+            text = engine.recognize(image, languages=options.languages, dpi=dpi)
         if enlarge != 1.0:
             text = text.scaled(enlarge, page.image.width, page.image.height)
         return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
 
 
 def process_page(task: PageTask) -> PageOutcome:
-    """Decode, recognise and draw one page (runs in a worker process)."""
+    """Decode, recognise and (if the task asks) draw one page (runs in a worker)."""
     started = time.perf_counter()
     source = task.source
-    found = recognize_page(source, task.engine, task.options)
-    pdf_path = Path(task.workdir) / f"page-{task.index:06d}.pdf"
-    with about_page(source):
-        rendered = render_page(found.page, found.text)
-        try:
-            pdf_path.write_bytes(rendered)
-        except OSError as error:
-            reason = os_reason(error)
-            raise OutputError(f"cannot write a temporary file in {task.workdir}: {reason}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PdfocrWarning)
+        found = recognize_page(source, task.engine, task.options)
+        pdf = b""
+        if task.draw:
+            with about_page(source):
+                pdf = render_page(found.page, found.text)
     result = PageResult(
         source=source.label,
         page=source.page_number,
@@ -143,5 +151,6 @@ def process_page(task: PageTask) -> PageOutcome:
         seconds=time.perf_counter() - started,
         rotated=found.rotated,
         deskewed=found.deskewed,
+        warnings=tuple(str(w.message) for w in caught if issubclass(w.category, PdfocrWarning)),
     )
-    return PageOutcome(index=task.index, result=result, pdf_path=str(pdf_path))
+    return PageOutcome(index=task.index, result=result, pdf=pdf)

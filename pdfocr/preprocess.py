@@ -10,7 +10,7 @@ import math
 
 from PIL import Image, ImageStat
 
-from .engines import OcrEngine, OrientationDetector
+from .engines import OcrEngine, OrientationDetector, engine_boundary
 from .errors import UsageError
 from .inputs import LoadedPage, ocr_ready, turned
 
@@ -20,7 +20,8 @@ def upright(page: LoadedPage, engine: OcrEngine, threshold: float) -> tuple[Load
     and the degrees (clockwise) it was turned."""
     if not isinstance(engine, OrientationDetector):
         raise UsageError(f"the {engine.name} engine cannot detect page orientation")
-    found = engine.detect_rotation(ocr_ready(page.image), dpi=page.dpi[0])
+    with engine_boundary(engine):
+        found = engine.detect_rotation(ocr_ready(page.image), dpi=page.dpi[0])
     if found is None:
         return page, 0
     degrees, confidence = found

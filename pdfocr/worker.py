@@ -1,28 +1,30 @@
-"""A worker process's life: how it starts, how it marks the page it is working on (so
-that a crash can be pinned on that page, see :mod:`pdfocr.pipeline`), and how it stops,
-taking its engine's own processes with it. What it does with a page is :mod:`pdfocr.page`.
+"""A worker process's life: how it starts, how it takes pages from its executor and
+answers, and how it stops, taking its engine's own processes with it. What it does with a
+page is :mod:`pdfocr.page`; the parent side is :mod:`pdfocr.executors.process`.
+
+The conversation on the worker's pipe: the worker says ``READY`` once it has started;
+then, for each :class:`~pdfocr.page.PageTask` it is sent, it answers with the page's
+:class:`~pdfocr.page.PageOutcome` or the page's :class:`~pdfocr.errors.PdfocrError`.
+``None`` (or the pipe closing) tells it to exit.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import signal
 import tempfile
+import traceback
 import warnings
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
 
-from .errors import OutputError, os_reason
-from .inputs import allow_large_images
-from .page import PageOutcome, PageTask, process_page
+from .errors import PdfocrError
+from .page import PageOutcome, process_page
 
-
-def running_mark(task: PageTask) -> Path:
-    """The file that says a worker is working on ``task`` (it holds the worker's pid)."""
-    return Path(task.workdir) / f"running-{task.index:06d}"
+READY = "ready"
 
 
 def kill_descendants(pid: int) -> None:
@@ -41,46 +43,48 @@ def kill_descendants(pid: int) -> None:
             os.kill(child, signal.SIGKILL)
 
 
-def _exit_on_sigterm(mark: Path | None, signum: int, frame: FrameType | None) -> None:
-    # Stopped on purpose, not dead: take the page's mark away. Then end the engine's own
-    # child processes (the tesseract command) and this worker at once: raising SystemExit
-    # would be caught by the pool's worker loop, which would carry on waiting for work.
-    if mark is not None:
-        with contextlib.suppress(OSError):
-            mark.unlink()
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # End the engine's own child processes (the tesseract command) and this worker at
+    # once: an exception raised here could land anywhere in the page's work.
     kill_descendants(os.getpid())
     os._exit(128 + signum)
 
 
-def init_worker() -> None:
-    """Set up a worker process (the pool's initializer)."""
+def _init(tempdir: str) -> None:
     # Ctrl-C reaches the whole process group; only the parent decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, None))
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     # Nobody reads a worker's stderr: Pillow's warnings (large or odd images) would only
     # garble the caller's terminal. Real problems are raised as errors.
     warnings.filterwarnings("ignore", module=r"PIL\.")
     logging.getLogger("img2pdf").setLevel(logging.ERROR)
-    allow_large_images()
+    # The engine's temporary files go in this worker's own folder, which the executor
+    # removes even when the worker is killed in the middle of a page.
+    tempfile.tempdir = tempdir
 
 
-def run_page(task: PageTask) -> PageOutcome:
-    """:func:`process_page` in a worker, with the page's running mark in place."""
-    mark = running_mark(task)
-    signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, mark))
-    # The engine's temporary files go in the run's folder, which the caller removes even
-    # when this worker is killed in the middle of the page.
-    tempfile.tempdir = task.workdir
-    try:
+def serve(connection: Connection, tempdir: str) -> None:
+    """A worker process's main function: answer pages until told to stop."""
+    _init(tempdir)
+    connection.send(READY)
+    while True:
         try:
-            mark.write_text(str(os.getpid()))
-        except OSError as error:
-            raise OutputError(
-                f"cannot write a temporary file in {task.workdir}: {os_reason(error)}"
-            ) from None
-        return process_page(task)
-    finally:
-        tempfile.tempdir = None
-        signal.signal(signal.SIGTERM, functools.partial(_exit_on_sigterm, None))
-        with contextlib.suppress(OSError):
-            mark.unlink()
+            task = connection.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        if task is None:
+            return
+        answer: PageOutcome | PdfocrError
+        try:
+            answer = process_page(task)
+        except PdfocrError as error:
+            answer = error
+        except BaseException as error:  # process_page reports its own bugs; this is a last guard
+            answer = PdfocrError(f"internal error: {type(error).__name__}: {error}")
+            answer.detail = traceback.format_exc()
+        try:
+            connection.send(answer)
+        except Exception as error:  # an answer that cannot be pickled
+            failure = PdfocrError(f"internal error: the page's result cannot be sent back ({error})")
+            failure.detail = traceback.format_exc()
+            connection.send(failure)

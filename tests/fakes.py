@@ -8,9 +8,11 @@ from __future__ import annotations
 import io
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -171,6 +173,8 @@ class StubbornEngine:
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A sign for the tests that the page is under way, in the worker's own folder.
+        Path(tempfile.gettempdir(), f"stubborn-{os.getpid()}").touch()
         while True:
             time.sleep(3600)
 

@@ -282,7 +282,7 @@ def test_a_second_signal_ends_everything_at_once(tmp_path: Path) -> None:
         },
     )
     deadline = time.monotonic() + 60
-    while not list(scratch.glob("*/running-*")):  # both pages are being worked on
+    while len(list(scratch.glob("**/stubborn-*"))) < 2:  # both pages are being worked on
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)

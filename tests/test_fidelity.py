@@ -20,6 +20,7 @@ from synthetic_pages import CJK, PROSE, SANS, font_path
 import pdfocr
 from pdfocr.engines.tesseract import TesseractEngine
 from pdfocr.inputs import expand_inputs, load_page
+from pdfocr.options import ConvertOptions
 
 # pdftotext marks right-to-left runs with Unicode embedding controls; they are not text.
 _BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -72,7 +73,7 @@ def test_word_boxes_match_the_engine(tmp_path: Path, page_factory, prose_lines) 
     page = page_factory(prose_lines(5, 6), dpi=300, noise=True, seed=5)
     path = save_page(page, tmp_path / "page.png")
     (source,) = expand_inputs([path])
-    loaded = load_page(source, 300)
+    loaded = load_page(source, ConvertOptions(dpi=300))
     engine_words = [
         word
         for line in TesseractEngine().recognize(loaded.image, languages=("eng",), dpi=300).lines

@@ -12,6 +12,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from pdfocr.inputs import expand_inputs, load_page
 from pdfocr.model import PageText
+from pdfocr.options import ConvertOptions
 from pdfocr.render import render_page
 
 DPI = 72  # one image pixel per PDF point: pdftoppm at 72 dpi gives the pixels back
@@ -33,7 +34,7 @@ def _pdf(tmp_path: Path, data: bytes, name: str) -> Path:
     source = tmp_path / name
     source.write_bytes(data)
     (page_source,) = expand_inputs([source])
-    page = load_page(page_source, DPI)
+    page = load_page(page_source, ConvertOptions(dpi=DPI))
     pdf = tmp_path / "page.pdf"
     pdf.write_bytes(render_page(page, PageText(page.image.width, page.image.height)))
     return pdf
@@ -115,7 +116,7 @@ def test_frames_of_a_multipage_bilevel_tiff_stay_group4(tmp_path: Path) -> None:
     source = tmp_path / "pages.tif"
     source.write_bytes(data.getvalue())
     second = expand_inputs([source])[1]
-    page = load_page(second, DPI)
+    page = load_page(second, ConvertOptions(dpi=DPI))
     pdf = tmp_path / "page.pdf"
     pdf.write_bytes(render_page(page, PageText(page.image.width, page.image.height)))
     assert (_embedded(pdf)["enc"], _embedded(pdf)["bpc"]) == ("ccitt", "1")

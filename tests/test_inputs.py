@@ -8,6 +8,7 @@ from PIL import Image
 
 from pdfocr.errors import InputError
 from pdfocr.inputs import PageSource, expand_inputs, load_page, natural_key, ocr_ready
+from pdfocr.options import ConvertOptions
 
 
 def _png(path: Path, size: tuple[int, int] = (40, 30), **info: object) -> Path:
@@ -50,7 +51,7 @@ def test_files_keep_the_order_given_and_tiff_frames_are_pages(tmp_path: Path) ->
         ("multi.tif", 2),
         ("multi.tif", 3),
     ]
-    assert [load_page(p, 300).image.width for p in pages[1:]] == [50, 51, 52]
+    assert [load_page(p, ConvertOptions(dpi=300)).image.width for p in pages[1:]] == [50, 51, 52]
 
 
 def test_bytes_and_file_objects_are_inputs(tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_bytes_and_file_objects_are_inputs(tmp_path: Path) -> None:
     Image.new("RGB", (30, 20), "white").save(buffer, format="PNG")
     pages = expand_inputs([buffer.getvalue(), io.BytesIO(buffer.getvalue())])
     assert [p.label for p in pages] == ["<input 1>", "<input 2>"]
-    assert load_page(pages[1], 300).image.size == (30, 20)
+    assert load_page(pages[1], ConvertOptions(dpi=300)).image.size == (30, 20)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +93,7 @@ def test_truncated_image_is_reported_when_decoded(tmp_path: Path) -> None:
     truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     (page,) = expand_inputs([truncated])
     with pytest.raises(InputError, match="corrupt or truncated") as caught:
-        load_page(page, 300)
+        load_page(page, ConvertOptions(dpi=300))
     assert caught.value.file == str(truncated)
 
 
@@ -104,7 +105,7 @@ def test_truncated_tiff_frame_names_the_page(tmp_path: Path) -> None:
     # The second frame's pixels follow the first's: cut into them, keep the directories.
     page = PageSource(label="two.tif", frame=1, frame_count=2, data=data[: len(data) - 50_000])
     with pytest.raises(InputError) as caught:
-        load_page(page, 300)
+        load_page(page, ConvertOptions(dpi=300))
     assert str(caught.value).startswith("two.tif (page 2): ")
 
 
@@ -112,8 +113,8 @@ def test_resolution_from_the_image_or_the_fallback(tmp_path: Path) -> None:
     with_dpi = _png(tmp_path / "a.png", dpi=(200, 200))
     without = _png(tmp_path / "b.png")
     pages = expand_inputs([with_dpi, without])
-    assert load_page(pages[0], 300).dpi == pytest.approx((200, 200), abs=0.1)
-    assert load_page(pages[1], 150).dpi == (150, 150)
+    assert load_page(pages[0], ConvertOptions(dpi=300)).dpi == pytest.approx((200, 200), abs=0.1)
+    assert load_page(pages[1], ConvertOptions(dpi=150)).dpi == (150, 150)
 
 
 def test_sixteen_bit_images_are_scaled_not_clipped() -> None:

@@ -14,8 +14,8 @@ from fakes import LabelEngine, png_pages
 from test_faults import _descendants, _workers_left
 
 import pdfocr
+from pdfocr.admission import WorkerBudget as _WorkerBudget
 from pdfocr.errors import InputError
-from pdfocr.pipeline import _WorkerBudget
 
 
 def _tree_rss_mb() -> float:

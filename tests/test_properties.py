@@ -9,6 +9,7 @@ drawn); the real engine's part is covered elsewhere.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,7 +146,7 @@ def test_any_bytes_give_a_pdf_or_an_input_error(
     try:
         converter.convert(data, output, engine=EchoEngine())
     except InputError as error:
-        assert str(error).startswith("<input 1>: ")
+        assert re.match(r"<input 1>( \(page \d+\))?: ", str(error)), error
         assert not output.exists()
     else:
         assert PdfReader(output).pages

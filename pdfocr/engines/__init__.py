@@ -7,20 +7,26 @@ checks it, and sends it to the worker processes with each page. An engine may al
 - ``describe() -> str``: one line for ``pdfocr --list-engines`` when it is ready;
 - ``detect_rotation`` (:class:`OrientationDetector`), for ``rotate_pages``;
 - ``needs_worker_process = True``: its native code must never load in the calling
-  process (``ocr_image`` then runs it in a worker too). ``check`` must then work without
-  loading it.
+  process. ``check`` must then work without loading it. (Pages always run in workers;
+  this also keeps ``pdfocr --list-engines`` and the checks from loading it.)
+
+An engine's factory (its class) may declare ``cli_options``, a tuple of
+:class:`EngineOption`: the ``pdfocr`` command offers them and hands their values to the
+factory as settings, so the command needs to know nothing about any engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import traceback
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
-from ..errors import DependencyError, PdfocrError, UsageError
+from ..errors import DependencyError, EngineError, PdfocrError, UsageError
 from ..model import PageText
 
 
@@ -53,6 +59,34 @@ class OrientationDetector(Protocol):
         """Degrees clockwise (0, 90, 180 or 270) that turn ``image`` upright, and the
         confidence of that; None when the page has too little text to tell."""
         ...
+
+
+@contextlib.contextmanager
+def engine_boundary(engine: OcrEngine) -> Iterator[None]:
+    """Calls into an engine: whatever it raises that is not a pdfocr error is the engine
+    failing on the page (an :class:`~pdfocr.errors.EngineError`, which ``skip_bad_pages``
+    skips), not a bug of pdfocr's."""
+    try:
+        yield
+    except PdfocrError:
+        raise
+    except Exception as error:
+        failure = EngineError(f"the {engine.name} engine failed: {type(error).__name__}: {error}")
+        failure.detail = traceback.format_exc()
+        raise failure from error
+
+
+@dataclass(frozen=True)
+class EngineOption:
+    """A command-line option an engine declares: ``flag`` sets the factory's keyword
+    ``setting`` (to the value given, or to True for a switch)."""
+
+    flag: str
+    """The option as typed, e.g. ``--aspose-license``."""
+    setting: str
+    help: str
+    metavar: str | None = None
+    """The value's name in ``--help``; None makes the option a switch that takes none."""
 
 
 ENTRY_POINT_GROUP = "pdfocr.engines"
@@ -102,6 +136,21 @@ def resolve_engine(engine: str | OcrEngine, **settings: object) -> OcrEngine:
         raise UsageError(f"the {engine} engine does not take the settings {names} ({error})") from None
     if not isinstance(found, OcrEngine):
         raise UsageError(f"the {engine} engine's entry point does not give an OCR engine")
+    return found
+
+
+def engine_options() -> dict[str, tuple[EngineOption, ...]]:
+    """The command-line options of every registered engine that declares some (engines
+    that cannot even be imported are left out: ``--list-engines`` says why)."""
+    found: dict[str, tuple[EngineOption, ...]] = {}
+    for name, entry in sorted(_registered().items()):
+        try:
+            factory = entry.load()
+        except Exception:
+            continue
+        options = tuple(getattr(factory, "cli_options", ()))
+        if options:
+            found[name] = options
     return found
 
 

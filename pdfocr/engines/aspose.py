@@ -38,6 +38,7 @@ from PIL import Image
 
 from ..errors import DependencyError, EngineError, PdfocrWarning, UsageError
 from ..model import Block, Box, Line, PageText
+from . import EngineOption
 from .wordboxes import line_with_words
 
 DISTRIBUTION = "aspose-ocr-python-net"
@@ -132,6 +133,20 @@ class AsposeEngine:
 
     needs_worker_process: ClassVar[bool] = True
     """Never load this engine in the calling process (see the module's notes)."""
+
+    cli_options: ClassVar[tuple[EngineOption, ...]] = (
+        EngineOption(
+            "--aspose-license",
+            "license",
+            f"licence file for --engine aspose (default: ${LICENSE_VARIABLE})",
+            metavar="FILE",
+        ),
+        EngineOption(
+            "--allow-evaluation",
+            "allow_evaluation",
+            "let --engine aspose run unlicensed, its text cut to a few hundred characters a page",
+        ),
+    )
 
     def __post_init__(self) -> None:
         license, origin = self.license, "--aspose-license"
