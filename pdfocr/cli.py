@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         for option in options:
             dest = _engine_dest(engine, option)
             if option.metavar is None:  # a switch
-                group.add_argument(option.flag, dest=dest, action="store_true", default=None, help=option.help)
+                switch = "store_true"
+                group.add_argument(option.flag, dest=dest, action=switch, default=None, help=option.help)
             else:
                 group.add_argument(option.flag, dest=dest, metavar=option.metavar, help=option.help)
     return parser

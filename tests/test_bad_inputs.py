@@ -134,7 +134,8 @@ CASES = [
         "decompression bomb (100000x100000 header)",
         lambda d: _write(d / "bomb.png", _png_claiming(100_000, 100_000)),
         3,
-        "{input}: refused: 100000x100000 pixels (10,000 megapixels) is over the limit of 1,000 megapixels (a decompression bomb?)",
+        "{input}: refused: 100000x100000 pixels (10,000 megapixels) is over the limit of 1,000 megapixels"
+        " (a decompression bomb?)",
     ),
     Case("1x1 image", lambda d: _write(d / "dot.png", _encoded(Image.new("L", (1, 1), 0), "PNG")), 0, ""),
     Case(

@@ -105,5 +105,5 @@ def test_closing_a_converter_stops_its_conversions_cleanly(tmp_path: Path) -> No
     assert len(failures) == 1
     assert isinstance(failures[0], pdfocr.Interrupted)  # not a raw error, nor a "crash"
     assert not (tmp_path / "out.pdf").exists()
-    with pytest.raises(pdfocr.UsageError, match="^this Converter is closed$"):  # a usage error, not a stop
+    with pytest.raises(pdfocr.UsageError, match=r"^this Converter is closed$"):  # a usage error, not a stop
         converter.convert(png_pages(1), tmp_path / "again.pdf", engine=PidEngine())
