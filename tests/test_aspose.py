@@ -313,9 +313,7 @@ def test_a_trial_result_is_refused_unless_evaluation_is_allowed() -> None:
 def test_aspose_settings_are_refused_with_another_engine(cli: Callable[..., CliRun], tmp_path: Path) -> None:
     run = cli(str(ROOT / "samples" / "page1.png"), "--allow-evaluation", "-o", str(tmp_path / "out.pdf"))
     assert run.returncode == 2
-    assert (
-        run.stderr.strip() == "pdfocr: error: --aspose-license and --allow-evaluation are for --engine aspose"
-    )
+    assert run.stderr.strip() == "pdfocr: error: --allow-evaluation is for --engine aspose"
     with pytest.raises(UsageError, match=r"the tesseract engine does not take the settings allow_evaluation"):
         resolve_engine("tesseract", allow_evaluation=True)
 
