@@ -35,6 +35,12 @@ class Slots:
     def in_flight(self) -> int:
         return self._taken
 
+    @property
+    def waiting(self) -> int:
+        """Runs waiting in line for a slot."""
+        with self._changed:
+            return len(self._waiting)
+
     def take(self, wait: float) -> bool:
         """Take a slot, waiting up to ``wait`` seconds in line behind runs that asked
         before; False if none came."""
@@ -68,6 +74,12 @@ class WorkerBudget:
         self._free = total
         self._changed = threading.Condition()
         self._waiting: collections.deque[object] = collections.deque()
+
+    @property
+    def waiting(self) -> int:
+        """Converters waiting in line for workers."""
+        with self._changed:
+            return len(self._waiting)
 
     @contextlib.contextmanager
     def take(self, wanted: int, cancel: threading.Event | None) -> Iterator[int]:

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,15 @@ def samples() -> Path:
 def expected_sample_pages() -> list[str]:
     """The text of each page of samples/, in bundle order."""
     return (SAMPLES / "expected.txt").read_text(encoding="utf-8").split("\f")
+
+
+def until(condition: Callable[[], object], seconds: float = 10) -> None:
+    """Wait until ``condition()`` is true (polling), failing the test after ``seconds``:
+    for tests that must wait for a state, never for a guessed length of time."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the awaited condition never came true"
+        time.sleep(0.005)
 
 
 def words_of(text: str) -> list[str]:

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from conftest import until
 from fakes import LabelEngine, png_pages
 from test_faults import _descendants, _workers_left
 
@@ -90,14 +91,13 @@ def test_the_worker_budget_serves_runs_in_turn() -> None:
 
     first = threading.Thread(target=run, args=("first", 1, release_first))
     first.start()
-    while order != ["first"]:
-        time.sleep(0.01)
+    until(lambda: order == ["first"])
     large = threading.Thread(target=run, args=("large", 2))
     large.start()
-    time.sleep(0.3)  # the large run is waiting for its turn
+    until(lambda: budget.waiting == 1)  # the large run is waiting for its turn
     small = threading.Thread(target=run, args=("small", 1))
     small.start()
-    time.sleep(0.3)  # one worker is free, but the large run came first
+    until(lambda: budget.waiting == 2)  # one worker is free, but the large run came first
     assert order == ["first"]
     release_first.set()
     for thread in (first, large, small):
