@@ -398,6 +398,7 @@ def _declared_resolution(image: Image.Image, source: PageSource) -> tuple[float,
         x = y = 0.0
     if not (MIN_DPI <= x <= MAX_DPI and MIN_DPI <= y <= MAX_DPI):
         return None
+    x, y = _tidy(x), _tidy(y)
     if not (LIKELY_DPI[0] <= x <= LIKELY_DPI[1] and LIKELY_DPI[0] <= y <= LIKELY_DPI[1]):
         warnings.warn(
             PdfocrWarning(
@@ -406,7 +407,7 @@ def _declared_resolution(image: Image.Image, source: PageSource) -> tuple[float,
             ),
             stacklevel=2,
         )
-    return _tidy(x), _tidy(y)
+    return x, y
 
 
 # The sizes of a page PDF viewers accept, in points (PDF 1.7, annex C): 3 pt to 200 in.

@@ -109,19 +109,28 @@ def check_writable(target: Path) -> None:
         raise OutputError(f"{str(folder)!r} is not a folder", file=target)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"no permission to write in folder {str(folder)!r}", file=target)
+    if file_target(target) is not None:
+        # The output is written beside it, then renamed: try that now (a read-only or
+        # virtual file system such as /proc says no only when a file is created).
+        _temporary_beside(target).unlink()
 
 
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` to write its new content at; it replaces
-    ``target`` only if the ``with`` block completes."""
+def _temporary_beside(target: Path) -> Path:
+    """A new empty file in ``target``'s folder, to be renamed over it."""
     try:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         os.close(handle)
     except OSError as error:
         folder = str(target.parent)
         raise OutputError(f"cannot write in folder {folder!r} ({os_reason(error)})", file=target) from None
-    temporary = Path(name)
+    return Path(name)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` to write its new content at; it replaces
+    ``target`` only if the ``with`` block completes."""
+    temporary = _temporary_beside(target)
     try:
         yield temporary
         try:

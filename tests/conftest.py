@@ -107,6 +107,17 @@ def cli() -> Callable[..., CliRun]:
     return run_cli
 
 
+def installed_engine(tmp_path: Path, name: str, factory: str) -> dict[str, str]:
+    """Register ``factory`` (``module:Class`` of tests/fakes.py) as the engine ``name``
+    the way a package does, by an entry point; the environment that makes the CLI see it."""
+    site = tmp_path / "site"
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[pdfocr.engines]\n{name} = {factory}\n")
+    return {"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(site)])}
+
+
 @pytest.fixture(scope="session")
 def page_factory() -> Callable[..., DrawnPage]:
     return draw_page

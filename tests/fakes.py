@@ -194,3 +194,30 @@ class FlakyEngine:
         if (image.width - BASE_WIDTH) % 2:
             os._exit(70)
         return _one_word_page(image, "fine")
+
+
+@dataclass(frozen=True)
+class RaisingEngine:
+    """Fails the way third-party code does: a plain exception, not a pdfocr error."""
+
+    name: str = "raising"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        raise RuntimeError("model file is damaged")
+
+
+@dataclass(frozen=True)
+class MalformedEngine:
+    """Answers with text that is not a page model: pdfocr's own code then fails on it in
+    the worker, which is how a bug of pdfocr's shows (an internal error)."""
+
+    name: str = "malformed"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        return PageText(width=image.width, height=image.height, blocks=("not a block",))  # type: ignore[arg-type]

@@ -13,11 +13,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, pdftotext, words_of
+from conftest import ROOT, installed_engine, pdftotext, words_of
 from PIL import Image
 from pypdf import PdfReader
 
 import pdfocr
+from pdfocr.options import usable_cpus
 
 
 def _one_error_line(stderr: str) -> str:
@@ -255,7 +256,12 @@ def test_corrupt_second_tiff_directory(cli, tmp_path: Path) -> None:
     tiff.write_bytes(bytes(data))
     run = cli(str(tiff), "-o", str(tmp_path / "out.pdf"))
     assert run.returncode == 3
-    assert "two.tif" in _one_error_line(run.stderr)
+    assert f"{tiff} (page 2): corrupt" in _one_error_line(run.stderr)
+    # The frame before the damage is a good page: it is kept.
+    skipping = cli(str(tiff), "-o", str(tmp_path / "out.pdf"), "--skip-bad-pages")
+    assert skipping.returncode == 7
+    assert f"pdfocr: skipped {tiff} (page 2): corrupt" in skipping.stderr
+    assert len(PdfReader(tmp_path / "out.pdf").pages) == 1
 
 
 def _png_header_only(path: Path, width: int, height: int) -> Path:
@@ -278,3 +284,109 @@ def test_decompression_bombs_are_refused(cli, tmp_path: Path, width: int, height
     assert "bomb.png: refused" in line
     assert "decompression bomb" in line
     assert not (tmp_path / "out.pdf").exists()
+
+
+def test_sidecar_dash_is_stdout(cli, tmp_path: Path, samples: Path) -> None:
+    output = tmp_path / "out.pdf"
+    run = cli(str(samples / "page1.png"), "-o", str(output), "--sidecar", "-", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert words_of(run.stdout.decode())[:6] == words_of(pdftotext(output))[:6]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.pdf"]  # no file named "-"
+    both = cli(str(samples / "page1.png"), "-o", "-", "--sidecar", "-")
+    assert both.returncode == 2
+    assert "cannot both go to stdout" in both.stderr
+
+
+def test_device_paths_write_into_the_pipe_behind_them(cli, tmp_path: Path, samples: Path) -> None:
+    # stdout is a pipe here, as in `pdfocr ... -o /dev/stdout | next-tool`.
+    pdf = cli(str(samples / "page1.png"), "-o", "/dev/stdout", "-q")
+    assert pdf.returncode == 0, pdf.stderr
+    assert pdf.stdout.startswith(b"%PDF-") and pdf.stdout.rstrip().endswith(b"%%EOF")
+    text = cli(str(samples / "page1.png"), "-o", str(tmp_path / "out.pdf"), "--sidecar", "/dev/stdout")
+    assert text.returncode == 0, text.stderr
+    assert words_of(text.stdout.decode())[:6] == words_of(pdftotext(tmp_path / "out.pdf"))[:6]
+
+
+def test_a_full_device_as_sidecar_is_an_output_error(cli, tmp_path: Path, samples: Path) -> None:
+    output = tmp_path / "out.pdf"
+    output.write_bytes(b"previous")
+    run = cli(str(samples / "page1.png"), "-o", str(output), "--sidecar", "/dev/full")
+    assert run.returncode == 5
+    assert _one_error_line(run.stderr) == "pdfocr: error: /dev/full: no space left on device"
+    assert output.read_bytes() == b"previous"
+    with pytest.raises(pdfocr.OutputError, match=r"^/dev/full: no space left on device$"):
+        pdfocr.convert(samples / "page1.png", tmp_path / "lib.pdf", sidecar="/dev/full")
+    assert not (tmp_path / "lib.pdf").exists()
+
+
+def test_an_output_in_a_folder_nothing_can_be_written_to(cli, samples: Path) -> None:
+    run = cli(str(samples / "page1.png"), "-o", "/proc/version")
+    assert run.returncode == 5
+    assert _one_error_line(run.stderr).startswith(
+        "pdfocr: error: /proc/version: cannot write in folder '/proc'"
+    )
+
+
+def test_verbose_shows_where_a_bug_in_a_worker_happened(cli, tmp_path: Path, samples: Path) -> None:
+    env = installed_engine(tmp_path, "malformed", "fakes:MalformedEngine")
+    page = str(samples / "page1.png")
+    quiet = cli(page, "-o", str(tmp_path / "out.pdf"), "--engine", "malformed", env=env)
+    assert quiet.returncode == 1
+    assert "internal error: AttributeError" in _one_error_line(quiet.stderr)
+    loud = cli(page, "-o", str(tmp_path / "out.pdf"), "--engine", "malformed", "-v", env=env)
+    assert loud.returncode == 1
+    assert "Traceback (most recent call last)" in loud.stderr
+    assert "textlayer.py" in loud.stderr  # the worker's own frames, not the caller's
+    assert loud.stderr.strip().splitlines()[-1].startswith("pdfocr: error: ")
+
+
+def test_language_codes_that_are_not_languages_are_refused(cli, tmp_path: Path, samples: Path) -> None:
+    page, output = str(samples / "page1.png"), str(tmp_path / "out.pdf")
+    osd = cli(page, "-o", output, "-l", "osd")
+    assert osd.returncode == 2
+    assert "'osd' is not a language but Tesseract's page orientation data" in _one_error_line(osd.stderr)
+    upper = cli(page, "-o", output, "-l", "ENG")
+    assert upper.returncode == 2
+    assert _one_error_line(upper.stderr).endswith(
+        "'ENG' is not installed, but 'eng' is (language codes are case-sensitive)"
+    )
+    threshold = cli(page, "-o", output, "--rotate-pages", "--rotate-pages-threshold", "nan")
+    assert threshold.returncode == 2
+    assert "the rotation threshold must be a finite number, not nan" in _one_error_line(threshold.stderr)
+
+
+def test_verbose_says_which_files_of_a_folder_were_left_out(cli, tmp_path: Path, samples: Path) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "a.png").write_bytes((samples / "page1.png").read_bytes())
+    (folder / "b.pdf").write_bytes(b"%PDF-1.4\n")
+    (folder / "notes.txt").write_text("x")
+    frames = [Image.new("L", (300, 200), shade) for shade in (255, 200)]
+    frames[0].save(folder / "c.gif", save_all=True, append_images=frames[1:])
+    run = cli(str(folder), "-o", str(tmp_path / "out.pdf"), "-v")
+    assert run.returncode == 0, run.stderr
+    assert f"skipped {folder / 'b.pdf'}: PDF input is not supported yet" in run.stderr
+    assert f"skipped {folder / 'notes.txt'}: not an image file" in run.stderr
+    assert f"{folder / 'c.gif'}: only the first of its 2 frames is used (an animation)" in run.stderr
+    assert "2 pages" in run.stderr
+
+
+def test_a_declared_resolution_can_be_overridden(cli, tmp_path: Path) -> None:
+    # A scanner that writes 72 dpi into a 300-dpi scan: a letter page of 35 x 46 inches.
+    scan = tmp_path / "scan.png"
+    Image.new("L", (2550, 3300), 255).save(scan, dpi=(72, 72))
+    as_declared = cli(str(scan), "-o", str(tmp_path / "big.pdf"))
+    assert as_declared.returncode == 0
+    assert "declares 72 x 72 dpi, which no scanner makes" in as_declared.stderr
+    assert PdfReader(tmp_path / "big.pdf").pages[0].mediabox.width == pytest.approx(2550, abs=0.5)
+    forced = cli(str(scan), "-o", str(tmp_path / "letter.pdf"), "--dpi", "300", "--force-dpi")
+    assert forced.returncode == 0
+    assert "warning" not in forced.stderr
+    box = PdfReader(tmp_path / "letter.pdf").pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx((612, 792), abs=0.5)
+
+
+def test_more_jobs_than_cpus_are_capped_and_said(cli, tmp_path: Path, samples: Path) -> None:
+    run = cli(str(samples / "page1.png"), "-o", str(tmp_path / "out.pdf"), "-j", "64")
+    assert run.returncode == 0, run.stderr
+    assert f"64 jobs asked for, but this process may use {usable_cpus()} CPUs" in run.stderr

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from ..errors import DependencyError, EngineError
+from ..errors import DependencyError, EngineError, UsageError
 from ..model import PageText
 from . import tesseract_api
 from .hocr import parse_hocr
@@ -86,6 +86,13 @@ class TesseractEngine:
     def check(self, languages: Sequence[str]) -> None:
         available = self._installed()
         missing = [code for code in languages if code not in available]
+        by_case = {code.lower(): code for code in available}
+        miscased = [(code, by_case[code.lower()]) for code in missing if code.lower() in by_case]
+        if miscased:  # "ENG": installed, but codes are case-sensitive
+            given, meant = miscased[0]
+            raise UsageError(
+                f"OCR language {given!r} is not installed, but {meant!r} is (language codes are case-sensitive)"
+            )
         if missing:
             packages = " ".join("tesseract-ocr-" + code.replace("_", "-").lower() for code in missing)
             raise DependencyError(
