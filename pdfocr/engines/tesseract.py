@@ -91,7 +91,8 @@ class TesseractEngine:
         if miscased:  # "ENG": installed, but codes are case-sensitive
             given, meant = miscased[0]
             raise UsageError(
-                f"OCR language {given!r} is not installed, but {meant!r} is (language codes are case-sensitive)"
+                f"OCR language {given!r} is not installed, but {meant!r} is "
+                "(language codes are case-sensitive)"
             )
         if missing:
             packages = " ".join("tesseract-ocr-" + code.replace("_", "-").lower() for code in missing)
