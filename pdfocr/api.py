@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, Unpack
 
-from .admission import MACHINE_BUDGET, WorkerBudget
+from .admission import MACHINE_BUDGET, POLL_SECONDS, WorkerBudget
 from .engines import OcrEngine, OrientationDetector, resolve_engine
 from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
 from .executors import PageExecutor, ProcessExecutor
@@ -194,10 +194,13 @@ class Converter:
         called on the event loop, and cancelling the awaiting task stops this
         conversion's pages and writes nothing."""
         chosen = self._call_options(options, keywords)
-        report = _on_loop(progress, asyncio.get_running_loop()) if progress is not None else None
-        return await self._in_thread(
-            lambda cancel: self._convert(inputs, output, chosen, sidecar, report, cancel)
-        )
+        loop = asyncio.get_running_loop()
+
+        def work(cancel: threading.Event) -> Result:
+            report = _on_loop(progress, loop, cancel) if progress is not None else None
+            return self._convert(inputs, output, chosen, sidecar, report, cancel)
+
+        return await self._in_thread(work)
 
     def ocr_image(
         self,
@@ -457,9 +460,25 @@ def _options(options: ConvertOptions | None, keywords: OptionKeywords) -> Conver
     return base.replace(**keywords) if keywords else base
 
 
-def _on_loop(progress: ProgressCallback, loop: asyncio.AbstractEventLoop) -> ProgressCallback:
+def _on_loop(
+    progress: ProgressCallback, loop: asyncio.AbstractEventLoop, cancel: threading.Event
+) -> ProgressCallback:
+    """``progress`` called on the event loop. The conversion waits until it has been
+    (or is cancelled): a cancellation the callback asks for lands before the next step,
+    so cancelling on the last page still writes nothing."""
+
     def report(event: Progress) -> None:
-        loop.call_soon_threadsafe(progress, event)
+        called = threading.Event()
+
+        def call() -> None:
+            try:
+                progress(event)
+            finally:
+                called.set()
+
+        loop.call_soon_threadsafe(call)
+        while not called.wait(POLL_SECONDS) and not cancel.is_set():
+            pass
 
     return report
 

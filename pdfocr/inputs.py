@@ -379,7 +379,9 @@ def _flatten_transparency(image: Image.Image) -> Image.Image:
     ):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
+        # A gray image stays gray: three channels of the same values would triple it.
+        shown = "L" if image.mode in ("LA", "La") else "RGB"
+        return Image.alpha_composite(white, rgba).convert(shown)
     return image
 
 
@@ -455,4 +457,10 @@ def ocr_ready(image: Image.Image) -> Image.Image:
         peak = wide.getextrema()[1]
         scale = 255 / peak if isinstance(peak, (int, float)) and peak > 255 else 1
         return wide.point(lambda v: v * scale).convert("L")
+    if image.mode == "F":
+        # Floating-point scans (scientific TIFFs): 0..1 or 0..255 or wider, to 8-bit gray.
+        _, high = image.getextrema()
+        top = float(high) if isinstance(high, (int, float)) else 255.0
+        scale = 255.0 if top <= 1.0 else (255.0 / top if top > 255 else 1.0)
+        return image.point(lambda v: v * scale).convert("L")
     return _flatten_transparency(image).convert("RGB")

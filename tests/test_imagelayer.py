@@ -177,3 +177,31 @@ def test_group4_strip_of_a_scanner_tiff_is_copied_as_is(tmp_path: Path) -> None:
     pdf = _pdf(tmp_path, data, "scanner.tif")
     assert data[offset : offset + length] in pdf.read_bytes()
     assert _same_pixels(_extracted(pdf), bilevel)
+
+
+def test_a_bilevel_png_keeps_its_own_data_at_one_bit(tmp_path: Path) -> None:
+    bilevel = _colourful().convert("L").point(lambda v: 255 if v > 128 else 0).convert("1")
+    data = _encoded(bilevel, format="PNG")
+    pdf = _pdf(tmp_path, data, "fax.png")
+    embedded = _embedded(pdf)
+    assert (embedded["color"], embedded["bpc"], embedded["enc"]) == ("gray", "1", "image")  # Flate
+    assert _same_pixels(_extracted(pdf), bilevel)
+
+
+def test_gray_with_alpha_stays_gray(tmp_path: Path) -> None:
+    gray = _colourful().convert("L")
+    image = gray.convert("LA")
+    ImageDraw.Draw(image).rectangle([100, 100, 140, 140], fill=(0, 0))  # a transparent hole
+    pdf = _pdf(tmp_path, _encoded(image, format="PNG"), "gray-alpha.png")
+    assert _embedded(pdf)["color"] == "gray"
+    expected = gray.copy()
+    ImageDraw.Draw(expected).rectangle([100, 100, 140, 140], fill=255)  # the hole shows white paper
+    assert _same_pixels(_extracted(pdf), expected)
+
+
+def test_a_floating_point_tiff_becomes_gray(tmp_path: Path) -> None:
+    gray = _colourful().convert("L")
+    image = Image.eval(gray.convert("F"), lambda v: v / 255)  # values 0..1
+    pdf = _pdf(tmp_path, _encoded(image, format="TIFF"), "float.tif")
+    assert _embedded(pdf)["color"] == "gray"
+    assert _difference(_extracted(pdf), gray) < 1
