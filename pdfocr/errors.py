@@ -46,6 +46,9 @@ class PdfocrError(Exception):
     """Root of every pdfocr error. ``str(error)`` is a complete one-line message."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
+    http_status: int = 500
+    """The HTTP status a service answers with for this error: 422 when the request's
+    content or options are at fault, 5xx when the server is."""
 
     def __init__(self, message: str, *, file: str | Path | None = None, page: int | None = None):
         super().__init__(message)
@@ -87,36 +90,42 @@ class UsageError(PdfocrError):
     """An option or argument is invalid."""
 
     exit_code = ExitCode.USAGE
+    http_status = 422
 
 
 class InputError(PdfocrError):
     """An input is missing, unreadable, corrupt, truncated or not a supported image."""
 
     exit_code = ExitCode.INPUT
+    http_status = 422
 
 
 class DependencyError(PdfocrError):
     """The OCR engine, or a language it needs, is not installed."""
 
     exit_code = ExitCode.DEPENDENCY
+    http_status = 422
 
 
 class EngineError(PdfocrError):
     """The OCR engine failed on a page."""
 
     exit_code = ExitCode.ENGINE
+    http_status = 422
 
 
 class OutputError(PdfocrError):
     """The output (PDF or sidecar) cannot be written."""
 
     exit_code = ExitCode.OUTPUT
+    http_status = 500
 
 
 class Interrupted(PdfocrError):
     """The run was interrupted (Ctrl-C, or the calling task was cancelled)."""
 
     exit_code = ExitCode.INTERRUPTED
+    http_status = 503
 
 
 class PdfocrWarning(UserWarning):

@@ -14,8 +14,9 @@ import itertools
 import math
 import statistics
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib import resources
+from typing import Any
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
@@ -63,29 +64,33 @@ def _register_font() -> str:
     """Register the glyphless font with reportlab, once per process (reportlab keeps
     fonts in a process-wide registry)."""
     with resources.as_file(resources.files("pdfocr") / "fonts" / "glyphless.ttf") as path:
-        font = TTFont(FONT_NAME, str(path))
+        font = _GlyphlessFont(FONT_NAME, str(path))
     # reportlab reads only the font's small ASCII table (see scripts/make_glyphless_font.py);
     # the font maps every other code point to the same glyph too, and so does reportlab now.
     face = font.face
     face.charToGlyph = _EveryCodePoint(face.charToGlyph[ord("A")])
     face.charWidths = _EveryCodePoint(face.charWidths[ord("A")])
     pdfmetrics.registerFont(font)
-    # reportlab writes ToUnicode entries as "<%04X>", which is invalid past U+FFFF (the
-    # value must be UTF-16BE); such characters would not extract. Subsets that stay in
-    # the BMP keep reportlab's own output.
-    if not getattr(ttfonts.makeToUnicodeCMap, "handles_astral", False):
-        ttfonts.makeToUnicodeCMap = _astral_safe(ttfonts.makeToUnicodeCMap)
     return FONT_NAME
 
 
-def _astral_safe(original: Callable[[str, Sequence[int]], str]) -> Callable[[str, Sequence[int]], str]:
-    def make_to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
-        if all(code <= 0xFFFF for code in subset):
-            return str(original(fontname, subset))
-        return _to_unicode_cmap(fontname, subset)
+class _GlyphlessFont(TTFont):  # type: ignore[misc]
+    """reportlab's TrueType font, with ToUnicode maps that hold characters past U+FFFF.
 
-    make_to_unicode_cmap.handles_astral = True  # type: ignore[attr-defined]
-    return make_to_unicode_cmap
+    reportlab writes each entry as "<%04X>", which is invalid past U+FFFF (the value
+    must be UTF-16BE): such characters would not extract. Only this font's own subsets
+    that need it are rewritten; reportlab itself is left as it is for everyone else."""
+
+    def addObjects(self, doc: Any) -> None:
+        state = self.state.get(doc)
+        subsets = [list(subset) for subset in state.subsets] if state is not None else []
+        super().addObjects(doc)  # which forgets the document's subsets
+        for number, subset in enumerate(subsets):
+            if all(code <= 0xFFFF for code in subset):
+                continue  # reportlab's own map is right
+            parts = (ttfonts.SUBSETN(number), b"+", self.face.name, self.face.subfontNameX)
+            name = b"".join(parts).decode("pdfdoc")
+            doc.idToObject["toUnicodeCMap:" + name].content = _to_unicode_cmap(name, subset)
 
 
 def _to_unicode_cmap(name: str, subset: Sequence[int]) -> str:

@@ -123,3 +123,17 @@ def test_text_follows_the_image_when_the_original_cannot_be_embedded(
     assert [w.text for w in found] == [w.text for w in page.words]
     for got, want in zip(found, page.words, strict=True):
         assert got.left == pytest.approx(want.box[0] * 72 / 150, abs=0.5)
+
+
+def test_characters_beyond_the_bmp_extract_without_changing_reportlab(tmp_path: Path) -> None:
+    from reportlab.pdfbase import ttfonts
+
+    original = ttfonts.makeToUnicodeCMap
+    image = Image.new("L", (600, 200), 255)
+    texts = ("𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "plain")
+    words = tuple(Word(text, Box(20 + 280 * i, 50, 280 + 280 * i, 90)) for i, text in enumerate(texts))
+    model = PageText(600, 200, (Block((Line(words=words, box=Box(20, 50, 560, 90)),)),))
+    pdf = tmp_path / "page.pdf"
+    pdf.write_bytes(render_page(LoadedPage(image=image, dpi=(100, 100)), model))
+    assert pdftotext(pdf).split() == list(texts)
+    assert ttfonts.makeToUnicodeCMap is original  # pdfocr's fix stays inside its own font
