@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from conftest import pdftotext_words, words_of
+from fakes import EchoEngine
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 import pdfocr
 from pdfocr.inputs import LoadedPage
-from pdfocr.preprocess import straightened
+from pdfocr.preprocess import MAX_SKEW, MIN_SKEW, SKEW_SAMPLE_PIXELS, _skew_sample, skew_angle, straightened
 
 DPI = 150
 POINTS = 11  # the size the test page's text is set in
@@ -157,3 +158,71 @@ def test_a_skewed_1_bit_scan_is_straightened_and_stays_1_bit() -> None:
     straight, angle = straightened(LoadedPage(image=image, dpi=(300.0, 300.0)))
     assert straight.image.mode == "1"
     assert 1.0 < abs(angle) < 2.5
+
+
+def _text_page(page, *, ink: int = 0, paper: int = 255, border: int = 0) -> Image.Image:
+    """The drawn page with other ink and paper shades, and a dark frame ``border`` wide
+    (a scanner lid), as the measure sees them."""
+    gray = page.image.convert("L")
+    shaded = gray.point(lambda v: round(paper + (ink - paper) * (255 - v) / 255))
+    if border:
+        framed = Image.new("L", (shaded.width + 2 * border, shaded.height + 2 * border), 20)
+        framed.paste(shaded, (border, border))
+        return framed
+    return shaded
+
+
+def _skewed(image: Image.Image, degrees: float, fill: int) -> Image.Image:
+    return image.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor=fill)
+
+
+def test_pages_with_nothing_to_measure_are_left_alone(upright_page) -> None:
+    blank = LoadedPage(image=Image.new("L", (1200, 1600), 255), dpi=(150.0, 150.0))
+    assert straightened(blank) == (blank, 0.0)
+    noisy = Image.effect_noise((1200, 1600), 8).point(lambda v: min(255, v + 120))
+    assert skew_angle(noisy) == 0.0
+    faint = _text_page(upright_page, ink=215, paper=250)  # pale print, straight
+    assert abs(skew_angle(faint)) < MIN_SKEW
+
+
+@pytest.mark.parametrize(
+    ("name", "ink", "paper", "border"),
+    [("faint print", 200, 250, 0), ("white on black", 245, 15, 0), ("dark frame", 0, 255, 60)],
+)
+@pytest.mark.parametrize("skew", [-2.5, 1.5])
+def test_skew_is_measured_on_hard_pages(
+    upright_page, name: str, ink: int, paper: int, border: int, skew: float
+) -> None:
+    page = _text_page(upright_page, ink=ink, paper=paper, border=border)
+    found = skew_angle(_skewed(page, skew, fill=paper))
+    assert found == pytest.approx(-skew, abs=0.15), name
+
+
+def test_the_angle_stays_within_the_documented_range(upright_page) -> None:
+    page = _text_page(upright_page)
+    for skew in (-8.0, 7.0):  # beyond what deskew straightens
+        assert abs(skew_angle(_skewed(page, skew, fill=255))) <= MAX_SKEW
+
+
+def test_the_skew_sample_is_small_whatever_the_shape() -> None:
+    strip = Image.new("L", (900, 40_000), 255)
+    sample = _skew_sample(strip)
+    assert sample.width * sample.height <= SKEW_SAMPLE_PIXELS
+    assert sample.width >= 0.85 * 900  # measured at its own resolution, on a band of it
+
+
+def test_a_skewed_black_and_white_palette_png_stays_1_bit(tmp_path: Path) -> None:
+    image = Image.new("1", (1200, 800), 1)
+    draw = ImageDraw.Draw(image)
+    for y in range(100, 700, 40):
+        draw.line((100, y, 1100, y + 30), fill=0, width=6)
+    palette = image.convert("P")  # what a 1-bit palette PNG opens as
+    palette.putpalette([0, 0, 0, 255, 255, 255])
+    path = tmp_path / "fax.png"
+    palette.save(path, bits=1, dpi=(300, 300))
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(path, output, deskew=True, engine=EchoEngine())
+    assert abs(result.pages[0].deskewed) > 1
+    listing = subprocess.run(["pdfimages", "-list", str(output)], capture_output=True, text=True).stdout
+    color, _, bits, encoding = listing.splitlines()[2].split()[5:9]
+    assert (color, bits, encoding) == ("gray", "1", "ccitt")  # not 8-bit RGB, 24 times the bits
