@@ -119,15 +119,20 @@ class HangingEngine:
 
 @dataclass(frozen=True)
 class SlowEngine:
-    """Takes its time on every page, for cancellation tests."""
+    """Takes its time on every page, for cancellation tests; with ``started``, it first
+    creates the file ``{started}-{page}`` so that a test can wait for a page to be under
+    way instead of guessing how long that takes."""
 
     seconds: float = 30.0
+    started: str | None = None
     name: str = "slow"
 
     def check(self, languages: Sequence[str]) -> None:
         pass
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        if self.started is not None:
+            Path(f"{self.started}-{image.width - BASE_WIDTH}").touch()
         time.sleep(self.seconds)
         return _one_word_page(image, "late")
 

@@ -119,11 +119,16 @@ def test_cancelling_convert_async_stops_and_writes_nothing(tmp_path: Path) -> No
     buffer = io.BytesIO()
     page_of_width(0).save(buffer, format="PNG")
 
+    marks = tmp_path.parent / f"{tmp_path.name}-started"
+
     async def main() -> None:
+        engine = SlowEngine(seconds=60, started=str(marks))
         task = asyncio.create_task(
-            pdfocr.convert_async([buffer.getvalue()] * 4, output, jobs=2, engine=SlowEngine(seconds=60))
+            pdfocr.convert_async([buffer.getvalue()] * 4, output, jobs=2, engine=engine)
         )
-        await asyncio.sleep(1.5)
+        async with asyncio.timeout(60):  # until a page is under way
+            while not list(marks.parent.glob(f"{marks.name}-*")):
+                await asyncio.sleep(0.01)
         task.cancel()
         started = time.monotonic()
         with pytest.raises(asyncio.CancelledError):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, pdftotext
+from conftest import ROOT, pdftotext, until
 from fakes import CrashingEngine, FlakyEngine, HangingEngine, LabelEngine, png_pages
 from PIL import Image
 
@@ -294,9 +294,8 @@ def test_a_second_signal_ends_everything_at_once(tmp_path: Path) -> None:
     assert process.returncode == 143
     assert stderr.strip().splitlines()[-1] == "pdfocr: terminated; nothing was written"
     assert not (tmp_path / "out.pdf").exists()
-    time.sleep(0.2)
     # Orphans would have a new parent; they still carry the run's environment.
-    assert _processes_with_environment(f"TMPDIR={scratch}") == []
+    until(lambda: _processes_with_environment(f"TMPDIR={scratch}") == [], seconds=5)
 
 
 def _processes_with_environment(entry: str) -> list[int]:
@@ -342,7 +341,9 @@ def test_pages_left_running_by_a_cancelled_conversion_still_time_out(tmp_path: P
                     png_pages(1) * 2, tmp_path / "stuck.pdf", engine=HangingEngine(hang_on=0), page_timeout=1
                 )
             )
-            await asyncio.sleep(0.5)
+            async with asyncio.timeout(30):  # until both pages are under way
+                while converter.in_flight < 2:
+                    await asyncio.sleep(0.01)
             stuck.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await stuck
