@@ -17,68 +17,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
-import pickle
-import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar, Unpack
 
 from .admission import MACHINE_BUDGET, POLL_SECONDS, WorkerBudget
-from .engines import OcrEngine, OrientationDetector, resolve_engine
-from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
+from .conversion import (
+    Inputs,
+    PageRunner,
+    Progress,
+    ProgressCallback,
+    Result,
+    convert_bundle,
+    read_image,
+)
+from .errors import PdfocrWarning, UsageError
 from .executors import PageExecutor, ProcessExecutor
 from .executors.process import check_main_script
-from .inputs import InputItem, PageSource, expand_inputs
-from .merge import Output, check_writable, write_outputs
+from .inputs import InputItem
+from .merge import Output
 from .options import ConvertOptions, OptionKeywords, usable_cpus
-from .page import PageOutcome, PageResult, PageTask, SkippedPage
+from .page import PageOutcome, PageTask, SkippedPage
 from .scheduler import Scheduler
-from .version import __version__
 
 T = TypeVar("T")
 
-Inputs = InputItem | Sequence[InputItem]
-"""One input or a sequence of them: paths (files or folders), bytes, binary file objects."""
-
-
-@dataclass(frozen=True)
-class Result:
-    """What a conversion produced."""
-
-    pages: tuple[PageResult, ...]
-    seconds: float
-    """Wall time of the whole conversion."""
-    skipped: tuple[SkippedPage, ...] = ()
-    """Inputs and pages left out (``skip_bad_pages``): the inputs found bad up front, in
-    bundle order, then the pages that failed, in page order."""
-
-    @property
-    def page_count(self) -> int:
-        return len(self.pages)
-
-    @property
-    def text(self) -> str:
-        """Every page's text, pages separated by form feeds (as in the sidecar)."""
-        return _joined_text(self.pages)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Reported to the ``progress`` callback each time a page is finished."""
-
-    done: int
-    total: int
-    page: PageResult
-    elapsed: float
-
-
-ProgressCallback = Callable[[Progress], object]
+__all__ = [
+    "Converter",
+    "Inputs",
+    "Output",
+    "Progress",
+    "ProgressCallback",
+    "Result",
+    "convert",
+    "convert_async",
+    "ocr_image",
+    "ocr_image_async",
+]
 
 
 class Converter:
@@ -178,7 +155,8 @@ class Converter:
         Nothing is written unless the whole conversion succeeds; an existing output file
         is replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` on failure.
         """
-        return self._convert(inputs, output, self._call_options(options, keywords), sidecar, progress, cancel)
+        chosen = self._call_options(options, keywords)
+        return convert_bundle(self._pages, inputs, output, chosen, sidecar, progress, cancel)
 
     async def convert_async(
         self,
@@ -198,7 +176,7 @@ class Converter:
 
         def work(cancel: threading.Event) -> Result:
             report = _on_loop(progress, loop, cancel) if progress is not None else None
-            return self._convert(inputs, output, chosen, sidecar, report, cancel)
+            return convert_bundle(self._pages, inputs, output, chosen, sidecar, report, cancel)
 
         return await self._in_thread(work)
 
@@ -213,7 +191,7 @@ class Converter:
         """The text of one image (a path, bytes or a binary file object), read in a
         worker like any page. For a multi-page TIFF, the text of every page, separated
         by form feeds."""
-        return self._ocr_image(image, self._call_options(options, keywords), cancel)
+        return read_image(self._pages, image, self._call_options(options, keywords), cancel)
 
     async def ocr_image_async(
         self,
@@ -224,7 +202,7 @@ class Converter:
         """:meth:`ocr_image` for ``asyncio``; many calls run concurrently under
         ``gather``, and cancelling one stops its page."""
         chosen = self._call_options(options, keywords)
-        return await self._in_thread(lambda cancel: self._ocr_image(image, chosen, cancel))
+        return await self._in_thread(lambda cancel: read_image(self._pages, image, chosen, cancel))
 
     # -- closing ---------------------------------------------------------------------
 
@@ -283,84 +261,9 @@ class Converter:
                 self._scheduler = Scheduler(executor)
             return self._scheduler
 
-    def _prepare(self, options: ConvertOptions, cancel: threading.Event | None) -> OcrEngine:
-        """The engine for ``options``, checked; refuses a caller workers cannot start from."""
-        if self._executor is None:
-            check_main_script()  # the default executor, not made yet
-        else:
-            self._executor.prepare()
-        engine = resolve_engine(options.engine)
-        engine.check(options.languages)
-        if options.rotate_pages and not isinstance(engine, OrientationDetector):
-            raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
-        _check_picklable(engine)
-        _stop_if_cancelled(cancel)
-        return engine
-
-    def _convert(
-        self,
-        inputs: Inputs,
-        output: Output,
-        options: ConvertOptions,
-        sidecar: Output | None,
-        progress: ProgressCallback | None,
-        cancel: threading.Event | None,
-    ) -> Result:
-        started = time.perf_counter()
-        items = _as_list(inputs)
-        if not items:
-            raise UsageError("no inputs given")
-        targets = [Path(target) for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
-        for target in targets:
-            check_writable(target)
-        if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
-            raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
-        skipped: list[SkippedPage] = []
-        sources = _expand(items, options, skipped)
-        _refuse_overwriting_inputs(sources, targets)
-        engine = self._prepare(options, cancel)
-
-        # A failed run may leave pages of its own still being stopped; their late files
-        # must not turn the real error into a cleanup error.
-        with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
-            tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
-            done = 0
-
-            def page_done(outcome: PageOutcome) -> tuple[PageResult, Path]:
-                nonlocal done
-                done += 1
-                path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
-                _write_page(path, outcome.pdf, workdir)
-                _issue_warnings(outcome.result)
-                if progress is not None:
-                    progress(Progress(done, len(tasks), outcome.result, time.perf_counter() - started))
-                return outcome.result, path
-
-            finished = self._scheduler_for(len(tasks), cancel).run(tasks, page_done, cancel)
-            pages = [outcome for outcome in finished if not isinstance(outcome, SkippedPage)]
-            skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
-            if not pages:
-                raise skipped[0].error  # not one page could be converted
-            results = tuple(result for result, _ in pages)
-            # The last moment a cancelled conversion can still leave everything untouched.
-            _stop_if_cancelled(cancel)
-            metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
-            page_files = [path for _, path in pages]
-            write_outputs(page_files, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
-        return Result(results, time.perf_counter() - started, tuple(skipped))
-
-    def _ocr_image(self, image: InputItem, options: ConvertOptions, cancel: threading.Event | None) -> str:
-        skipped: list[SkippedPage] = []
-        sources = _expand([image], options, skipped)
-        engine = self._prepare(options, cancel)
-        tasks = [PageTask(index, source, engine, options, draw=False) for index, source in enumerate(sources)]
-
-        def page_done(outcome: PageOutcome) -> str:
-            _issue_warnings(outcome.result)
-            return outcome.result.text
-
-        finished = self._scheduler_for(len(tasks), cancel).run(tasks, page_done, cancel)
-        return "\f".join(text for text in finished if isinstance(text, str))
+    @property
+    def _pages(self) -> PageRunner:
+        return _ConverterPages(self)
 
     async def _in_thread(self, work: Callable[[threading.Event], T]) -> T:
         """Run ``work`` in one of the converter's threads; a cancelled caller sets its
@@ -483,59 +386,20 @@ def _on_loop(
     return report
 
 
-def _as_list(inputs: Inputs) -> list[InputItem]:
-    if isinstance(inputs, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(inputs, "read"):
-        return [inputs]  # type: ignore[list-item]
-    return list(inputs)
+class _ConverterPages:
+    """A converter as its conversions see it: where their pages run."""
 
+    def __init__(self, converter: Converter) -> None:
+        self._converter = converter
 
-def _expand(
-    items: Sequence[InputItem], options: ConvertOptions, skipped: list[SkippedPage]
-) -> list[PageSource]:
-    def skip(error: InputError) -> None:
-        skipped.append(SkippedPage(error))
+    def check_caller(self) -> None:
+        executor = self._converter._executor
+        if executor is None:
+            check_main_script()  # the default executor, not made yet
+        else:
+            executor.prepare()
 
-    sources = expand_inputs(items, skip if options.skip_bad_pages else None, options.max_megapixels)
-    if not sources and skipped:
-        raise skipped[0].error  # every input was bad: nothing to convert
-    return sources
-
-
-def _write_page(path: Path, pdf: bytes, workdir: str) -> None:
-    try:
-        path.write_bytes(pdf)
-    except OSError as error:
-        raise OutputError(f"cannot write a temporary file in {workdir}: {os_reason(error)}") from None
-
-
-def _issue_warnings(result: PageResult) -> None:
-    for message in result.warnings:
-        warnings.warn(PdfocrWarning(message), stacklevel=2)
-
-
-def _check_picklable(engine: OcrEngine) -> None:
-    # The engine travels to the worker processes with every page; one that cannot would
-    # fail there, in the middle of the run, with a pickling error.
-    try:
-        pickle.dumps(engine)
-    except Exception as error:
-        raise UsageError(
-            f"the {engine.name} engine cannot be sent to worker processes ({type(error).__name__}: "
-            f"{error}); an engine must be picklable: a module-level class with plain attributes"
-        ) from None
-
-
-def _stop_if_cancelled(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Interrupted("conversion cancelled")
-
-
-def _joined_text(pages: Sequence[PageResult]) -> str:
-    return "\f".join(page.text + "\n" for page in pages)
-
-
-def _refuse_overwriting_inputs(sources: Sequence[PageSource], targets: Sequence[Path]) -> None:
-    inputs = {os.path.realpath(source.path) for source in sources if source.path is not None}
-    for target in targets:
-        if os.path.realpath(target) in inputs:
-            raise UsageError("the output would overwrite an input", file=target)
+    def run(
+        self, tasks: Sequence[PageTask], on_done: Callable[[PageOutcome], T], cancel: threading.Event | None
+    ) -> list[T | SkippedPage]:
+        return self._converter._scheduler_for(len(tasks), cancel).run(tasks, on_done, cancel)

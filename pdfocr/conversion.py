@@ -1,0 +1,223 @@
+"""One conversion, start to end, as every face of the library runs it: check the
+outputs, expand the bundle into pages, check the engine, have the pages run, and write the
+PDF and the sidecar, everything or nothing. Where and how pages run is the caller's
+:class:`PageRunner` (a :class:`~pdfocr.Converter`'s scheduler)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from .engines import OcrEngine, OrientationDetector, resolve_engine
+from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
+from .inputs import InputItem, PageSource, expand_inputs
+from .merge import Output, check_writable, write_outputs
+from .options import ConvertOptions
+from .page import PageOutcome, PageResult, PageTask, SkippedPage
+from .version import __version__
+
+T = TypeVar("T")
+
+Inputs = InputItem | Sequence[InputItem]
+"""One input or a sequence of them: paths (files or folders), bytes, binary file objects."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a conversion produced."""
+
+    pages: tuple[PageResult, ...]
+    seconds: float
+    """Wall time of the whole conversion."""
+    skipped: tuple[SkippedPage, ...] = ()
+    """Inputs and pages left out (``skip_bad_pages``): the inputs found bad up front, in
+    bundle order, then the pages that failed, in page order."""
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    @property
+    def text(self) -> str:
+        """Every page's text, pages separated by form feeds (as in the sidecar)."""
+        return _joined_text(self.pages)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Reported to the ``progress`` callback each time a page is finished."""
+
+    done: int
+    total: int
+    page: PageResult
+    elapsed: float
+
+
+ProgressCallback = Callable[[Progress], object]
+
+
+class PageRunner(Protocol):
+    """What a conversion needs from whoever runs its pages."""
+
+    def check_caller(self) -> None:
+        """Refuse, with a :class:`UsageError`, a caller from which pages cannot run."""
+
+    def run(
+        self,
+        tasks: Sequence[PageTask],
+        on_done: Callable[[PageOutcome], T],
+        cancel: threading.Event | None,
+    ) -> list[T | SkippedPage]:
+        """Run the pages (see :meth:`pdfocr.scheduler.Scheduler.run`)."""
+        ...
+
+
+def _prepare(pages: PageRunner, options: ConvertOptions, cancel: threading.Event | None) -> OcrEngine:
+    """The engine for ``options``, checked; refuses a caller workers cannot start from."""
+    pages.check_caller()
+    engine = resolve_engine(options.engine)
+    engine.check(options.languages)
+    if options.rotate_pages and not isinstance(engine, OrientationDetector):
+        raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
+    _check_picklable(engine)
+    _stop_if_cancelled(cancel)
+    return engine
+
+
+def convert_bundle(
+    pages: PageRunner,
+    inputs: Inputs,
+    output: Output,
+    options: ConvertOptions,
+    sidecar: Output | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> Result:
+    """Convert ``inputs`` into one PDF at ``output`` (and the text at ``sidecar``), the
+    pages run by ``pages``: check the outputs, expand the bundle, check the engine, run
+    the pages, write everything or nothing."""
+    started = time.perf_counter()
+    items = _as_list(inputs)
+    if not items:
+        raise UsageError("no inputs given")
+    targets = [Path(target) for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
+    for target in targets:
+        check_writable(target)
+    if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
+        raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
+    skipped: list[SkippedPage] = []
+    sources = _expand(items, options, skipped)
+    _refuse_overwriting_inputs(sources, targets)
+    engine = _prepare(pages, options, cancel)
+
+    # A failed run may leave pages of its own still being stopped; their late files
+    # must not turn the real error into a cleanup error.
+    with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
+        tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
+        done = 0
+
+        def page_done(outcome: PageOutcome) -> tuple[PageResult, Path]:
+            nonlocal done
+            done += 1
+            path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
+            _write_page(path, outcome.pdf, workdir)
+            _issue_warnings(outcome.result)
+            if progress is not None:
+                progress(Progress(done, len(tasks), outcome.result, time.perf_counter() - started))
+            return outcome.result, path
+
+        finished = pages.run(tasks, page_done, cancel)
+        written = [outcome for outcome in finished if not isinstance(outcome, SkippedPage)]
+        skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
+        if not written:
+            raise skipped[0].error  # not one page could be converted
+        results = tuple(result for result, _ in written)
+        # The last moment a cancelled conversion can still leave everything untouched.
+        _stop_if_cancelled(cancel)
+        metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
+        page_files = [path for _, path in written]
+        write_outputs(page_files, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
+    return Result(results, time.perf_counter() - started, tuple(skipped))
+
+
+def read_image(
+    pages: PageRunner, image: InputItem, options: ConvertOptions, cancel: threading.Event | None
+) -> str:
+    """The text of ``image``'s pages (form feeds between them), read by ``pages``."""
+    skipped: list[SkippedPage] = []
+    sources = _expand([image], options, skipped)
+    engine = _prepare(pages, options, cancel)
+    tasks = [PageTask(index, source, engine, options, draw=False) for index, source in enumerate(sources)]
+
+    def page_done(outcome: PageOutcome) -> str:
+        _issue_warnings(outcome.result)
+        return outcome.result.text
+
+    finished = pages.run(tasks, page_done, cancel)
+    return "\f".join(text for text in finished if isinstance(text, str))
+
+
+def _as_list(inputs: Inputs) -> list[InputItem]:
+    if isinstance(inputs, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(inputs, "read"):
+        return [inputs]  # type: ignore[list-item]
+    return list(inputs)
+
+
+def _expand(
+    items: Sequence[InputItem], options: ConvertOptions, skipped: list[SkippedPage]
+) -> list[PageSource]:
+    def skip(error: InputError) -> None:
+        skipped.append(SkippedPage(error))
+
+    sources = expand_inputs(items, skip if options.skip_bad_pages else None, options.max_megapixels)
+    if not sources and skipped:
+        raise skipped[0].error  # every input was bad: nothing to convert
+    return sources
+
+
+def _write_page(path: Path, pdf: bytes, workdir: str) -> None:
+    try:
+        path.write_bytes(pdf)
+    except OSError as error:
+        raise OutputError(f"cannot write a temporary file in {workdir}: {os_reason(error)}") from None
+
+
+def _issue_warnings(result: PageResult) -> None:
+    for message in result.warnings:
+        warnings.warn(PdfocrWarning(message), stacklevel=2)
+
+
+def _check_picklable(engine: OcrEngine) -> None:
+    # The engine travels to the worker processes with every page; one that cannot would
+    # fail there, in the middle of the run, with a pickling error.
+    try:
+        pickle.dumps(engine)
+    except Exception as error:
+        raise UsageError(
+            f"the {engine.name} engine cannot be sent to worker processes ({type(error).__name__}: "
+            f"{error}); an engine must be picklable: a module-level class with plain attributes"
+        ) from None
+
+
+def _stop_if_cancelled(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Interrupted("conversion cancelled")
+
+
+def _joined_text(pages: Sequence[PageResult]) -> str:
+    return "\f".join(page.text + "\n" for page in pages)
+
+
+def _refuse_overwriting_inputs(sources: Sequence[PageSource], targets: Sequence[Path]) -> None:
+    inputs = {os.path.realpath(source.path) for source in sources if source.path is not None}
+    for target in targets:
+        if os.path.realpath(target) in inputs:
+            raise UsageError("the output would overwrite an input", file=target)
