@@ -241,9 +241,10 @@ class Converter:
         if self._closed:
             raise UsageError("this Converter is closed")
         chosen = _options(options or self.options, keywords)
-        if chosen.jobs != self.options.jobs:
+        if chosen.jobs is not None and chosen.jobs != self.options.jobs:
             raise UsageError("jobs is set when the Converter is made, not for each call")
-        return chosen
+        # A call's options that leave jobs unsaid (None) take the converter's.
+        return chosen if chosen.jobs == self.options.jobs else chosen.replace(jobs=self.options.jobs)
 
     def _scheduler_for(self, pages: int, cancel: threading.Event | None) -> Scheduler:
         """The scheduler, made on first use: a converter for one call first takes its

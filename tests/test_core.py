@@ -34,6 +34,8 @@ def test_every_face_takes_one_options_object_and_keywords_change_it(tmp_path: Pa
         assert converter.ocr_image(png_pages(1)[0]).startswith("pid")
         with pytest.raises(UsageError, match="jobs is set when the Converter is made"):
             converter.convert(png_pages(1), tmp_path / "again.pdf", jobs=2)
+        # Options made for a call, jobs unsaid, are welcome on any converter.
+        converter.convert(png_pages(1), tmp_path / "own.pdf", ConvertOptions(engine=PidEngine(seconds=0)))
     with pytest.raises(UsageError, match="unknown option 'language'"):
         pdfocr.convert(png_pages(1), tmp_path / "x.pdf", language="eng")  # type: ignore[call-arg]
     with pytest.raises(UsageError, match="dpi must be between"):
