@@ -172,10 +172,10 @@ class Converter:
         called on the event loop, and cancelling the awaiting task stops this
         conversion's pages and writes nothing."""
         chosen = self._call_options(options, keywords)
-        loop = asyncio.get_running_loop()
+        loop, caller = asyncio.get_running_loop(), asyncio.current_task()
 
         def work(cancel: threading.Event) -> Result:
-            report = _on_loop(progress, loop, cancel) if progress is not None else None
+            report = _on_loop(progress, loop, caller, cancel) if progress is not None else None
             return convert_bundle(self._pages, inputs, output, chosen, sidecar, report, cancel)
 
         return await self._in_thread(work)
@@ -365,11 +365,14 @@ def _options(options: ConvertOptions | None, keywords: OptionKeywords) -> Conver
 
 
 def _on_loop(
-    progress: ProgressCallback, loop: asyncio.AbstractEventLoop, cancel: threading.Event
+    progress: ProgressCallback,
+    loop: asyncio.AbstractEventLoop,
+    caller: asyncio.Task[object] | None,
+    cancel: threading.Event,
 ) -> ProgressCallback:
-    """``progress`` called on the event loop. The conversion waits until it has been
-    (or is cancelled): a cancellation the callback asks for lands before the next step,
-    so cancelling on the last page still writes nothing."""
+    """``progress`` called on the event loop. The conversion waits until it has been,
+    and if the callback cancelled the awaiting task, stops before its next step: so
+    cancelling on the last page still writes nothing."""
 
     def report(event: Progress) -> None:
         called = threading.Event()
@@ -378,6 +381,8 @@ def _on_loop(
             try:
                 progress(event)
             finally:
+                if caller is not None and caller.cancelling():
+                    cancel.set()  # now, not when the task next runs
                 called.set()
 
         loop.call_soon_threadsafe(call)

@@ -70,7 +70,7 @@ def test_cancelling_ocr_image_async_stops_its_worker() -> None:
 
 def test_an_engine_raising_anything_is_an_engine_error_that_can_be_skipped(tmp_path: Path) -> None:
     with pytest.raises(EngineError) as caught:
-        pdfocr.convert(png_pages(2), tmp_path / "out.pdf", engine=RaisingEngine())
+        pdfocr.convert(png_pages(2), tmp_path / "out.pdf", engine=RaisingEngine(), jobs=1)
     assert str(caught.value) == "<input 1>: the raising engine failed: RuntimeError: model file is damaged"
     with pytest.raises(EngineError):  # every page skipped: nothing to write
         pdfocr.convert(png_pages(2), tmp_path / "out.pdf", engine=RaisingEngine(), skip_bad_pages=True)
