@@ -13,7 +13,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from tqdm import tqdm
 
@@ -50,8 +50,14 @@ exit codes:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, like every other error (argparse would print the usage block first).
+        self.exit(int(ExitCode.USAGE), f"pdfocr: error: {message} (see pdfocr --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pdfocr",
         description="Turn scanned images into one searchable PDF.",
         epilog=EPILOG,
@@ -174,10 +180,15 @@ class _Reporter:
         self.show_bar = not quiet and stream.isatty()
 
     def __call__(self, event: Progress) -> None:
-        if self.show_bar:
-            if self.bar is None:
-                columns, lines = self._size()
-                self.bar = tqdm(total=event.total, unit="page", file=self.stream, ncols=columns, nrows=lines)
+        if self.show_bar and self.bar is None:
+            columns, lines = self._size()
+            self.bar = tqdm(total=event.total, unit="page", file=self.stream, ncols=columns, nrows=lines)
+            # The bar's clock is the conversion's: its rate and time left count from the start.
+            self.bar.start_t -= event.elapsed
+            self.bar.last_print_t = self.bar.start_t
+        if event.page is None:
+            return
+        if self.bar is not None:
             self.bar.update(1)
         if self.verbose:
             page = event.page
@@ -307,8 +318,14 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         deskew=args.deskew,
         max_megapixels=args.max_megapixels,
         skip_bad_pages=args.skip_bad_pages,
-        page_timeout=args.page_timeout or None,
+        page_timeout=_page_timeout(args.page_timeout),
     )
+
+
+def _page_timeout(seconds: float) -> float | None:
+    if seconds < 0:
+        raise UsageError(f"--page-timeout must be 0 (no limit) or a number of seconds, not {seconds:g}")
+    return seconds or None
 
 
 def _stopped(by_interrupt: bool) -> int:

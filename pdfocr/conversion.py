@@ -53,11 +53,13 @@ class Result:
 
 @dataclass(frozen=True)
 class Progress:
-    """Reported to the ``progress`` callback each time a page is finished."""
+    """Reported to the ``progress`` callback: once when the pages are known and the work
+    starts (``done`` 0, ``page`` None), then each time a page is finished."""
 
     done: int
     total: int
-    page: PageResult
+    page: PageResult | None
+    """The page just finished; None in the first report."""
     elapsed: float
 
 
@@ -133,6 +135,9 @@ def convert_bundle(
             if progress is not None:
                 progress(Progress(done, len(tasks), outcome.result, time.perf_counter() - started))
             return outcome.result, path
+
+        if progress is not None:
+            progress(Progress(0, len(tasks), None, time.perf_counter() - started))
 
         finished = pages.run(tasks, page_done, cancel)
         written = [outcome for outcome in finished if not isinstance(outcome, SkippedPage)]

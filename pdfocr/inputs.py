@@ -245,6 +245,8 @@ def _probe(
             raise InputError("not a regular file (a device or a pipe?)", file=label)
         if (path is not None and os.path.getsize(path) == 0) or (data is not None and not data):
             raise InputError("empty file (0 bytes)", file=label)
+        if _starts_with(path, data, b"%PDF-"):
+            raise InputError("a PDF: PDF input is not supported yet (only images)", file=label)
         with open(path, "rb") if path is not None else io.BytesIO(data or b"") as stream:
             image = open_image(stream)
             if image.format not in SUPPORTED_FORMATS:
@@ -269,6 +271,14 @@ def _probe(
     except Exception as error:  # Pillow reports broken headers with many exception types
         raise InputError(f"corrupt image ({_describe(error)})", file=label) from None
     return [PageSource(label=label, path=path, data=data)]
+
+
+def _starts_with(path: str | None, data: bytes | None, prefix: bytes) -> bool:
+    if data is not None:
+        return data.startswith(prefix)
+    assert path is not None
+    with open(path, "rb") as stream:
+        return stream.read(len(prefix)) == prefix
 
 
 def _tiff_pages(

@@ -122,7 +122,9 @@ def _temporary_beside(target: Path) -> Path:
         os.close(handle)
     except OSError as error:
         folder = str(target.parent)
-        raise OutputError(f"cannot write in folder {folder!r} ({os_reason(error)})", file=target) from None
+        # mkstemp says "no such file" in a folder that exists but takes no new files (/proc).
+        reason = "it takes no new files" if isinstance(error, FileNotFoundError) else os_reason(error)
+        raise OutputError(f"cannot write in folder {folder!r} ({reason})", file=target) from None
     return Path(name)
 
 

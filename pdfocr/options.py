@@ -44,7 +44,7 @@ DEFAULT_ROTATE_THRESHOLD = 8.0
 _LANGUAGE_CODE = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?$")
 # Tesseract data files that are not languages: "osd" reads page orientation and gives a
 # text layer of gibberish; "equ" is an equation detector.
-_NOT_LANGUAGES = {"osd": "page orientation data (rotate_pages uses it)", "equ": "equation detection data"}
+NOT_LANGUAGES = {"osd": "page orientation data (rotate_pages uses it)", "equ": "equation detection data"}
 
 
 def parse_languages(spec: str | Sequence[str]) -> tuple[str, ...]:
@@ -103,8 +103,8 @@ class ConvertOptions:
         for code in self.languages:
             if not _LANGUAGE_CODE.match(code):
                 raise UsageError(f"invalid language code {code!r} (expected codes like eng or chi_sim)")
-            if code.lower() in _NOT_LANGUAGES:
-                raise UsageError(f"{code!r} is not a language but Tesseract's {_NOT_LANGUAGES[code.lower()]}")
+            if code.lower() in NOT_LANGUAGES:
+                raise UsageError(f"{code!r} is not a language but Tesseract's {NOT_LANGUAGES[code.lower()]}")
         if self.jobs is not None and (
             not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1
         ):

@@ -145,12 +145,19 @@ def straightened(page: LoadedPage) -> tuple[LoadedPage, float]:
     bilevel = _is_bilevel(image)
     if bilevel or image.mode not in ("L", "RGB"):
         image = ocr_ready(image).convert("L") if bilevel else ocr_ready(image)
-    paper = 255 if image.mode == "L" else (255, 255, 255)
-    rotated = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=paper)
+    rotated = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=_paper(image))
     if bilevel:
         rotated = rotated.point(lambda v: 255 if v > 127 else 0).convert("1")
     # New pixels: the original file no longer shows this page.
     return LoadedPage(image=rotated, dpi=page.dpi, source_format=page.source_format), angle
+
+
+def _paper(image: Image.Image) -> int | tuple[int, ...]:
+    """The page's background colour (its median: print covers far less than half a
+    page), for the corners that turning uncovers: white on paper, black on a white-on-
+    black page."""
+    median = ImageStat.Stat(image.resize((64, 64), Image.Resampling.BOX)).median
+    return median[0] if image.mode == "L" else tuple(median)
 
 
 def _is_bilevel(image: Image.Image) -> bool:

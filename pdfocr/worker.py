@@ -58,6 +58,11 @@ def _init(tempdir: str) -> None:
     # garble the caller's terminal. Real problems are raised as errors.
     warnings.filterwarnings("ignore", module=r"PIL\.")
     logging.getLogger("img2pdf").setLevel(logging.ERROR)
+    # Native libraries write there too (libtiff: "Using code not yet in table."); what
+    # matters comes back as the page's error, and stderr is the user's terminal.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
     # The engine's temporary files go in this worker's own folder, which the executor
     # removes even when the worker is killed in the middle of a page.
     tempfile.tempdir = tempdir

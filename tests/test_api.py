@@ -110,7 +110,7 @@ def test_convert_async_leaves_the_event_loop_free(tmp_path: Path, samples: Path)
     gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
     assert len(ticks) > 20
     assert max(gaps) < result.seconds / 4
-    assert progress_threads == [True] * 5  # progress was reported on the event loop
+    assert progress_threads == [True] * 6  # the start and each page, reported on the event loop
 
 
 def test_cancelling_convert_async_stops_and_writes_nothing(tmp_path: Path) -> None:

@@ -16,7 +16,11 @@ def test_page_order_is_kept_when_pages_finish_out_of_order(tmp_path: Path) -> No
     finished: list[str] = []
     output = tmp_path / "out.pdf"
     result = pdfocr.convert(
-        png_pages(8), output, jobs=4, engine=LabelEngine(), progress=lambda e: finished.append(e.page.text)
+        png_pages(8),
+        output,
+        jobs=4,
+        engine=LabelEngine(),
+        progress=lambda e: e.page and finished.append(e.page.text),
     )
     expected = [f"page{index}" for index in range(8)]
     assert [page.text for page in result.pages] == expected
@@ -30,7 +34,8 @@ def test_progress_reports_every_page_once(tmp_path: Path) -> None:
     pdfocr.convert(
         png_pages(5), tmp_path / "out.pdf", jobs=2, engine=LabelEngine(slowest=0), progress=events.append
     )
-    assert [event.done for event in events] == [1, 2, 3, 4, 5]
+    assert [event.done for event in events] == [0, 1, 2, 3, 4, 5]  # the start, then each page
+    assert events[0].page is None and all(event.page is not None for event in events[1:])
     assert {event.total for event in events} == {5}
 
 

@@ -226,3 +226,11 @@ def test_a_skewed_black_and_white_palette_png_stays_1_bit(tmp_path: Path) -> Non
     listing = subprocess.run(["pdfimages", "-list", str(output)], capture_output=True, text=True).stdout
     color, _, bits, encoding = listing.splitlines()[2].split()[5:9]
     assert (color, bits, encoding) == ("gray", "1", "ccitt")  # not 8-bit RGB, 24 times the bits
+
+
+def test_corners_uncovered_by_straightening_take_the_page_colour(upright_page) -> None:
+    page = _text_page(upright_page, ink=245, paper=15)  # white on black
+    skewed = LoadedPage(image=_skewed(page, 2.5, fill=15), dpi=(150.0, 150.0))
+    straight, angle = straightened(skewed)
+    assert angle == pytest.approx(-2.5, abs=0.15)
+    assert straight.image.getpixel((0, 0)) < 40  # black like the page, not a white wedge

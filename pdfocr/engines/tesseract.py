@@ -20,6 +20,7 @@ from PIL import Image
 
 from ..errors import DependencyError, EngineError, UsageError
 from ..model import PageText
+from ..options import NOT_LANGUAGES
 from . import tesseract_api
 from .hocr import parse_hocr
 
@@ -75,7 +76,9 @@ class TesseractEngine:
         return self.in_process
 
     def _installed(self) -> list[str]:
-        return tesseract_api.installed_languages() if self._in_process else installed_languages(self.program)
+        """The installed languages, without the data files that are not one (osd, equ)."""
+        found = tesseract_api.installed_languages() if self._in_process else installed_languages(self.program)
+        return [code for code in found if code not in NOT_LANGUAGES]
 
     def describe(self) -> str:
         """One line for ``pdfocr --list-engines``."""

@@ -300,7 +300,7 @@ def check_main_script() -> None:
     if line is not None:
         raise UsageError(
             f"{path}, line {line}: pdfocr is called at the top level of the main script, which every "
-            'worker process imports again; put the call under  if __name__ == "__main__":',
+            'worker process imports again; put the call under if __name__ == "__main__":',
             file=None,
         )
 
