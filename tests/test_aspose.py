@@ -155,6 +155,7 @@ def test_evaluation_results_keep_no_more_than_the_evaluation_text() -> None:
 # --- the real engine ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @needs_aspose
 def test_aspose_converts_a_sample_page_with_no_banner_and_no_stray_files(
     cli: Callable[..., CliRun], tmp_path: Path, expected_sample_pages: list[str]
@@ -220,6 +221,7 @@ def test_aspose_rejects_a_bad_licence_naming_it(cli: Callable[..., CliRun], tmp_
     assert output.read_bytes() == b"the previous output"
 
 
+@pytest.mark.slow
 @needs_aspose
 def test_aspose_never_loads_in_the_calling_process(tmp_path: Path) -> None:
     # ocr_image and convert_async from a script: Aspose runs in the workers only, and the
@@ -268,6 +270,7 @@ def test_aspose_never_loads_in_the_calling_process(tmp_path: Path) -> None:
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.pdf", "use_aspose.py"]
 
 
+@pytest.mark.slow
 @needs_aspose
 def test_a_converter_runs_aspose_and_tesseract_on_the_same_workers(tmp_path: Path) -> None:
     engine = AsposeEngine(allow_evaluation=True)

@@ -178,6 +178,7 @@ def _stopped_midway(tmp_path: Path, page_factory, prose_lines, stop: signal.Sign
     return code, stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stop", "code", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
 )

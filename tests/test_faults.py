@@ -359,9 +359,11 @@ def test_pages_left_running_by_a_cancelled_conversion_still_time_out(tmp_path: P
     assert _workers_left() == []
 
 
+@pytest.mark.slow
 def test_a_conversion_that_keeps_crashing_does_not_wear_out_its_neighbours(tmp_path: Path) -> None:
-    # Each crash of the flaky bundle stops the page converted beside it; that page is run
-    # again every time, not counted against it: someone else was at fault.
+    # A bundle whose pages keep killing their workers, beside a calm one on the same
+    # Converter: each crash is pinned on its own page, and the calm pages, converted
+    # by the other workers in the meantime, are neither lost nor blamed.
     async def main() -> tuple[BaseException | pdfocr.Result, ...]:
         async with pdfocr.Converter(jobs=2) as converter:
             return tuple(

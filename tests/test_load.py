@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from conftest import until
 from fakes import LabelEngine, png_pages
 from test_faults import _descendants, _workers_left
@@ -31,6 +32,7 @@ def _tree_rss_mb() -> float:
     return total / 1024
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_convert_async_calls_all_finish_within_bounded_memory(tmp_path: Path) -> None:
     good, bad = png_pages(3), [b"not an image at all"]
     most_workers, peak_mb, done = 0, 0.0, threading.Event()

@@ -96,6 +96,7 @@ def _expected_points(data: bytes) -> tuple[float, float]:
     return tuple(min(max(side, MIN_POINTS), MAX_POINTS) for side in points)  # type: ignore[return-value]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(scans(), min_size=1, max_size=3))
 def test_any_image_makes_a_valid_pdf_of_the_right_size(
@@ -136,6 +137,7 @@ def damaged(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(damaged())
 def test_any_bytes_give_a_pdf_or_an_input_error(
