@@ -33,7 +33,7 @@ from .conversion import (
     convert_bundle,
     read_image,
 )
-from .errors import PdfocrWarning, UsageError
+from .errors import Interrupted, PdfocrWarning, UsageError
 from .executors import PageExecutor, ProcessExecutor
 from .executors.process import check_main_script
 from .inputs import InputItem
@@ -106,6 +106,12 @@ class Converter:
         self._scheduler: Scheduler | None = None
         self._setup = threading.Lock()
         self._closed = False
+        self._killed = False
+        # Conversions under way (from the call on), which close() waits for; and, per
+        # thread, whether that thread is inside one (a close() there would wait for itself).
+        self._active = 0
+        self._idle = threading.Condition()
+        self._inside = threading.local()
         # Coordination threads mostly wait for pages; they cost little and let every
         # conversion make progress while others wait for workers.
         self._threads = ThreadPoolExecutor(max_workers=64, thread_name_prefix="pdfocr")
@@ -156,7 +162,8 @@ class Converter:
         is replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` on failure.
         """
         chosen = self._call_options(options, keywords)
-        return convert_bundle(self._pages, inputs, output, chosen, sidecar, progress, cancel)
+        with self._conversion(inside=True):
+            return convert_bundle(self._pages, inputs, output, chosen, sidecar, progress, cancel)
 
     async def convert_async(
         self,
@@ -173,12 +180,15 @@ class Converter:
         conversion's pages and writes nothing."""
         chosen = self._call_options(options, keywords)
         loop, caller = asyncio.get_running_loop(), asyncio.current_task()
+        self._pages.check_caller()  # here, where the caller's own frames are
 
         def work(cancel: threading.Event) -> Result:
-            report = _on_loop(progress, loop, caller, cancel) if progress is not None else None
+            closing = lambda: self._closed  # noqa: E731
+            report = _on_loop(progress, loop, caller, cancel, closing) if progress is not None else None
             return convert_bundle(self._pages, inputs, output, chosen, sidecar, report, cancel)
 
-        return await self._in_thread(work)
+        with self._conversion():
+            return await self._in_thread(work)
 
     def ocr_image(
         self,
@@ -191,7 +201,9 @@ class Converter:
         """The text of one image (a path, bytes or a binary file object), read in a
         worker like any page. For a multi-page TIFF, the text of every page, separated
         by form feeds."""
-        return read_image(self._pages, image, self._call_options(options, keywords), cancel)
+        chosen = self._call_options(options, keywords)
+        with self._conversion(inside=True):
+            return read_image(self._pages, image, chosen, cancel)
 
     async def ocr_image_async(
         self,
@@ -202,18 +214,30 @@ class Converter:
         """:meth:`ocr_image` for ``asyncio``; many calls run concurrently under
         ``gather``, and cancelling one stops its page."""
         chosen = self._call_options(options, keywords)
-        return await self._in_thread(lambda cancel: read_image(self._pages, image, chosen, cancel))
+        self._pages.check_caller()  # here, where the caller's own frames are
+        with self._conversion():
+            return await self._in_thread(lambda cancel: read_image(self._pages, image, chosen, cancel))
 
     # -- closing ---------------------------------------------------------------------
 
     def close(self, *, kill: bool = False) -> None:
         """Refuse new work; wait for the conversions under way (or, with ``kill``, stop
         them: they raise :class:`~pdfocr.errors.Interrupted`); stop the workers."""
-        self._closed = True
+        with self._idle:
+            self._closed = True
+            self._killed = self._killed or kill
+            self._idle.notify_all()
+            if not self._killed:
+                if getattr(self._inside, "depth", 0):
+                    raise UsageError(
+                        "close() inside one of this converter's conversions would wait for itself; "
+                        "use close(kill=True) to stop them, or close once the call has returned"
+                    )
+                self._idle.wait_for(lambda: self._active == 0 or self._killed)
         with self._setup:
             scheduler = self._scheduler
         if scheduler is not None:
-            scheduler.close(kill=kill)
+            scheduler.close(kill=self._killed)
         self._lease.close()
         self._threads.shutdown(wait=False)
 
@@ -237,6 +261,25 @@ class Converter:
 
     # -- the one implementation ------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _conversion(self, *, inside: bool = False) -> Iterator[None]:
+        """A conversion under way (close() waits for it); ``inside``: in this thread."""
+        with self._idle:
+            if self._closed:
+                raise UsageError("this Converter is closed")
+            self._active += 1
+        depth = getattr(self._inside, "depth", 0)
+        if inside:
+            self._inside.depth = depth + 1
+        try:
+            yield
+        finally:
+            if inside:
+                self._inside.depth = depth
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
     def _call_options(self, options: ConvertOptions | None, keywords: OptionKeywords) -> ConvertOptions:
         if self._closed:
             raise UsageError("this Converter is closed")
@@ -250,8 +293,8 @@ class Converter:
         """The scheduler, made on first use: a converter for one call first takes its
         workers (as many as it has pages, at most ``jobs``) from the machine's budget."""
         with self._setup:
-            if self._closed:
-                raise UsageError("this Converter is closed")
+            if self._killed:
+                raise Interrupted("the converter was closed")
             if self._scheduler is None:
                 executor = self._executor
                 if executor is None:
@@ -369,10 +412,12 @@ def _on_loop(
     loop: asyncio.AbstractEventLoop,
     caller: asyncio.Task[object] | None,
     cancel: threading.Event,
+    closing: Callable[[], bool],
 ) -> ProgressCallback:
-    """``progress`` called on the event loop. The conversion waits until it has been,
-    and if the callback cancelled the awaiting task, stops before its next step: so
-    cancelling on the last page still writes nothing."""
+    """``progress`` called on the event loop. The conversion waits until it has been
+    (unless it is cancelled, or the converter is closing, perhaps from the loop's own
+    thread, which then cannot run the callback), and if the callback cancelled the awaiting task, stops before
+    its next step: so cancelling on the last page still writes nothing."""
 
     def report(event: Progress) -> None:
         called = threading.Event()
@@ -386,7 +431,7 @@ def _on_loop(
                 called.set()
 
         loop.call_soon_threadsafe(call)
-        while not called.wait(POLL_SECONDS) and not cancel.is_set():
+        while not called.wait(POLL_SECONDS) and not cancel.is_set() and not closing():
             pass
 
     return report

@@ -5,13 +5,14 @@ PDF and the sidecar, everything or nothing. Where and how pages run is the calle
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -122,7 +123,7 @@ def convert_bundle(
 
     # A failed run may leave pages of its own still being stopped; their late files
     # must not turn the real error into a cleanup error.
-    with tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True) as workdir:
+    with _work_folder() as workdir:
         tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
         done = 0
 
@@ -168,6 +169,18 @@ def read_image(
 
     finished = pages.run(tasks, page_done, cancel)
     return "\f".join(text for text in finished if isinstance(text, str))
+
+
+@contextlib.contextmanager
+def _work_folder() -> Iterator[str]:
+    """A temporary folder for the pages' PDFs, removed afterwards."""
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="pdfocr-", ignore_cleanup_errors=True)
+    except OSError as error:
+        where = tempfile.gettempdir()
+        raise OutputError(f"cannot make a temporary folder in {where}: {os_reason(error)}") from None
+    with folder as path:
+        yield path
 
 
 def _as_list(inputs: Inputs) -> list[InputItem]:

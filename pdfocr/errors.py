@@ -81,7 +81,11 @@ class PdfocrError(Exception):
 def _rebuild(
     cls: type[PdfocrError], message: str, file: str | None, page: int | None, detail: str | None = None
 ) -> PdfocrError:
-    error = cls(message, file=file, page=page)
+    try:
+        error = cls(message, file=file, page=page)
+    except TypeError:  # a subclass (an engine's own error) with a constructor of its own
+        error = cls.__new__(cls)
+        PdfocrError.__init__(error, message, file=file, page=page)
     error.detail = detail
     return error
 

@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TypeVar
 
 from .admission import POLL_SECONDS, Slots
-from .errors import EngineError, InputError, Interrupted
+from .errors import EngineError, InputError, Interrupted, PdfocrError
 from .executors import PageExecutor, StopReason, WorkerLost
 from .faults import Blame, Fatal, Retry, Stop, judge
 from .page import PageOutcome, PageTask, SkippedPage
@@ -106,15 +106,20 @@ class Scheduler:
     def _hand_over(
         self, queued: collections.deque[PageTask], pending: dict[Future[PageOutcome], PageTask], wait: float
     ) -> None:
-        while queued and self.slots.take(wait):
-            try:
+        while queued:
+            taken = handed = False
+            try:  # the slot goes back exactly once, whatever interrupts this (Ctrl-C)
+                taken = self.slots.take(wait)
+                if not taken:
+                    return
                 task = queued[0]
                 future = self.executor.submit(task, self._started_callback(task))
-            except BaseException:
-                self.slots.give_back()
-                raise
+                future.add_done_callback(lambda _: self.slots.give_back())
+                handed = True
+            finally:
+                if taken and not handed:
+                    self.slots.give_back()
             queued.popleft()
-            future.add_done_callback(lambda _: self.slots.give_back())
             pending[future] = task
             wait = 0
 
@@ -135,6 +140,8 @@ class Scheduler:
             return future.result()
         except WorkerLost as lost:
             verdict = judge(lost, retries=retries[task.index], page_timeout=task.options.page_timeout)
+        except PdfocrError as error:  # the page's own error: it names the page
+            raise error.locate(task.source.label, task.source.page_number) from None
         if isinstance(verdict, Retry):
             retries[task.index] += 1
             return None

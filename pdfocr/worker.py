@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
 
-from .errors import PdfocrError
+from .errors import PdfocrError, UsageError
 from .page import PageOutcome, process_page
 
 READY = "ready"
@@ -77,6 +77,15 @@ def serve(connection: Connection, tempdir: str) -> None:
             task = connection.recv()
         except (EOFError, OSError):  # the parent is gone
             return
+        except Exception as error:  # a page this process cannot unpickle (its engine's class)
+            connection.send(
+                UsageError(
+                    f"a page cannot be loaded in a worker process ({type(error).__name__}: {error}); "
+                    "an engine's class must be importable by its module's name, not defined in a "
+                    "script run with -c or in a notebook"
+                )
+            )
+            continue
         if task is None:
             return
         answer: PageOutcome | PdfocrError

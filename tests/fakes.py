@@ -226,3 +226,23 @@ class MalformedEngine:
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         return PageText(width=image.width, height=image.height, blocks=("not a block",))  # type: ignore[arg-type]
+
+
+class LicenceExpired(EngineError):
+    """An engine's own error class, with a constructor of its own."""
+
+    def __init__(self, product: str) -> None:
+        super().__init__(f"the {product} licence has expired")
+
+
+@dataclass(frozen=True)
+class ExpiredEngine:
+    """Fails every page with its own error class."""
+
+    name: str = "expired"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        raise LicenceExpired("OCR")

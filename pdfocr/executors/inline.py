@@ -19,7 +19,9 @@ class InlineExecutor:
     def __init__(self, capacity: int = 1) -> None:
         self._capacity = capacity
         self._threads = ThreadPoolExecutor(max_workers=capacity, thread_name_prefix="pdfocr-inline")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # futures' callbacks run under it, and take it again
+        self._futures: set[Future[PageOutcome]] = set()
+        self._closed = False
 
     @property
     def capacity(self) -> int:
@@ -27,6 +29,12 @@ class InlineExecutor:
 
     def submit(self, task: PageTask, started: Started) -> Future[PageOutcome]:
         future: Future[PageOutcome] = Future()
+        with self._lock:
+            if self._closed:
+                future.set_exception(WorkerLost(None, StopReason.CLOSED))
+                return future
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
 
         def run() -> None:
             if future.done():  # stopped before it started
@@ -69,5 +77,16 @@ class InlineExecutor:
                 return
             future.set_exception(WorkerLost(None, reason))
 
+    def _forget(self, future: Future[PageOutcome]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
     def close(self, *, kill: bool = False) -> None:
-        self._threads.shutdown(wait=not kill, cancel_futures=True)
+        with self._lock:
+            self._closed = True
+        if kill:
+            with self._lock:
+                unfinished = list(self._futures)
+            for future in unfinished:
+                self.stop(future, StopReason.CLOSED)
+        self._threads.shutdown(wait=not kill)

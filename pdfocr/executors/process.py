@@ -22,13 +22,14 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
-from ..errors import PdfocrError, UsageError
+from ..errors import OutputError, PdfocrError, UsageError, os_reason
 from ..page import PageOutcome, PageTask
 from ..worker import READY, kill_descendants, serve
 from . import Started, StopReason, WorkerLost
@@ -37,6 +38,9 @@ from . import Started, StopReason, WorkerLost
 EXIT_GRACE_SECONDS = 3.0
 # Workers in a row that may die before they are ready before the queued pages fail.
 MAX_FAILED_STARTS = 3
+# A worker not ready this long after it was started counts as one that failed to start
+# (it imports pdfocr and its engine's Python modules; the engine itself loads later).
+START_SECONDS = 120.0
 
 
 @dataclass(eq=False)
@@ -52,9 +56,13 @@ class _Worker:
     process: BaseProcess
     connection: Connection
     folder: str
+    started: float = field(default_factory=time.monotonic)
     ready: bool = False
     job: _Job | None = None
     killed: bool = False
+    """Killed by the executor on purpose (a stop, a close), not dead on its own."""
+    too_slow: bool = False
+    """Killed for not being ready within START_SECONDS: a failed start."""
 
 
 @dataclass
@@ -63,6 +71,8 @@ class _State:
     workers: list[_Worker] = field(default_factory=list)
     closing: bool = False
     failed_starts: int = 0
+    broken: PdfocrError | None = None
+    """Why the dispatcher failed; every page submitted since fails with it."""
 
 
 class ProcessExecutor:
@@ -87,11 +97,20 @@ class ProcessExecutor:
     def submit(self, task: PageTask, started: Started) -> Future[PageOutcome]:
         future: Future[PageOutcome] = Future()
         with self._lock:
+            if self._state.broken is not None:
+                future.set_exception(self._state.broken)
+                return future
             if self._state.closing:
                 future.set_exception(WorkerLost(None, StopReason.CLOSED))
                 return future
             if self._dispatcher is None:
-                self._folder = tempfile.mkdtemp(prefix="pdfocr-workers-")
+                try:
+                    self._folder = tempfile.mkdtemp(prefix="pdfocr-workers-")
+                except OSError as error:
+                    raise OutputError(
+                        f"cannot make a folder for worker processes in {tempfile.gettempdir()}: "
+                        f"{os_reason(error)}"
+                    ) from None
                 self._dispatcher = threading.Thread(
                     target=self._dispatch, name="pdfocr-dispatch", daemon=True
                 )
@@ -146,16 +165,28 @@ class ProcessExecutor:
                 os.write(self._wake_write, b"!")
 
     def _dispatch(self) -> None:
+        try:
+            self._serve()
+        except BaseException as error:  # a bug here would leave every page waiting forever
+            self._break(error)
+        self._stop_workers()
+
+    def _serve(self) -> None:
         state = self._state
         while True:
             with self._lock:
-                self._hand_out()
+                handed = self._assign()
                 if state.closing and not state.queue and all(w.job is None for w in state.workers):
-                    break
+                    return
+            for worker, job in handed:
+                self._send(worker, job)
+            with self._lock:
                 waitables: list[object] = [self._wake_read]
                 for worker in state.workers:
                     waitables += [worker.connection, worker.process.sentinel]
-            ready = set(wait(waitables))  # type: ignore[arg-type]
+                starting = [w.started + START_SECONDS for w in state.workers if not w.ready]
+            timeout = max(0.0, min(starting) - time.monotonic()) if starting else None
+            ready = set(wait(waitables, timeout))  # type: ignore[arg-type]
             if self._wake_read in ready:
                 os.read(self._wake_read, 4096)
             for worker in list(state.workers):
@@ -164,26 +195,69 @@ class ProcessExecutor:
             for worker in list(state.workers):
                 if worker.process.sentinel in ready:
                     self._lost(worker)
-        self._stop_workers()
+            self._kill_slow_starters()
 
-    def _hand_out(self) -> None:
+    def _assign(self) -> list[tuple[_Worker, _Job]]:
         """Give queued pages to idle workers, and start workers for pages left waiting
-        (called with the lock held)."""
+        (called with the lock held); the pages to send."""
         state = self._state
         idle = [w for w in state.workers if w.ready and w.job is None and not w.killed]
+        handed = []
         while state.queue and idle:
-            job = state.queue.popleft()
-            worker = idle.pop()
+            worker, job = idle.pop(), state.queue.popleft()
             worker.job = job
-            job.started(job.future)
-            try:
-                worker.connection.send(job.task)
-            except (OSError, ValueError):  # it died just now: _lost() reports the page
-                self._kill(worker)
+            handed.append((worker, job))
         starting = sum(1 for w in state.workers if not w.ready)
         while len(state.queue) > starting and len(state.workers) < self._capacity:
             state.workers.append(self._start_worker())
             starting += 1
+        return handed
+
+    def _send(self, worker: _Worker, job: _Job) -> None:
+        """Send a page to its worker, outside the lock: a large page takes a moment, and
+        stops, submissions and answers must not wait for it."""
+        try:
+            worker.connection.send(job.task)
+        except (OSError, ValueError):
+            # The worker died (while idle, or killed by a stop just now): the page was
+            # not started, so it goes back to the head of the queue, unless it was stopped.
+            with self._lock:
+                worker.job = None
+                self._kill(worker)
+                if job.stopped is not None:
+                    _fail(job, WorkerLost(None, job.stopped))
+                elif not job.future.done():
+                    self._state.queue.appendleft(job)
+            return
+        except Exception as error:  # the page cannot be pickled
+            with self._lock:
+                worker.job = None
+            _settle(job.future, error=UsageError(f"the page cannot be sent to a worker process ({error})"))
+            return
+        job.started(job.future)  # its time limit runs from here
+
+    def _kill_slow_starters(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for worker in self._state.workers:
+                if not worker.ready and not worker.killed and now - worker.started > START_SECONDS:
+                    worker.too_slow = True
+                    self._kill(worker)
+
+    def _break(self, error: BaseException) -> None:
+        """The dispatcher failed: fail every page, now and later, with a clear error."""
+        broken = PdfocrError(f"internal error: the worker dispatcher failed: {type(error).__name__}: {error}")
+        broken.detail = "".join(traceback.format_exception(error))
+        with self._lock:
+            self._state.broken = broken
+            self._state.closing = True
+            jobs = list(self._state.queue) + [w.job for w in self._state.workers if w.job is not None]
+            self._state.queue.clear()
+            for worker in self._state.workers:
+                worker.job = None
+                self._kill(worker)
+        for job in jobs:
+            _settle(job.future, error=broken)
 
     def _start_worker(self) -> _Worker:
         assert self._folder is not None
@@ -201,6 +275,8 @@ class ProcessExecutor:
             message = worker.connection.recv()
         except (EOFError, OSError):
             return  # it died: its sentinel says so too
+        except Exception as error:  # an answer this process cannot unpickle
+            message = PdfocrError(f"internal error: a worker's answer cannot be read ({error})")
         if message == READY:
             with self._lock:
                 worker.ready = True
@@ -229,7 +305,7 @@ class ProcessExecutor:
             job, worker.job = worker.job, None
             if job is not None:
                 _fail(job, WorkerLost(exit_code, job.stopped))
-            elif not worker.ready and not worker.killed:
+            elif not worker.ready and (worker.too_slow or not worker.killed):
                 self._state.failed_starts += 1
                 if self._state.failed_starts >= MAX_FAILED_STARTS:
                     while self._state.queue:
