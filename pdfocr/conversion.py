@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from .engines import OcrEngine, OrientationDetector, resolve_engine
+from .engines import OcrEngine, OrientationDetector, engine_boundary, resolve_engine
 from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
 from .inputs import InputItem, PageSource, expand_inputs
 from .merge import Output, check_writable, write_outputs
@@ -87,7 +87,8 @@ def _prepare(pages: PageRunner, options: ConvertOptions, cancel: threading.Event
     """The engine for ``options``, checked; refuses a caller workers cannot start from."""
     pages.check_caller()
     engine = resolve_engine(options.engine)
-    engine.check(options.languages)
+    with engine_boundary(engine):
+        engine.check(options.languages)
     if options.rotate_pages and not isinstance(engine, OrientationDetector):
         raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
     _check_picklable(engine)

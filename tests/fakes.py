@@ -246,3 +246,13 @@ class ExpiredEngine:
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         raise LicenceExpired("OCR")
+
+
+@dataclass(frozen=True)
+class UncheckableEngine(EchoEngine):
+    """Its check fails the way third-party code does."""
+
+    name: str = "uncheckable"
+
+    def check(self, languages: Sequence[str]) -> None:
+        raise OSError("model folder missing")

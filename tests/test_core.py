@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes import CrashingEngine, HangingEngine, PidEngine, RaisingEngine, SlowEngine, png_pages
+from fakes import (
+    CrashingEngine,
+    HangingEngine,
+    PidEngine,
+    RaisingEngine,
+    SlowEngine,
+    UncheckableEngine,
+    png_pages,
+)
 from PIL import Image
 from test_faults import _workers_left
 
@@ -74,6 +82,11 @@ def test_an_engine_raising_anything_is_an_engine_error_that_can_be_skipped(tmp_p
     assert str(caught.value) == "<input 1>: the raising engine failed: RuntimeError: model file is damaged"
     with pytest.raises(EngineError):  # every page skipped: nothing to write
         pdfocr.convert(png_pages(2), tmp_path / "out.pdf", engine=RaisingEngine(), skip_bad_pages=True)
+
+
+def test_an_engine_check_raising_anything_is_an_engine_error(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match=r"^the uncheckable engine failed: OSError: model folder missing$"):
+        pdfocr.convert(png_pages(1), tmp_path / "out.pdf", engine=UncheckableEngine())
 
 
 def test_a_closed_converter_refuses_work_with_a_usage_error(tmp_path: Path) -> None:
