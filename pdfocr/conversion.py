@@ -6,6 +6,7 @@ PDF and the sidecar, everything or nothing. Where and how pages run is the calle
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import tempfile
@@ -20,7 +21,7 @@ from typing import Protocol, TypeVar
 from .engines import OcrEngine, OrientationDetector, engine_boundary, resolve_engine
 from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
 from .inputs import InputItem, PageSource, expand_inputs
-from .merge import Output, check_writable, write_outputs
+from .merge import Output, PagePart, check_writable, write_outputs
 from .options import ConvertOptions
 from .page import PageOutcome, PageResult, PageTask, SkippedPage
 from .version import __version__
@@ -45,6 +46,12 @@ class Result:
     @property
     def page_count(self) -> int:
         return len(self.pages)
+
+    @property
+    def kept_count(self) -> int:
+        """Pages of input PDFs kept as they were, not OCRed (they already had text, or
+        showed no image)."""
+        return sum(page.kept for page in self.pages)
 
     @property
     def text(self) -> str:
@@ -125,18 +132,26 @@ def convert_bundle(
     # A failed run may leave pages of its own still being stopped; their late files
     # must not turn the real error into a cleanup error.
     with _work_folder() as workdir:
+        sources = _pdfs_on_disk(sources, Path(workdir))
         tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
         done = 0
 
-        def page_done(outcome: PageOutcome) -> tuple[PageResult, Path]:
+        def page_done(outcome: PageOutcome) -> tuple[PageResult, PagePart]:
             nonlocal done
             done += 1
+            source = tasks[outcome.index].source
             path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
-            _write_page(path, outcome.pdf, workdir)
+            if outcome.pdf:
+                _write_page(path, outcome.pdf, workdir)
+            if source.is_pdf:
+                overlay = str(path) if outcome.pdf else None
+                part = PagePart(source=source.path, page=source.frame, overlay=overlay)
+            else:
+                part = PagePart(file=str(path))
             _issue_warnings(outcome.result)
             if progress is not None:
                 progress(Progress(done, len(tasks), outcome.result, time.perf_counter() - started))
-            return outcome.result, path
+            return outcome.result, part
 
         if progress is not None:
             progress(Progress(0, len(tasks), None, time.perf_counter() - started))
@@ -150,8 +165,8 @@ def convert_bundle(
         # The last moment a cancelled conversion can still leave everything untouched.
         _stop_if_cancelled(cancel)
         metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
-        page_files = [path for _, path in written]
-        write_outputs(page_files, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
+        parts = [part for _, part in written]
+        write_outputs(parts, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
     return Result(results, time.perf_counter() - started, tuple(skipped))
 
 
@@ -170,6 +185,22 @@ def read_image(
 
     finished = pages.run(tasks, page_done, cancel)
     return "\f".join(text for text in finished if isinstance(text, str))
+
+
+def _pdfs_on_disk(sources: Sequence[PageSource], workdir: Path) -> list[PageSource]:
+    """PDFs given as bytes, written to the work folder once: every page's task then
+    carries a path, not a copy of the whole file, and qpdf reads the pages from there."""
+    written: dict[int, str] = {}
+    placed = []
+    for source in sources:
+        if source.is_pdf and source.data is not None:
+            if id(source.data) not in written:
+                path = workdir / f"input-{len(written):04d}.pdf"
+                _write_page(path, source.data, str(workdir))
+                written[id(source.data)] = str(path)
+            source = dataclasses.replace(source, path=written[id(source.data)], data=None)
+        placed.append(source)
+    return placed
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputError, PdfocrWarning, os_reason
 from .options import MAX_DPI, MAX_MEGAPIXELS, MIN_DPI, ConvertOptions
+from .pdfpages import PDF_MAGIC, probe_pdf
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,20 @@ InputItem = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryI
 
 # Pillow format names pdfocr accepts, and the extensions it picks up from a folder.
 SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "TIFF", "BMP", "DIB", "GIF", "WEBP"}
-FOLDER_EXTENSIONS = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
-_SUPPORTED_NAMES = "PNG, JPEG, TIFF, BMP, GIF, WebP"
+FOLDER_EXTENSIONS = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".jfif",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".gif",
+    ".webp",
+    ".pdf",
+}
+_SUPPORTED_NAMES = "PDF, PNG, JPEG, TIFF, BMP, GIF, WebP"
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,9 @@ class PageSource:
     broken: str | None = None
     """Why this page cannot be read, when probing the file found it damaged (a TIFF
     whose later frame is cut): the page fails alone, the file's other pages convert."""
+    is_pdf: bool = False
+    """A page of a PDF (``frame`` is its 0-based index): kept as it is, a text layer
+    grafted on (see :mod:`pdfocr.pdfpages`)."""
 
     @property
     def page_number(self) -> int | None:
@@ -179,9 +195,7 @@ def _folder_images(folder: Path) -> Iterator[Path]:
 
 
 def _why_not_taken(path: Path) -> str:
-    if path.suffix.lower() == ".pdf":
-        return "PDF input is not supported yet; only images are read from folders"
-    return "not an image file pdfocr reads (by its extension)"
+    return "not a PDF or an image file pdfocr reads (by its extension)"
 
 
 def _bomb_reason(error: Image.DecompressionBombError) -> str:
@@ -245,8 +259,12 @@ def _probe(
             raise InputError("not a regular file (a device or a pipe?)", file=label)
         if (path is not None and os.path.getsize(path) == 0) or (data is not None and not data):
             raise InputError("empty file (0 bytes)", file=label)
-        if _starts_with(path, data, b"%PDF-"):
-            raise InputError("a PDF: PDF input is not supported yet (only images)", file=label)
+        if _starts_with(path, data, PDF_MAGIC):
+            count = probe_pdf(label, path=path, data=data)
+            return [
+                PageSource(label, frame=index, frame_count=count, path=path, data=data, is_pdf=True)
+                for index in range(count)
+            ]
         with open(path, "rb") if path is not None else io.BytesIO(data or b"") as stream:
             image = open_image(stream)
             if image.format not in SUPPORTED_FORMATS:
@@ -263,7 +281,9 @@ def _probe(
     except InputError as error:
         raise error.locate(label, None) from None
     except UnidentifiedImageError:
-        raise InputError(f"not a recognised image (supported: {_SUPPORTED_NAMES})", file=label) from None
+        raise InputError(
+            f"not a PDF or a recognised image (supported: {_SUPPORTED_NAMES})", file=label
+        ) from None
     except Image.DecompressionBombError as error:
         raise InputError(_bomb_reason(error), file=label) from None
     except OSError as error:

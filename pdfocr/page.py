@@ -15,8 +15,10 @@ from .errors import PdfocrError, PdfocrWarning
 from .inputs import LoadedPage, PageSource, load_page
 from .model import PageText
 from .options import ConvertOptions
+from .pdfpages import read_pdf_page
 from .preprocess import ocr_copy, straightened, upright
 from .render import render_page
+from .textlayer import text_layer
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class PageResult:
     warnings: tuple[str, ...] = ()
     """What the page's work warned about (:class:`~pdfocr.errors.PdfocrWarning`): the
     caller issues them again, since a worker's own warnings reach nobody."""
+    kept: bool = False
+    """A PDF page kept as it was, not OCRed: it already had text (``text`` is that), or
+    shows no image to read (vector drawings only)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,8 @@ class PageTask:
 @dataclass(frozen=True)
 class PageOutcome:
     """A finished page, as a worker hands it back: what the caller sees, and the page's
-    one-page PDF (empty when the task did not ask for it)."""
+    one-page PDF (empty when the task did not ask for it). For a page of a PDF, that is
+    only its text layer, to be grafted onto the original page (empty for a kept page)."""
 
     index: int
     result: PageResult
@@ -123,13 +129,19 @@ def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOption
             page, rotated = upright(page, engine, options.rotate_threshold)
         if options.deskew:
             page, deskewed = straightened(page)
-        started = time.perf_counter()
-        image, dpi, enlarge = ocr_copy(page, options.ocr_max_megapixels)
-        with engine_boundary(engine):
-            text = engine.recognize(image, languages=options.languages, dpi=dpi)
-        if enlarge != 1.0:
-            text = text.scaled(enlarge, page.image.width, page.image.height)
-        return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
+        return _recognized(page, engine, options, rotated, deskewed)
+
+
+def _recognized(
+    page: LoadedPage, engine: OcrEngine, options: ConvertOptions, rotated: int = 0, deskewed: float = 0.0
+) -> RecognizedPage:
+    started = time.perf_counter()
+    image, dpi, enlarge = ocr_copy(page, options.ocr_max_megapixels)
+    with engine_boundary(engine):
+        text = engine.recognize(image, languages=options.languages, dpi=dpi)
+    if enlarge != 1.0:
+        text = text.scaled(enlarge, page.image.width, page.image.height)
+    return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
 
 
 def process_page(task: PageTask) -> PageOutcome:
@@ -138,19 +150,43 @@ def process_page(task: PageTask) -> PageOutcome:
     source = task.source
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PdfocrWarning)
-        found = recognize_page(source, task.engine, task.options)
-        pdf = b""
-        if task.draw:
-            with about_page(source):
-                pdf = render_page(found.page, found.text)
+        found, pdf, kept = _pdf_page(task) if source.is_pdf else _image_page(task)
     result = PageResult(
         source=source.label,
         page=source.page_number,
-        text=found.text.text,
-        ocr_seconds=found.ocr_seconds,
+        text=kept if kept is not None else found.text.text if found else "",
+        ocr_seconds=found.ocr_seconds if found else 0.0,
         seconds=time.perf_counter() - started,
-        rotated=found.rotated,
-        deskewed=found.deskewed,
+        rotated=found.rotated if found else 0,
+        deskewed=found.deskewed if found else 0.0,
         warnings=tuple(str(w.message) for w in caught if issubclass(w.category, PdfocrWarning)),
+        kept=kept is not None,
     )
     return PageOutcome(index=task.index, result=result, pdf=pdf)
+
+
+def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, None]:
+    """An image: recognised, and drawn as a one-page PDF (the image, the text on top)."""
+    found = recognize_page(task.source, task.engine, task.options)
+    pdf = b""
+    if task.draw:
+        with about_page(task.source):
+            pdf = render_page(found.page, found.text)
+    return found, pdf, None
+
+
+def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]:
+    """A page of a PDF: its text layer, drawn the size of the page as a reader sees it;
+    or, for a page kept as it is, its text (the third item, None when OCRed)."""
+    source = task.source
+    with about_page(source):
+        found = read_pdf_page(source.label, source.frame, path=source.path, data=source.data)
+        if found.has_text or not found.has_images:
+            return None, b"", found.text
+        # The resolution each way that maps the rendered pixels onto the page exactly.
+        width, height = found.size
+        dpi = (found.image.width * 72 / width, found.image.height * 72 / height)
+        page = LoadedPage(image=found.image, dpi=dpi)
+        recognized = _recognized(page, task.engine, task.options)
+        layer = text_layer(recognized.text, width, height, dpi) if task.draw else b""
+    return recognized, layer, None

@@ -66,7 +66,7 @@ def test_bytes_and_file_objects_are_inputs(tmp_path: Path) -> None:
     ("content", "reason"),
     [
         (b"", "empty file"),
-        (b"this is plain text, not a picture", "not a recognised image"),
+        (b"this is plain text, not a picture", "not a PDF or a recognised image"),
         (b"P3\n1 1\n255\n0 0 0\n", "unsupported image format PPM"),
     ],
 )

@@ -67,7 +67,7 @@ def test_fifty_concurrent_convert_async_calls_all_finish_within_bounded_memory(t
             assert isinstance(result, InputError), result
             assert (
                 str(result)
-                == "<input 1>: not a recognised image (supported: PNG, JPEG, TIFF, BMP, GIF, WebP)"
+                == "<input 1>: not a PDF or a recognised image (supported: PDF, PNG, JPEG, TIFF, BMP, GIF, WebP)"
             )
             assert not (tmp_path / f"out{n}.pdf").exists()
         else:

@@ -1,0 +1,153 @@
+"""PDF inputs: the pages of a PDF, next to images (:mod:`pdfocr.inputs`).
+
+Probing a PDF (in the caller, up front) opens it with pikepdf, refuses what cannot be
+converted without losing something (a password, dynamic XFA forms, a digital signature,
+no pages, damage qpdf cannot repair) and counts its pages. Reading one page (in a worker)
+tells whether it already has text, and renders it with PDFium (pypdfium2) the way a reader
+sees it: its crop box, turned by its ``/Rotate``, at the resolution of its images.
+
+The page itself is never rewritten here: the text layer drawn for it is grafted onto the
+original page when the PDF is written (:mod:`pdfocr.merge`).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import pikepdf
+import pypdfium2 as pdfium
+from PIL import Image
+
+from .errors import InputError, PdfocrWarning
+
+PDF_MAGIC = b"%PDF-"
+
+DEFAULT_RENDER_DPI = 300.0
+"""Pages whose images say nothing of their resolution are rendered at this."""
+MIN_RENDER_DPI, MAX_RENDER_DPI = 100.0, 600.0
+"""Rendering resolution bounds: below 100 dpi Tesseract reads little; above 600 it gains
+nothing and every pixel costs."""
+
+
+@dataclass(frozen=True)
+class PdfPage:
+    """One page of a PDF, decoded for OCR."""
+
+    image: Image.Image
+    """The page as a reader sees it (crop box, ``/Rotate`` applied), in gray."""
+    size: tuple[float, float]
+    """Its width and height in points, as a reader sees it."""
+    dpi: float
+    has_text: bool
+    """It already has text (born digital, or OCRed before): it is kept as it is."""
+    text: str
+    """The text it already has."""
+    has_images: bool
+    """It shows at least one image; a page of vector drawings only is left alone."""
+
+
+def is_pdf(head: bytes) -> bool:
+    return head.startswith(PDF_MAGIC)
+
+
+def probe_pdf(label: str, *, path: str | None = None, data: bytes | None = None) -> int:
+    """The number of pages of a PDF that can be converted; :class:`InputError` (naming
+    the file) for one that cannot. A PDF qpdf had to repair converts, with a warning."""
+    source = path if path is not None else io.BytesIO(data or b"")
+    try:
+        document = pikepdf.open(source)
+    except pikepdf.PasswordError:
+        raise InputError("the PDF needs a password to open", file=label) from None
+    except (pikepdf.PdfError, OSError, ValueError) as error:
+        raise InputError(f"corrupt PDF that cannot be repaired ({_first_line(error)})", file=label) from None
+    with document:
+        _refuse_what_would_be_lost(document, label)
+        count = len(document.pages)
+        if count == 0:
+            raise InputError("the PDF has no pages", file=label)
+        repairs = document.get_warnings()
+        if repairs:
+            warnings.warn(
+                PdfocrWarning(f"{label}: a damaged PDF, repaired ({_first_line(Exception(repairs[0]))})"),
+                stacklevel=2,
+            )
+    return count
+
+
+def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str) -> None:
+    root = document.Root
+    form = root.get("/AcroForm")
+    if isinstance(form, pikepdf.Dictionary):
+        if "/XFA" in form and root.get("/NeedsRendering", False):
+            raise InputError(
+                "a dynamic XFA form: its pages are made by the form's program, not stored in the PDF",
+                file=label,
+            )
+        if int(form.get("/SigFlags", 0)) & 1:
+            raise InputError(
+                "digitally signed: adding a text layer would invalidate the signature", file=label
+            )
+
+
+def read_pdf_page(label: str, index: int, *, path: str | None, data: bytes | None) -> PdfPage:
+    """Render page ``index`` (0-based) for OCR and tell whether it has text already."""
+    try:
+        document = pdfium.PdfDocument(path if path is not None else data)
+    except pdfium.PdfiumError as error:
+        raise InputError(f"the PDF cannot be read ({error})", file=label, page=index + 1) from None
+    try:
+        page = document[index]
+        textpage = page.get_textpage()
+        has_text = textpage.count_chars() > 0
+        text = textpage.get_text_range().replace("\r\n", "\n").strip() if has_text else ""
+        dpi, has_images = _image_resolution(page)
+        if has_text or not has_images:
+            image = Image.new("L", (1, 1), 255)  # not OCRed: nothing to render
+        else:
+            bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False)
+            image = bitmap.to_pil()
+        size = page.get_size()
+        return PdfPage(image, size, dpi, has_text=has_text, text=text, has_images=has_images)
+    finally:
+        document.close()
+
+
+def _image_resolution(page: pdfium.PdfPage) -> tuple[float, bool]:
+    """The resolution the page's images are shown at (the finest), and whether it has
+    any: the page is rendered at that, so OCR sees every pixel of the scan."""
+    width, height = page.get_size()
+    finest, found = 0.0, False
+    for item in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
+        found = True
+        try:
+            pixels = item.get_px_size()
+            left, bottom, right, top = item.get_bounds()
+        except pdfium.PdfiumError:
+            continue
+        shown_w, shown_h = abs(right - left), abs(top - bottom)
+        if shown_w < 1 or shown_h < 1:
+            continue
+        # A sideways image (turned by its matrix) has its pixel sides swapped.
+        along = max(pixels[0] / shown_w, pixels[1] / shown_h)
+        across = max(pixels[1] / shown_w, pixels[0] / shown_h)
+        ratio = along if abs(pixels[0] / pixels[1] - shown_w / shown_h) < 0.1 else across
+        finest = max(finest, ratio * 72)
+    if not found:
+        return DEFAULT_RENDER_DPI, False
+    dpi = round(finest) if abs(finest - round(finest)) < 0.05 else finest  # 299.99998: 300
+    dpi = dpi or DEFAULT_RENDER_DPI
+    # Keep a page's pixels within what OCR should take (the same limit as for images).
+    return min(max(dpi, MIN_RENDER_DPI), MAX_RENDER_DPI, _within_page(width, height)), True
+
+
+def _within_page(width: float, height: float, megapixels: float = 50.0) -> float:
+    """The highest resolution at which a page of ``width`` x ``height`` points stays
+    within ``megapixels``."""
+    return float((megapixels * 1e6 / max(1.0, width * height / 72 / 72)) ** 0.5)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
