@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import until
 from fakes import LabelEngine, png_pages
-from test_faults import _descendants, _workers_left
+from test_faults import NOT_AN_IMAGE, _descendants, _workers_left
 
 import pdfocr
 from pdfocr.admission import WorkerBudget as _WorkerBudget
@@ -65,10 +65,7 @@ def test_fifty_concurrent_convert_async_calls_all_finish_within_bounded_memory(t
     for n, result in enumerate(results):
         if n % 10 == 3:
             assert isinstance(result, InputError), result
-            assert (
-                str(result)
-                == "<input 1>: not a PDF or a recognised image (supported: PDF, PNG, JPEG, TIFF, BMP, GIF, WebP)"
-            )
+            assert str(result) == f"<input 1>: {NOT_AN_IMAGE}"
             assert not (tmp_path / f"out{n}.pdf").exists()
         else:
             assert isinstance(result, pdfocr.Result), result

@@ -1,0 +1,245 @@
+"""Scanned PDFs in: every original page kept as it was, a text layer grafted on; pages
+that already have text kept; PDFs that cannot be converted refused in one line. The
+test PDFs are built here (img2pdf, pikepdf, reportlab), from the sample scans."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import img2pdf
+import pikepdf
+import pypdfium2 as pdfium
+import pytest
+from conftest import pdftotext, pdftotext_words, words_of
+from PIL import Image
+from reportlab.pdfgen.canvas import Canvas
+
+import pdfocr
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples"
+
+
+def _png(image: Image.Image, dpi: int = 300) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def _scan(path: Path, *images: bytes | Path, rotation: int = 0) -> Path:
+    path.write_bytes(img2pdf.convert(list(images), rotation=img2pdf.Rotation[str(rotation)]))
+    return path
+
+
+def _qpdf_check(pdf: Path) -> None:
+    assert subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def sample_text(expected_sample_pages: list[str]) -> list[str]:
+    return expected_sample_pages
+
+
+def test_a_scanned_pdf_becomes_searchable_with_every_page_kept_as_it_was(
+    tmp_path: Path, sample_text: list[str]
+) -> None:
+    scan = _scan(tmp_path / "scan.pdf", SAMPLE / "page1.png", SAMPLE / "page2.jpg")
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(scan, output)
+    assert result.page_count == 2 and result.kept_count == 0
+    pages = pdftotext(output).split("\f")
+    for got, want in zip(pages, sample_text[:2], strict=False):
+        assert words_of(got) == words_of(want)
+    with pikepdf.open(scan) as before, pikepdf.open(output) as after:
+        for old, new in zip(before.pages, after.pages, strict=True):
+            assert new.mediabox == old.mediabox
+            # The page's own content stream and image are the very bytes they were.
+            assert old.obj.Contents.read_raw_bytes() in [c.read_raw_bytes() for c in new.obj.Contents]
+            assert (
+                new.obj.Resources.XObject.Im0.read_raw_bytes()
+                == old.obj.Resources.XObject.Im0.read_raw_bytes()
+            )
+    _qpdf_check(output)
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_page_shown_upright_by_rotate_is_read_as_a_reader_sees_it(tmp_path: Path, rotation: int) -> None:
+    upright = Image.open(SAMPLE / "page1.png").convert("L")
+    straight = _scan(tmp_path / "straight.pdf", _png(upright))
+    sideways = _scan(
+        tmp_path / "sideways.pdf", _png(upright.rotate(rotation, expand=True)), rotation=rotation
+    )
+    pdfocr.convert(straight, tmp_path / "straight-ocr.pdf")
+    pdfocr.convert(sideways, tmp_path / "sideways-ocr.pdf")
+    (want,) = pdftotext_words(tmp_path / "straight-ocr.pdf")
+    (got,) = pdftotext_words(tmp_path / "sideways-ocr.pdf")
+    assert [w.text for w in got] == [w.text for w in want]  # read upright, in reading order
+    for a, b in zip(got, want, strict=True):  # and each word where the reader sees it
+        assert (a.left, a.top, a.right, a.bottom) == pytest.approx((b.left, b.top, b.right, b.bottom), abs=1)
+    with pikepdf.open(tmp_path / "sideways-ocr.pdf") as document:
+        assert document.pages[0].obj.Rotate == rotation
+
+
+def test_a_media_box_away_from_the_origin_and_a_crop_box(tmp_path: Path) -> None:
+    pdf = pikepdf.open(io.BytesIO(img2pdf.convert(SAMPLE / "page1.png")))
+    page = pdf.pages[0]
+    width, height = float(page.mediabox[2]), float(page.mediabox[3])
+    page.obj.MediaBox = pikepdf.Array([100, 200, 100 + width, 200 + height])
+    page.obj.CropBox = pikepdf.Array([110, 215, 90 + width, 190 + height])
+    page.obj.Contents = pikepdf.Stream(
+        pdf, b"q 1 0 0 1 100 200 cm\n" + page.obj.Contents.read_bytes() + b"\nQ"
+    )
+    source = tmp_path / "offset.pdf"
+    pdf.save(source)
+    output = tmp_path / "out.pdf"
+    pdfocr.convert(source, output)
+    with pikepdf.open(output) as document:
+        boxes = [float(v) for v in [*document.pages[0].mediabox, *document.pages[0].cropbox]]
+        assert boxes == pytest.approx(
+            [100, 200, 100 + width, 200 + height, 110, 215, 90 + width, 190 + height]
+        )
+    # "Page" starts 55 pt from the image's left edge, and the image from x = 100.
+    text_page = pdfium.PdfDocument(str(output))[0].get_textpage()
+    assert text_page.get_text_range().startswith("Page 1: memo")
+    assert text_page.get_charbox(0)[0] == pytest.approx(155, abs=2)
+
+
+def test_running_on_its_own_output_changes_nothing_and_never_doubles_the_text(tmp_path: Path) -> None:
+    scan = _scan(tmp_path / "scan.pdf", SAMPLE / "page1.png", SAMPLE / "page3.png")
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    pdfocr.convert(scan, first)
+    result = pdfocr.convert(first, second, sidecar=tmp_path / "second.txt")
+    assert result.kept_count == 2
+    assert pdftotext(second).count("memo number 237") == pdftotext(first).count("memo number 237") == 1
+    assert words_of((tmp_path / "second.txt").read_text())[:4] == words_of(pdftotext(first))[:4]
+    with pikepdf.open(first) as a, pikepdf.open(second) as b:
+        for old, new in zip(a.pages, b.pages, strict=True):
+            assert [c.read_bytes() for c in new.obj.Contents] == [c.read_bytes() for c in old.obj.Contents]
+
+
+def test_born_digital_and_vector_pages_are_kept_scanned_ones_read(tmp_path: Path) -> None:
+    born = io.BytesIO()
+    canvas = Canvas(born, pagesize=(612, 792))
+    canvas.drawString(72, 700, "Typed invoice text")
+    canvas.showPage()
+    canvas.line(72, 72, 500, 500)  # a drawing, no text, no image
+    canvas.showPage()
+    canvas.save()
+    digital = tmp_path / "digital.pdf"
+    digital.write_bytes(born.getvalue())
+    mixed = tmp_path / "mixed.pdf"
+    with (
+        pikepdf.open(digital) as document,
+        pikepdf.open(_scan(tmp_path / "s.pdf", SAMPLE / "page1.png")) as scan,
+    ):
+        document.pages.append(scan.pages[0])
+        document.save(mixed)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(mixed, output)
+    assert [page.kept for page in result.pages] == [True, True, False]
+    pages = pdftotext(output).split("\f")
+    assert words_of(pages[0]) == ["Typed", "invoice", "text"]
+    assert words_of(pages[1]) == []
+    assert words_of(pages[2])[:4] == ["Page", "1", "memo", "number"]
+
+
+def test_the_document_keeps_its_outline_labels_and_metadata(tmp_path: Path) -> None:
+    source = tmp_path / "book.pdf"
+    with pikepdf.open(_scan(tmp_path / "s.pdf", SAMPLE / "page1.png", SAMPLE / "page2.jpg")) as document:
+        with document.open_outline() as outline:
+            outline.root.append(pikepdf.OutlineItem("Chapter two", 1))
+        document.Root.PageLabels = pikepdf.Dictionary(
+            Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.r)])
+        )
+        document.docinfo["/Title"] = "Minutes of the board"
+        document.save(source)
+    output = tmp_path / "out.pdf"
+    pdfocr.convert(source, output)
+    with pikepdf.open(output) as document:
+        with document.open_outline() as outline:
+            (item,) = outline.root
+            assert item.title == "Chapter two"
+            assert item.destination[0] == document.pages[1].obj  # still the right page
+        assert document.Root.PageLabels.Nums[1].S == "/r"
+        assert str(document.docinfo["/Title"]) == "Minutes of the board"
+
+
+def test_pdfs_mix_with_images_and_folders_in_the_order_given(tmp_path: Path, cli) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    _scan(folder / "b2.pdf", SAMPLE / "page3.png")
+    (folder / "b10.png").write_bytes((SAMPLE / "page1.png").read_bytes())
+    first = _scan(tmp_path / "a.pdf", SAMPLE / "page2.jpg")
+    output = tmp_path / "out.pdf"
+    run = cli(str(first), str(folder), str(SAMPLE / "page10.tif"), "-o", str(output))
+    assert run.returncode == 0, run.stderr
+    pages = pdftotext(output).split("\f")
+    assert [words_of(page)[:2] for page in pages[:5]] == [
+        ["Page", "2"],
+        ["Page", "3"],
+        ["Page", "1"],
+        *[words_of(page)[:2] for page in pages[3:5]],
+    ]
+    assert len(pikepdf.open(output).pages) == 5
+    _qpdf_check(output)
+
+
+def test_a_pdf_given_as_bytes(tmp_path: Path) -> None:
+    data = img2pdf.convert(SAMPLE / "page1.png")
+    result = pdfocr.convert([data, data], tmp_path / "out.pdf")
+    assert result.page_count == 2
+    assert pdftotext(tmp_path / "out.pdf").count("memo number 237") == 2
+
+
+def _encrypted(path: Path, user: str) -> Path:
+    with pikepdf.open(_scan(path.with_suffix(".plain.pdf"), SAMPLE / "page1.png")) as document:
+        document.save(
+            path,
+            encryption=pikepdf.Encryption(
+                user=user, owner="owner-secret", allow=pikepdf.Permissions(extract=False)
+            ),
+        )
+    return path
+
+
+def test_pdfs_that_cannot_be_converted_are_refused_in_one_line(tmp_path: Path, cli) -> None:
+    locked = _encrypted(tmp_path / "locked.pdf", user="secret")
+    empty = tmp_path / "empty.pdf"
+    with pikepdf.new() as document:
+        document.save(empty)
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(b"%PDF-1.7\n" + b"\x00" * 40)
+    xfa = tmp_path / "xfa.pdf"
+    signed = tmp_path / "signed.pdf"
+    for path, entries in (
+        (xfa, {"/XFA": pikepdf.Array(), "/Fields": pikepdf.Array()}),
+        (signed, {"/SigFlags": 3, "/Fields": pikepdf.Array()}),
+    ):
+        with pikepdf.open(_scan(tmp_path / "plain.pdf", SAMPLE / "page1.png")) as document:
+            document.Root.AcroForm = pikepdf.Dictionary(entries)
+            if path is xfa:
+                document.Root.NeedsRendering = True
+            document.save(path)
+    cases = {
+        locked: "the PDF needs a password to open",
+        empty: "the PDF has no pages",
+        cut: "corrupt PDF that cannot be repaired",
+        xfa: "a dynamic XFA form",
+        signed: "digitally signed: adding a text layer would invalidate the signature",
+    }
+    output = tmp_path / "out.pdf"
+    output.write_bytes(b"previous")
+    for path, reason in cases.items():
+        run = cli(str(path), "-o", str(output))
+        assert run.returncode == 3, (path, run.stderr)
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"pdfocr: error: {path}: {reason}"), lines
+        assert output.read_bytes() == b"previous"
+
+
+def test_a_pdf_with_owner_restrictions_only_is_converted(tmp_path: Path) -> None:
+    restricted = _encrypted(tmp_path / "restricted.pdf", user="")
+    output = tmp_path / "out.pdf"
+    pdfocr.convert(restricted, output)
+    assert "memo number 237" in pdftotext(output)
