@@ -61,7 +61,8 @@ def probe_pdf(label: str, *, path: str | None = None, data: bytes | None = None)
     except pikepdf.PasswordError:
         raise InputError("the PDF needs a password to open", file=label) from None
     except (pikepdf.PdfError, OSError, ValueError) as error:
-        raise InputError(f"corrupt PDF that cannot be repaired ({_first_line(error)})", file=label) from None
+        reason = _first_line(error).replace(f"{path}: ", "") if path else _first_line(error)
+        raise InputError(f"corrupt PDF that cannot be repaired ({reason})", file=label) from None
     with document:
         _refuse_what_would_be_lost(document, label)
         count = len(document.pages)
@@ -78,13 +79,13 @@ def probe_pdf(label: str, *, path: str | None = None, data: bytes | None = None)
 
 def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str) -> None:
     root = document.Root
+    if bool(root.get("/NeedsRendering", False)):
+        raise InputError(
+            "a dynamic XFA form: its pages are made by the form's program, not stored in the PDF",
+            file=label,
+        )
     form = root.get("/AcroForm")
     if isinstance(form, pikepdf.Dictionary):
-        if "/XFA" in form and root.get("/NeedsRendering", False):
-            raise InputError(
-                "a dynamic XFA form: its pages are made by the form's program, not stored in the PDF",
-                file=label,
-            )
         if int(form.get("/SigFlags", 0)) & 1:
             raise InputError(
                 "digitally signed: adding a text layer would invalidate the signature", file=label

@@ -125,10 +125,11 @@ CASES = [
         f"{{input}}: {NOT_AN_IMAGE}",
     ),
     Case(
-        "a PDF under .pdf",
+        "a PDF cut after its header",
         lambda d: _write(d / "doc.pdf", b"%PDF-1.4\n%%EOF\n"),
         3,
-        "{input}: a PDF: PDF input is not supported yet (only images)",
+        "{input}: corrupt PDF that cannot be repaired (unable to find trailer dictionary while recovering"
+        " damaged file)",
     ),
     Case(
         "decompression bomb (100000x100000 header)",

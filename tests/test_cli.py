@@ -13,6 +13,7 @@ import time
 import zlib
 from pathlib import Path
 
+import img2pdf
 import pytest
 from conftest import ROOT, installed_engine, pdftotext, words_of
 from PIL import Image
@@ -366,16 +367,15 @@ def test_verbose_says_which_files_of_a_folder_were_left_out(cli, tmp_path: Path,
     folder = tmp_path / "scans"
     folder.mkdir()
     (folder / "a.png").write_bytes((samples / "page1.png").read_bytes())
-    (folder / "b.pdf").write_bytes(b"%PDF-1.4\n")
+    (folder / "b.pdf").write_bytes(img2pdf.convert(str(samples / "page3.png")))
     (folder / "notes.txt").write_text("x")
     frames = [Image.new("L", (300, 200), shade) for shade in (255, 200)]
     frames[0].save(folder / "c.gif", save_all=True, append_images=frames[1:])
     run = cli(str(folder), "-o", str(tmp_path / "out.pdf"), "-v")
     assert run.returncode == 0, run.stderr
-    assert f"skipped {folder / 'b.pdf'}: PDF input is not supported yet" in run.stderr
-    assert f"skipped {folder / 'notes.txt'}: not an image file" in run.stderr
+    assert f"skipped {folder / 'notes.txt'}: not a PDF or an image file" in run.stderr
     assert f"{folder / 'c.gif'}: only the first of its 2 frames is used (an animation)" in run.stderr
-    assert "2 pages" in run.stderr
+    assert "3 pages" in run.stderr  # a.png, b.pdf's page, c.gif
 
 
 def test_a_declared_resolution_can_be_overridden(cli, tmp_path: Path) -> None:
@@ -408,17 +408,6 @@ def test_argument_errors_are_one_line(cli, samples: Path) -> None:
     timeout = cli(str(samples / "page1.png"), "--page-timeout", "-1", "-o", "x.pdf")
     assert timeout.returncode == 2
     assert "--page-timeout must be 0 (no limit) or a number of seconds" in _one_error_line(timeout.stderr)
-
-
-def test_a_pdf_given_as_input_is_named_as_such(cli, tmp_path: Path) -> None:
-    pdf = tmp_path / "scan.pdf"
-    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    run = cli(str(pdf), "-o", str(tmp_path / "out.pdf"))
-    assert run.returncode == 3
-    assert (
-        _one_error_line(run.stderr)
-        == f"pdfocr: error: {pdf}: a PDF: PDF input is not supported yet (only images)"
-    )
 
 
 def test_native_libraries_in_workers_do_not_write_to_the_terminal(cli, tmp_path: Path) -> None:
