@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
-from pdfocr.merge import atomic_output, atomic_path, merge_pages
+from pdfocr.merge import PagePart, atomic_output, atomic_path, merge_pages
 
 
 def _one_page(path: Path, label: str) -> Path:
@@ -25,7 +25,7 @@ def test_many_pages_stay_in_order(tmp_path: Path) -> None:
         pages.append(tmp_path / f"same{n}.pdf")
         os.link(single, pages[-1])
     output = tmp_path / "out.pdf"
-    merge_pages(pages, output, {"/Producer": "test"}, tmp_path)
+    merge_pages([PagePart(file=str(page)) for page in pages], output, {"/Producer": "test"}, tmp_path)
     reader = PdfReader(output)
     assert len(reader.pages) == 305
     assert [reader.pages[n].extract_text().strip() for n in range(6)] == [f"page {n}" for n in range(5)] + [
