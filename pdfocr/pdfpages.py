@@ -85,11 +85,8 @@ def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str) -> None:
             file=label,
         )
     form = root.get("/AcroForm")
-    if isinstance(form, pikepdf.Dictionary):
-        if int(form.get("/SigFlags", 0)) & 1:
-            raise InputError(
-                "digitally signed: adding a text layer would invalidate the signature", file=label
-            )
+    if isinstance(form, pikepdf.Dictionary) and int(form.get("/SigFlags", 0)) & 1:
+        raise InputError("digitally signed: adding a text layer would invalidate the signature", file=label)
 
 
 def read_pdf_page(label: str, index: int, *, path: str | None, data: bytes | None) -> PdfPage:
