@@ -69,8 +69,9 @@ def try_both(source: Path, work: Path, jobs: int) -> str:
         try:
             measured = tool(source, output, jobs, language)
             cells.append(f"ok {measured.seconds:5.1f} s {words(output):5d} words")
-        except subprocess.CalledProcessError as error:
-            cells.append(f"exit {error.returncode}")
+        except RuntimeError as error:  # measure.run: "COMMAND failed (N): its stderr"
+            failed = str(error).split(": ", 1)
+            cells.append(f"{failed[0].rsplit(' ', 2)[-1]}: {failed[-1].strip().splitlines()[-1][:90]}")
     return " | ".join(cells)
 
 

@@ -243,3 +243,78 @@ def test_a_pdf_with_owner_restrictions_only_is_converted(tmp_path: Path) -> None
     output = tmp_path / "out.pdf"
     pdfocr.convert(restricted, output)
     assert "memo number 237" in pdftotext(output)
+
+
+def _page_of_images(
+    path: Path, page_size: tuple[float, float], images: list[tuple[pikepdf.Stream, tuple[float, ...]]]
+) -> Path:
+    """A PDF page drawing each image stream with its matrix (a, b, c, d, e, f)."""
+    with pikepdf.new() as document:
+        resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary())
+        content = b""
+        for number, (image, matrix) in enumerate(images):
+            name = f"/Im{number}"
+            resources.XObject[name] = (
+                document.copy_foreign(image) if image.is_indirect else document.make_indirect(image)
+            )
+            content += b"q " + " ".join(f"{v:g}" for v in matrix).encode() + f" cm {name} Do Q\n".encode()
+        page = pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=pikepdf.Array([0, 0, *page_size]),
+            Resources=resources,
+            Contents=document.make_stream(content),
+        )
+        document.pages.append(pikepdf.Page(page))
+        document.save(path)
+    return path
+
+
+def _stream(document: pikepdf.Pdf, image: Image.Image, **extra: object) -> pikepdf.Stream:
+    """A raw (Flate) image stream of a 1-bit or gray image."""
+    import zlib
+
+    bits = 1 if image.mode == "1" else 8
+    data = image.tobytes() if bits == 8 else image.tobytes("raw", "1")
+    stream = document.make_stream(zlib.compress(data))
+    stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    stream.Width, stream.Height, stream.BitsPerComponent = image.width, image.height, bits
+    stream.Filter = pikepdf.Name.FlateDecode
+    if "ImageMask" not in extra:
+        stream.ColorSpace = pikepdf.Name.DeviceGray
+    for key, value in extra.items():
+        stream[f"/{key}"] = value
+    return stream
+
+
+@pytest.mark.parametrize("kind", ["two strips", "inverted decode", "stencil mask"])
+def test_odd_but_common_scans(tmp_path: Path, kind: str, sample_text: list[str]) -> None:
+    page = Image.open(SAMPLE / "page1.png").convert("L")
+    width, height = page.width * 72 / 300, page.height * 72 / 300
+    scratch = pikepdf.new()
+    if kind == "two strips":
+        top, bottom = (
+            page.crop((0, 0, page.width, page.height // 2)),
+            page.crop((0, page.height // 2, page.width, page.height)),
+        )
+        half = bottom.height * 72 / 300
+        images = [
+            (_stream(scratch, top), (width, 0, 0, height - half, 0, half)),
+            (_stream(scratch, bottom), (width, 0, 0, half, 0, 0)),
+        ]
+    elif kind == "inverted decode":
+        # Stored inverted (1 is black), which /Decode [1 0] turns back.
+        inverted = page.point(lambda v: 255 if v < 128 else 0).convert("1")
+        images = [(_stream(scratch, inverted, Decode=pikepdf.Array([1, 0])), (width, 0, 0, height, 0, 0))]
+    else:
+        # Text drawn as a stencil: the mask's 0 bits are painted with the fill colour.
+        bilevel = page.point(lambda v: 255 if v >= 128 else 0).convert("1")
+        images = [(_stream(scratch, bilevel, ImageMask=True), (width, 0, 0, height, 0, 0))]
+    source = _page_of_images(tmp_path / "odd.pdf", (width, height), images)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(source, output)
+    assert result.kept_count == 0
+    assert words_of(pdftotext(output))[:20] == words_of(sample_text[0])[:20]
+    with pikepdf.open(source) as before, pikepdf.open(output) as after:
+        for name, image in before.pages[0].obj.Resources.XObject.items():
+            assert after.pages[0].obj.Resources.XObject[name].read_raw_bytes() == image.read_raw_bytes()
+    _qpdf_check(output)
