@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--deskew", action="store_true", help="straighten pages scanned slightly askew")
     parser.add_argument(
+        "--force-ocr",
+        action="store_true",
+        help="read every page of input PDFs, also those with text: each becomes its image and new text",
+    )
+    parser.add_argument(
         "--skip-bad-pages",
         action="store_true",
         help="leave out inputs and pages that cannot be converted, list them, and exit with 7",
@@ -320,6 +325,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         rotate_threshold=args.rotate_pages_threshold,
         deskew=args.deskew,
         max_megapixels=args.max_megapixels,
+        force_ocr=args.force_ocr,
         skip_bad_pages=args.skip_bad_pages,
         page_timeout=_page_timeout(args.page_timeout),
     )

@@ -143,7 +143,7 @@ def convert_bundle(
             path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
             if outcome.pdf:
                 _write_page(path, outcome.pdf, workdir)
-            if source.is_pdf:
+            if outcome.layer_only:
                 overlay = str(path) if outcome.pdf else None
                 part = PagePart(source=source.path, page=source.frame, overlay=overlay)
             else:

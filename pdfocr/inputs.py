@@ -23,7 +23,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputError, PdfocrWarning, os_reason
 from .options import MAX_DPI, MAX_MEGAPIXELS, MIN_DPI, ConvertOptions
-from .pdfpages import PDF_MAGIC, probe_pdf
+from .pdfpages import PDF_MAGIC, probe_pdf, read_pdf_page
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +332,11 @@ def load_page(source: PageSource, options: ConvertOptions) -> LoadedPage:
     """Decode one page completely. Raises :class:`InputError` naming the file and page."""
     if source.broken is not None:
         raise InputError(source.broken, file=source.label, page=source.page_number)
+    if source.is_pdf:  # force_ocr: the page rendered, to replace it
+        found = read_pdf_page(source.label, source.frame, path=source.path, data=source.data, force=True)
+        width, height = found.size
+        dpi = (found.image.width * 72 / width, found.image.height * 72 / height)
+        return LoadedPage(image=found.image, dpi=dpi, source_format="PNG")
     raw = source.read()
     try:
         image = open_image(io.BytesIO(raw))

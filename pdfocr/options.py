@@ -88,6 +88,11 @@ class ConvertOptions:
     """Pages larger than this are OCRed on a downscaled copy."""
     max_megapixels: float = MAX_MEGAPIXELS
     """Images larger than this are refused as likely decompression bombs."""
+    force_ocr: bool = False
+    """Read every page of an input PDF, also those that have text already or only vector
+    drawings: each is rendered and replaced by its image (lossless, at the resolution of
+    its images, 300 dpi when it has none) with a new text layer. The option that changes
+    a PDF's pages (OCRmyPDF's ``--force-ocr``)."""
     skip_bad_pages: bool = False
     """Convert what can be converted: inputs and pages that fail (unreadable, corrupt, the
     engine failing, crashing or timing out on them) are left out and listed instead of
@@ -144,6 +149,7 @@ class OptionKeywords(TypedDict, total=False):
     deskew: bool
     ocr_max_megapixels: float
     max_megapixels: float
+    force_ocr: bool
     skip_bad_pages: bool
     page_timeout: float | None
 

@@ -91,6 +91,8 @@ class PageOutcome:
     index: int
     result: PageResult
     pdf: bytes
+    layer_only: bool = False
+    """``pdf`` is a text layer for the input PDF's own page, not a whole page."""
 
 
 @contextlib.contextmanager
@@ -150,7 +152,10 @@ def process_page(task: PageTask) -> PageOutcome:
     source = task.source
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PdfocrWarning)
-        found, pdf, kept = _pdf_page(task) if source.is_pdf else _image_page(task)
+        if source.is_pdf and not task.options.force_ocr:
+            found, pdf, kept = _pdf_page(task)
+        else:
+            found, pdf, kept = _image_page(task)
     result = PageResult(
         source=source.label,
         page=source.page_number,
@@ -162,11 +167,13 @@ def process_page(task: PageTask) -> PageOutcome:
         warnings=tuple(str(w.message) for w in caught if issubclass(w.category, PdfocrWarning)),
         kept=kept is not None,
     )
-    return PageOutcome(index=task.index, result=result, pdf=pdf)
+    layer_only = source.is_pdf and not task.options.force_ocr
+    return PageOutcome(index=task.index, result=result, pdf=pdf, layer_only=layer_only)
 
 
 def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, None]:
-    """An image: recognised, and drawn as a one-page PDF (the image, the text on top)."""
+    """An image, or a PDF page rendered to replace it (``force_ocr``): recognised, and
+    drawn as a one-page PDF (the image, the text on top)."""
     found = recognize_page(task.source, task.engine, task.options)
     pdf = b""
     if task.draw:

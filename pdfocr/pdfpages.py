@@ -89,8 +89,11 @@ def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str) -> None:
         raise InputError("digitally signed: adding a text layer would invalidate the signature", file=label)
 
 
-def read_pdf_page(label: str, index: int, *, path: str | None, data: bytes | None) -> PdfPage:
-    """Render page ``index`` (0-based) for OCR and tell whether it has text already."""
+def read_pdf_page(
+    label: str, index: int, *, path: str | None, data: bytes | None, force: bool = False
+) -> PdfPage:
+    """Render page ``index`` (0-based) for OCR and tell whether it has text already;
+    ``force`` renders every page (in colour: it will replace the page)."""
     try:
         document = pdfium.PdfDocument(path if path is not None else data)
     except pdfium.PdfiumError as error:
@@ -101,7 +104,9 @@ def read_pdf_page(label: str, index: int, *, path: str | None, data: bytes | Non
         has_text = textpage.count_chars() > 0
         text = textpage.get_text_range().replace("\r\n", "\n").strip() if has_text else ""
         dpi, has_images = _image_resolution(page)
-        if has_text or not has_images:
+        if force:
+            image = _gray_if_gray(page.render(scale=dpi / 72, may_draw_forms=True).to_pil())
+        elif has_text or not has_images:
             image = Image.new("L", (1, 1), 255)  # not OCRed: nothing to render
         else:
             bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False)
@@ -110,6 +115,15 @@ def read_pdf_page(label: str, index: int, *, path: str | None, data: bytes | Non
         return PdfPage(image, size, dpi, has_text=has_text, text=text, has_images=has_images)
     finally:
         document.close()
+
+
+def _gray_if_gray(image: Image.Image) -> Image.Image:
+    """A rendered page in gray when it has no colour (a third of the bytes as a PNG)."""
+    rgb = image.convert("RGB")
+    red, green, blue = rgb.split()
+    if red.tobytes() == green.tobytes() == blue.tobytes():
+        return red
+    return rgb
 
 
 def _image_resolution(page: pdfium.PdfPage) -> tuple[float, bool]:

@@ -318,3 +318,19 @@ def test_odd_but_common_scans(tmp_path: Path, kind: str, sample_text: list[str])
         for name, image in before.pages[0].obj.Resources.XObject.items():
             assert after.pages[0].obj.Resources.XObject[name].read_raw_bytes() == image.read_raw_bytes()
     _qpdf_check(output)
+
+
+def test_force_ocr_reads_every_page_and_replaces_it_with_its_image(tmp_path: Path, cli) -> None:
+    scanned = _scan(tmp_path / "scan.pdf", SAMPLE / "page1.png")
+    once = tmp_path / "once.pdf"
+    pdfocr.convert(scanned, once)  # now a page with text
+    forced = tmp_path / "forced.pdf"
+    run = cli(str(once), "-o", str(forced), "--force-ocr")
+    assert run.returncode == 0, run.stderr
+    assert "kept as they were" not in run.stderr
+    assert pdftotext(forced).count("memo number 237") == 1  # read again, not doubled
+    with pikepdf.open(forced) as document:
+        (page,) = document.pages
+        assert len(page.get_images()) == 1  # the page is now its rendered image
+        assert [round(float(v)) for v in page.mediabox] == [0, 0, 420, 595]
+    _qpdf_check(forced)
