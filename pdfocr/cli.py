@@ -59,11 +59,11 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pdfocr",
-        description="Turn scanned images into one searchable PDF.",
+        description="Turn scans (PDFs, images, folders of them) into one searchable PDF.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders of images")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="PDFs, image files, or folders of them")
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT.pdf", help="the PDF to write ('-': stdout)"
     )
