@@ -201,6 +201,8 @@ class _Reporter:
             turned = f", turned {page.rotated} degrees" if page.rotated else ""
             turned += f", straightened {page.deskewed:+.2f} degrees" if page.deskewed else ""
             timing = f"{page.seconds:.2f} s ({page.ocr_seconds:.2f} s OCR{turned})"
+            if page.kept:
+                timing = f"kept as it was (text already there, or no image to read), {page.seconds:.2f} s"
             line = f"[{event.done}/{event.total}] {where}: {timing}"
             if self.bar is not None:
                 self.bar.write(line, file=self.stream)
