@@ -134,6 +134,7 @@ def convert_bundle(
     with _work_folder() as workdir:
         sources = _pdfs_on_disk(sources, Path(workdir))
         tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
+        documents = _documents(sources)
         done = 0
 
         def page_done(outcome: PageOutcome) -> tuple[PageResult, PagePart]:
@@ -145,7 +146,9 @@ def convert_bundle(
                 _write_page(path, outcome.pdf, workdir)
             if outcome.layer_only:
                 overlay = str(path) if outcome.pdf else None
-                part = PagePart(source=source.path, page=source.frame, overlay=overlay)
+                part = PagePart(
+                    source=source.path, document=documents[outcome.index], page=source.frame, overlay=overlay
+                )
             else:
                 part = PagePart(file=str(path))
             _issue_warnings(outcome.result)
@@ -156,7 +159,7 @@ def convert_bundle(
         if progress is not None:
             progress(Progress(0, len(tasks), None, time.perf_counter() - started))
 
-        finished = pages.run(tasks, page_done, cancel)
+        finished = pages.run(tasks, page_done, cancel)  # one outcome per task, in order
         written = [outcome for outcome in finished if not isinstance(outcome, SkippedPage)]
         skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
         if not written:
@@ -165,7 +168,17 @@ def convert_bundle(
         # The last moment a cancelled conversion can still leave everything untouched.
         _stop_if_cancelled(cancel)
         metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
-        parts = [part for _, part in written]
+        parts = []
+        for task, outcome in zip(tasks, finished, strict=True):
+            if not isinstance(outcome, SkippedPage):
+                parts.append(outcome[1])
+            elif task.source.is_pdf and not options.force_ocr:
+                # A PDF's page that could not be read is still the user's page: kept
+                # as it was, without a text layer (and listed as skipped).
+                part = PagePart(
+                    source=task.source.path, document=documents[task.index], page=task.source.frame
+                )
+                parts.append(part)
         write_outputs(parts, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
     return Result(results, time.perf_counter() - started, tuple(skipped))
 
@@ -177,14 +190,27 @@ def read_image(
     skipped: list[SkippedPage] = []
     sources = _expand([image], options, skipped)
     engine = _prepare(pages, options, cancel)
-    tasks = [PageTask(index, source, engine, options, draw=False) for index, source in enumerate(sources)]
+    with _work_folder() as workdir:
+        sources = _pdfs_on_disk(sources, Path(workdir))  # not the whole PDF with every page
+        tasks = [PageTask(index, source, engine, options, draw=False) for index, source in enumerate(sources)]
 
-    def page_done(outcome: PageOutcome) -> str:
-        _issue_warnings(outcome.result)
-        return outcome.result.text
+        def page_done(outcome: PageOutcome) -> str:
+            _issue_warnings(outcome.result)
+            return outcome.result.text
 
-    finished = pages.run(tasks, page_done, cancel)
+        finished = pages.run(tasks, page_done, cancel)
     return "\f".join(text for text in finished if isinstance(text, str))
+
+
+def _documents(sources: Sequence[PageSource]) -> list[int]:
+    """For each page, which input PDF of the bundle it belongs to (a number; -1 for an
+    image): the same file given twice is two documents, each with its own layers."""
+    numbers, current = [], -1
+    for source in sources:
+        if source.is_pdf and source.frame == 0:
+            current += 1
+        numbers.append(current if source.is_pdf else -1)
+    return numbers
 
 
 def _pdfs_on_disk(sources: Sequence[PageSource], workdir: Path) -> list[PageSource]:

@@ -23,7 +23,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputError, PdfocrWarning, os_reason
 from .options import MAX_DPI, MAX_MEGAPIXELS, MIN_DPI, ConvertOptions
-from .pdfpages import PDF_MAGIC, probe_pdf, read_pdf_page
+from .pdfpages import HEADER_SEARCH, is_pdf, probe_pdf, read_pdf_page
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +259,7 @@ def _probe(
             raise InputError("not a regular file (a device or a pipe?)", file=label)
         if (path is not None and os.path.getsize(path) == 0) or (data is not None and not data):
             raise InputError("empty file (0 bytes)", file=label)
-        if _starts_with(path, data, PDF_MAGIC):
+        if _is_pdf(path, data):
             count = probe_pdf(label, path=path, data=data)
             return [
                 PageSource(label, frame=index, frame_count=count, path=path, data=data, is_pdf=True)
@@ -293,12 +293,12 @@ def _probe(
     return [PageSource(label=label, path=path, data=data)]
 
 
-def _starts_with(path: str | None, data: bytes | None, prefix: bytes) -> bool:
+def _is_pdf(path: str | None, data: bytes | None) -> bool:
     if data is not None:
-        return data.startswith(prefix)
+        return is_pdf(data[:HEADER_SEARCH])
     assert path is not None
     with open(path, "rb") as stream:
-        return stream.read(len(prefix)) == prefix
+        return is_pdf(stream.read(HEADER_SEARCH))
 
 
 def _tiff_pages(

@@ -35,6 +35,8 @@ class PagePart:
 
     file: str | None = None
     source: str | None = None
+    document: int = -1
+    """Which input PDF of the bundle (the same file given twice is two documents)."""
     page: int = 0
     overlay: str | None = None
 
@@ -58,19 +60,25 @@ def merge_pages(
     pages (1,000 pages of 350 KB merge in 1.5 s within 105 MB). A bundle that is one PDF
     keeps that PDF's document-level parts too: outline, page labels, names, metadata."""
     named = target or destination
+    # Streams go out as they came in: no decoding, no recompression (raw bytes kept); the
+    # output carries no encryption (see the README).
+    keep = ["--decode-level=none", "--compress-streams=n", "--decrypt", "--object-streams=generate"]
     with contextlib.ExitStack() as opened:
         output = _qpdf_path(destination, opened)
         grafted = _grafted_sources(parts, workdir, named)
         whole = _whole_document(parts)
         if whole is not None:
-            _run_qpdf([grafted.get(whole, whole), "--object-streams=generate", "--", output], named)
+            assert whole.source is not None
+            source = grafted.get(whole.document) or _qpdf_input(whole.source, opened)
+            _run_qpdf([source, *keep, "--", output], named)
         else:
-            first = parts[0].source if parts and parts[0].source is not None else None
-            primary = (
-                grafted.get(first, first) if first is not None else str(_carrier(metadata, workdir, named))
-            )
-            arguments = [primary, "--object-streams=generate", "--pages"]
-            for file, pages in _page_runs(parts, grafted):
+            first = parts[0] if parts and parts[0].source is not None else None
+            if first is not None and first.source is not None:
+                primary = grafted.get(first.document) or _qpdf_input(first.source, opened)
+            else:
+                primary = str(_carrier(metadata, workdir, named))
+            arguments = [primary, *keep, "--pages"]
+            for file, pages in _page_runs(parts, grafted, opened):
                 arguments += [file, ",".join(pages)]
             _run_qpdf([*arguments, "--", output], named)
     _check_complete(destination, len(parts), named)
@@ -90,72 +98,102 @@ def _carrier(metadata: Mapping[str, str], workdir: Path, named: Path) -> Path:
     return carrier
 
 
-def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> dict[str, str]:
-    """For every input PDF with text layers: a copy with the layers grafted on.
+def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> dict[int, str]:
+    """For every input PDF (by its place in the bundle) with text layers: a copy with
+    the layers grafted on.
 
     Each layer is drawn over its page as a form XObject placed on the page as a reader
-    sees it (its trim box, turned by its /Rotate); the page's own content stream is not
-    touched, only bracketed by q/Q so that no graphics state leaks into the layer."""
-    layers: dict[str, list[PagePart]] = {}
+    sees it (its crop box within its media box, turned by its /Rotate); the page's own
+    content streams are not touched, only bracketed by q/Q so that no graphics state
+    leaks into the layer. Streams are written as they were read (no decoding, no
+    recompression), so their raw bytes stay the same."""
+    layers: dict[int, list[PagePart]] = {}
     for part in parts:
         if part.source is not None and part.overlay is not None:
-            layers.setdefault(part.source, []).append(part)
+            layers.setdefault(part.document, []).append(part)
     grafted = {}
-    for number, (source, overlays) in enumerate(layers.items()):
-        copy = workdir / f"grafted-{number}.pdf"
+    for document_number, overlays in layers.items():
+        copy = workdir / f"grafted-{document_number}.pdf"
         try:
-            with pikepdf.open(source) as document:
+            with _opened(overlays[0].source or "") as source, pikepdf.open(source) as document:
                 for part in overlays:
                     assert part.overlay is not None
                     with pikepdf.open(part.overlay) as layer:
                         form = document.copy_foreign(layer.pages[0].as_form_xobject())
                     _graft(document, document.pages[part.page], form)
-                document.save(copy)
+                document.save(
+                    copy,
+                    encryption=False,  # see the README: the output carries no restrictions
+                    compress_streams=False,
+                    stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                )
         except Exception as error:  # qpdf reports a full disk or a bad file many ways
             raise OutputError(f"could not assemble the PDF: {error}", file=named) from None
-        grafted[source] = str(copy)
+        grafted[document_number] = str(copy)
     return grafted
 
 
 def _graft(document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Object) -> None:
     """Draw ``layer`` (a form XObject the size of the page as a reader sees it) over
-    ``page``: the page's content streams stay the very same objects, bracketed by two new
-    streams (q before; Q and the layer after), so their bytes are untouched."""
+    ``page``: the page's content streams stay the very same objects, bracketed by new
+    streams (q before; as many Q as the page leaves open, and the layer, after)."""
     name = page.add_resource(layer, pikepdf.Name.XObject, prefix="OCR")
-    # The crop box, as PDFium rendered it for OCR; turned by /Rotate like the page.
-    box = pikepdf.Rectangle(page.cropbox)
     placement = page.calc_form_xobject_placement(
-        layer, name, box, invert_transformations=True, allow_expand=True
+        layer, name, _shown_box(page), invert_transformations=True, allow_expand=True
     )
     contents = page.obj.get("/Contents")
     originals = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents else []
+    unclosed = 0
+    for operation in pikepdf.parse_content_stream(page, "q Q"):  # only these two operators
+        unclosed = max(0, unclosed + (1 if str(operation.operator) == "q" else -1))
     before = pikepdf.Stream(document, b"q\n")
-    after = pikepdf.Stream(document, b"\nQ\n" + placement)
+    after = pikepdf.Stream(document, b"\n" + b"Q\n" * (unclosed + 1) + placement)
     page.obj.Contents = pikepdf.Array([before, *originals, after])
 
 
-def _whole_document(parts: Sequence[PagePart]) -> str | None:
-    """The input PDF that ``parts`` are, every page in order, if they are one."""
-    source = parts[0].source if parts else None
-    if source is None or any(part.source != source for part in parts):
+def _shown_box(page: pikepdf.Page) -> pikepdf.Rectangle:
+    """The part of the page a reader sees (and PDFium rendered for OCR): its crop box,
+    within its media box."""
+    crop, media = pikepdf.Rectangle(page.cropbox), pikepdf.Rectangle(page.mediabox)
+    left, bottom = max(crop.llx, media.llx), max(crop.lly, media.lly)
+    right, top = min(crop.urx, media.urx), min(crop.ury, media.ury)
+    if right <= left or top <= bottom:
+        return media
+    return pikepdf.Rectangle(left, bottom, right, top)
+
+
+@contextlib.contextmanager
+def _opened(path: str) -> Iterator[BinaryIO]:
+    """An input PDF as an open file: its name may not be text that qpdf takes."""
+    with open(path, "rb") as stream:
+        yield stream
+
+
+def _whole_document(parts: Sequence[PagePart]) -> PagePart | None:
+    """The input PDF that ``parts`` are, every page in order, if they are one (its first
+    part stands for it)."""
+    first = parts[0] if parts else None
+    if first is None or first.source is None or any(part.document != first.document for part in parts):
         return None
     if [part.page for part in parts] != list(range(len(parts))):
         return None
-    with pikepdf.open(source) as document:  # skipped pages would make the counts differ
-        return source if len(document.pages) == len(parts) else None
+    with _opened(first.source) as source, pikepdf.open(source) as document:  # all its pages?
+        return first if len(document.pages) == len(parts) else None
 
 
-def _page_runs(parts: Sequence[PagePart], grafted: Mapping[str, str]) -> Iterator[tuple[str, list[str]]]:
+def _page_runs(
+    parts: Sequence[PagePart], grafted: Mapping[int, str], opened: contextlib.ExitStack
+) -> Iterator[tuple[str, list[str]]]:
     """(file, page numbers) for --pages, consecutive parts of one file together."""
     run_file: str | None = None
     run: list[str] = []
     for part in parts:
-        file, page = (
-            (part.file, 1)
-            if part.file is not None
-            else (grafted.get(part.source or "", part.source), part.page + 1)
-        )
-        assert file is not None
+        if part.file is not None:
+            file, page = part.file, 1
+        else:
+            assert part.source is not None
+            file = grafted.get(part.document) or _qpdf_input(part.source, opened)
+            page = part.page + 1
         if file != run_file and run:
             yield run_file or "", run
             run = []
@@ -163,6 +201,18 @@ def _page_runs(parts: Sequence[PagePart], grafted: Mapping[str, str]) -> Iterato
         run.append(str(page))
     if run:
         yield run_file or "", run
+
+
+def _qpdf_input(path: str, opened: contextlib.ExitStack) -> str:
+    """``path`` as qpdf's job takes an input: text; a name that is not UTF-8 is handed
+    over as the open file's /proc/self/fd path (Linux)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        descriptor = os.open(path, os.O_RDONLY)
+        opened.callback(os.close, descriptor)
+        return f"/proc/self/fd/{descriptor}"
+    return path
 
 
 def _run_qpdf(arguments: Sequence[str], named: Path) -> None:

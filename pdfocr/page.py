@@ -20,6 +20,10 @@ from .preprocess import ocr_copy, straightened, upright
 from .render import render_page
 from .textlayer import text_layer
 
+FEW_WORDS = 5
+"""A page that shows an image and has fewer words of text than this (a stamp, a page
+number added by a scanner) is kept, with a warning that it was not read."""
+
 
 @dataclass(frozen=True)
 class PageResult:
@@ -189,6 +193,14 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]
     with about_page(source):
         found = read_pdf_page(source.label, source.frame, path=source.path, data=source.data)
         if found.has_text or not found.has_images:
+            if found.has_images and len(found.text.split()) < FEW_WORDS:
+                warnings.warn(
+                    PdfocrWarning(
+                        f"{source.label} (page {source.frame + 1}): a scan with only a little text on it "
+                        f"({found.text[:40]!r}) was kept as it was; --force-ocr reads it"
+                    ),
+                    stacklevel=2,
+                )
             return None, b"", found.text
         # The resolution each way that maps the rendered pixels onto the page exactly.
         width, height = found.size

@@ -12,15 +12,19 @@ original page when the PDF is written (:mod:`pdfocr.merge`).
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image
 
-from .errors import InputError, PdfocrWarning
+from .errors import InputError, PdfocrWarning, os_reason
 
 PDF_MAGIC = b"%PDF-"
 
@@ -48,33 +52,57 @@ class PdfPage:
     """It shows at least one image; a page of vector drawings only is left alone."""
 
 
+HEADER_SEARCH = 1024
+"""Readers find a PDF's header within its first 1,024 bytes (a byte-order mark, a mail
+gateway's line may come first)."""
+
+
 def is_pdf(head: bytes) -> bool:
-    return head.startswith(PDF_MAGIC)
+    """Whether ``head`` (the file's first bytes) is the start of a PDF."""
+    return PDF_MAGIC in head[:HEADER_SEARCH]
 
 
 def probe_pdf(label: str, *, path: str | None = None, data: bytes | None = None) -> int:
     """The number of pages of a PDF that can be converted; :class:`InputError` (naming
     the file) for one that cannot. A PDF qpdf had to repair converts, with a warning."""
-    source = path if path is not None else io.BytesIO(data or b"")
-    try:
-        document = pikepdf.open(source)
-    except pikepdf.PasswordError:
-        raise InputError("the PDF needs a password to open", file=label) from None
-    except (pikepdf.PdfError, OSError, ValueError) as error:
-        reason = _first_line(error).replace(f"{path}: ", "") if path else _first_line(error)
-        raise InputError(f"corrupt PDF that cannot be repaired ({reason})", file=label) from None
-    with document:
-        _refuse_what_would_be_lost(document, label)
-        count = len(document.pages)
-        if count == 0:
-            raise InputError("the PDF has no pages", file=label)
-        repairs = document.get_warnings()
-        if repairs:
-            warnings.warn(
-                PdfocrWarning(f"{label}: a damaged PDF, repaired ({_first_line(Exception(repairs[0]))})"),
-                stacklevel=2,
-            )
+    with _pdf_file(label, path, data) as source:
+        try:
+            document = pikepdf.open(source)
+        except pikepdf.PasswordError:
+            raise InputError("the PDF needs a password to open", file=label) from None
+        except (pikepdf.PdfError, OSError, ValueError) as error:
+            raise InputError(
+                f"corrupt PDF that cannot be repaired ({_first_line(error)})", file=label
+            ) from None
+        with document:
+            _refuse_what_would_be_lost(document, label)
+            count = len(document.pages)
+            if count == 0:
+                raise InputError("the PDF has no pages", file=label)
+            repairs = document.get_warnings()
+            if repairs:
+                warnings.warn(
+                    PdfocrWarning(f"{label}: a damaged PDF, repaired ({_first_line(Exception(repairs[0]))})"),
+                    stacklevel=2,
+                )
     return count
+
+
+@contextlib.contextmanager
+def _pdf_file(
+    label: str, path: str | None, data: bytes | None, page: int | None = None
+) -> Iterator[BinaryIO]:
+    """The PDF as an open file: qpdf and PDFium take the file, not its name, which may
+    not be UTF-8 text."""
+    if path is None:
+        yield io.BytesIO(data or b"")
+        return
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 -- closed below
+    except OSError as error:
+        raise InputError(os_reason(error), file=label, page=page) from None
+    with stream:
+        yield stream
 
 
 def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str) -> None:
@@ -94,27 +122,32 @@ def read_pdf_page(
 ) -> PdfPage:
     """Render page ``index`` (0-based) for OCR and tell whether it has text already;
     ``force`` renders every page (in colour: it will replace the page)."""
-    try:
-        document = pdfium.PdfDocument(path if path is not None else data)
-    except pdfium.PdfiumError as error:
-        raise InputError(f"the PDF cannot be read ({error})", file=label, page=index + 1) from None
-    try:
-        page = document[index]
-        textpage = page.get_textpage()
-        has_text = textpage.count_chars() > 0
-        text = textpage.get_text_range().replace("\r\n", "\n").strip() if has_text else ""
-        dpi, has_images = _image_resolution(page)
-        if force:
-            image = _gray_if_gray(page.render(scale=dpi / 72, may_draw_forms=True).to_pil())
-        elif has_text or not has_images:
-            image = Image.new("L", (1, 1), 255)  # not OCRed: nothing to render
-        else:
-            bitmap = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False)
-            image = bitmap.to_pil()
-        size = page.get_size()
-        return PdfPage(image, size, dpi, has_text=has_text, text=text, has_images=has_images)
-    finally:
-        document.close()
+    with _pdf_file(label, path, data, index + 1) as stream:
+        try:
+            document = pdfium.PdfDocument(stream)
+        except pdfium.PdfiumError as error:
+            raise InputError(f"the PDF cannot be read ({error})", file=label, page=index + 1) from None
+        try:
+            return _read(document, index, force)
+        except pdfium.PdfiumError as error:  # a page qpdf repaired but PDFium cannot take
+            raise InputError(f"the page cannot be read ({error})", file=label, page=index + 1) from None
+        finally:
+            document.close()
+
+
+def _read(document: pdfium.PdfDocument, index: int, force: bool) -> PdfPage:
+    page = document[index]
+    textpage = page.get_textpage()
+    has_text = textpage.count_chars() > 0
+    text = textpage.get_text_range().replace("\r\n", "\n").strip() if has_text else ""
+    dpi, has_images = _image_resolution(page)
+    if force:
+        image = _gray_if_gray(page.render(scale=dpi / 72, may_draw_forms=True).to_pil())
+    elif has_text or not has_images:
+        image = Image.new("L", (1, 1), 255)  # not OCRed: nothing to render
+    else:
+        image = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False).to_pil()
+    return PdfPage(image, page.get_size(), dpi, has_text=has_text, text=text, has_images=has_images)
 
 
 def _gray_if_gray(image: Image.Image) -> Image.Image:
@@ -161,5 +194,8 @@ def _within_page(width: float, height: float, megapixels: float = 50.0) -> float
 
 
 def _first_line(error: Exception) -> str:
+    """The first line of qpdf's message, without its name for the file ("stream <...>:",
+    the file names itself in pdfocr's message)."""
     text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+    line = text[0] if text else type(error).__name__
+    return re.sub(r"^stream <[^>]*>: ", "", line)

@@ -317,6 +317,9 @@ def test_odd_but_common_scans(tmp_path: Path, kind: str, sample_text: list[str])
     with pikepdf.open(source) as before, pikepdf.open(output) as after:
         for name, image in before.pages[0].obj.Resources.XObject.items():
             assert after.pages[0].obj.Resources.XObject[name].read_raw_bytes() == image.read_raw_bytes()
+        # The page's own content, an uncompressed stream, is still that: not recompressed.
+        raw = [stream.read_raw_bytes() for stream in after.pages[0].obj.Contents]
+        assert before.pages[0].obj.Contents.read_raw_bytes() in raw
     _qpdf_check(output)
 
 
@@ -334,3 +337,86 @@ def test_force_ocr_reads_every_page_and_replaces_it_with_its_image(tmp_path: Pat
         assert len(page.get_images()) == 1  # the page is now its rendered image
         assert [round(float(v)) for v in page.mediabox] == [0, 0, 420, 595]
     _qpdf_check(forced)
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    """Each page's text as PDFium reads it (it keeps characters drawn twice, poppler not)."""
+    document = pdfium.PdfDocument(str(pdf))
+    return [page.get_textpage().get_text_range() for page in document]
+
+
+def test_the_same_pdf_twice_is_two_documents_each_page_with_one_layer(tmp_path: Path) -> None:
+    scan = _scan(tmp_path / "scan.pdf", SAMPLE / "page1.png")
+    output = tmp_path / "out.pdf"
+    pdfocr.convert([scan, SAMPLE / "page3.png", scan], output)
+    texts = _page_texts(output)
+    assert [text.count("memo number 237") for text in texts] == [1, 0, 1]
+
+
+def test_layers_land_on_the_words_on_odd_page_geometry(tmp_path: Path) -> None:
+    # A crop box larger than the media box (PDFium shows their intersection), and page
+    # content that leaves a graphics state open (its transformation must not move the layer).
+    cases = {}
+    for name in ("crop larger", "unclosed q"):
+        pdf = pikepdf.open(io.BytesIO(img2pdf.convert(SAMPLE / "page1.png")))
+        page = pdf.pages[0]
+        if name == "crop larger":
+            page.obj.CropBox = pikepdf.Array([-50, -50, 1000, 1000])
+        else:
+            page.obj.Contents = pdf.make_stream(page.obj.Contents.read_bytes() + b"\nq 1 0 0 1 50 -50 cm q\n")
+        path = tmp_path / f"{name}.pdf"
+        pdf.save(path)
+        cases[name] = path
+    for name, path in cases.items():
+        output = tmp_path / f"{name}-out.pdf"
+        pdfocr.convert(path, output)
+        text_page = pdfium.PdfDocument(str(output))[0].get_textpage()
+        assert text_page.get_text_range().startswith("Page 1: memo"), name
+        assert text_page.get_charbox(0)[0] == pytest.approx(55, abs=2), name  # on the ink
+
+
+def test_a_pdf_page_that_fails_is_kept_as_it_was_with_skip_bad_pages(tmp_path: Path) -> None:
+    from fakes import FailingEngine, png_pages
+
+    pages = [_png(Image.open(io.BytesIO(data))) for data in png_pages(3)]  # at 300 dpi
+    source = _scan(tmp_path / "three.pdf", *pages)  # page N is 100 + N pixels wide
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(source, output, engine=FailingEngine(fail_on=1), skip_bad_pages=True)
+    assert [(skipped.page, skipped.reason) for skipped in result.skipped] == [(2, "engine exploded")]
+    with pikepdf.open(source) as before, pikepdf.open(output) as after:
+        assert len(after.pages) == 3  # the page that failed is still there
+        assert after.pages[1].obj.Contents.read_raw_bytes() == before.pages[1].obj.Contents.read_raw_bytes()
+    assert _page_texts(output) == ["fine", "", "fine"]
+
+
+def test_pdf_names_and_headers_that_are_unusual(tmp_path: Path) -> None:
+    import os
+
+    odd_name = Path(os.fsdecode(os.fsencode(tmp_path) + b"/scan-\xff.pdf"))
+    _scan(odd_name, SAMPLE / "page1.png")
+    late_header = tmp_path / "bom.pdf"
+    late_header.write_bytes(b"\xef\xbb\xbf\r\n" + img2pdf.convert(SAMPLE / "page1.png"))
+    for source in (odd_name, late_header):
+        output = tmp_path / "out.pdf"
+        pdfocr.convert(source, output)
+        assert "memo number 237" in pdftotext(output)
+
+
+def test_restrictions_are_not_carried_over_and_stamps_are_warned_about(tmp_path: Path) -> None:
+    restricted = _encrypted(tmp_path / "restricted.pdf", user="")
+    output = tmp_path / "out.pdf"
+    pdfocr.convert(restricted, output)
+    with pikepdf.open(output) as document:
+        assert not document.is_encrypted
+    stamped = tmp_path / "stamped.pdf"
+    with pikepdf.open(_scan(tmp_path / "s.pdf", SAMPLE / "page1.png")) as document:
+        layer = io.BytesIO()
+        canvas = Canvas(layer, pagesize=(420, 595))
+        canvas.drawString(300, 20, "ABC000123")  # a Bates number on the scan
+        canvas.save()
+        with pikepdf.open(layer) as stamp:
+            document.pages[0].add_overlay(stamp.pages[0])
+        document.save(stamped)
+    with pytest.warns(pdfocr.PdfocrWarning, match=r"only a little text on it \('ABC000123'\).*--force-ocr"):
+        result = pdfocr.convert(stamped, tmp_path / "stamped-out.pdf")
+    assert result.kept_count == 1
