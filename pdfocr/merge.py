@@ -14,6 +14,7 @@ import shutil
 import stat
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,8 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
                     assert part.overlay is not None
                     with pikepdf.open(part.overlay) as layer:
                         form = document.copy_foreign(layer.pages[0].as_form_xobject())
+                    if "/Filter" not in form:  # ours, not the input's: compressed
+                        form.write(zlib.compress(form.read_bytes()), filter=pikepdf.Name.FlateDecode)
                     _graft(document, document.pages[part.page], form)
                 document.save(
                     copy,
