@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"orientation confidence needed to turn a page (default: {DEFAULT_ROTATE_THRESHOLD:g})",
     )
     parser.add_argument("--deskew", action="store_true", help="straighten pages scanned slightly askew")
+    parser.add_argument("--password", metavar="PW", help="the password that opens input PDFs that need one")
     parser.add_argument(
         "--force-ocr",
         action="store_true",
@@ -328,6 +329,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         deskew=args.deskew,
         max_megapixels=args.max_megapixels,
         force_ocr=args.force_ocr,
+        password=args.password,
         skip_bad_pages=args.skip_bad_pages,
         page_timeout=_page_timeout(args.page_timeout),
     )

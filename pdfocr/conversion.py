@@ -147,7 +147,11 @@ def convert_bundle(
             if outcome.layer_only:
                 overlay = str(path) if outcome.pdf else None
                 part = PagePart(
-                    source=source.path, document=documents[outcome.index], page=source.frame, overlay=overlay
+                    source=source.path,
+                    document=documents[outcome.index],
+                    page=source.frame,
+                    overlay=overlay,
+                    password=options.password,
                 )
             else:
                 part = PagePart(file=str(path))
@@ -176,7 +180,10 @@ def convert_bundle(
                 # A PDF's page that could not be read is still the user's page: kept
                 # as it was, without a text layer (and listed as skipped).
                 part = PagePart(
-                    source=task.source.path, document=documents[task.index], page=task.source.frame
+                    source=task.source.path,
+                    document=documents[task.index],
+                    page=task.source.frame,
+                    password=options.password,
                 )
                 parts.append(part)
         write_outputs(parts, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
@@ -253,7 +260,8 @@ def _expand(
     def skip(error: InputError) -> None:
         skipped.append(SkippedPage(error))
 
-    sources = expand_inputs(items, skip if options.skip_bad_pages else None, options.max_megapixels)
+    on_bad = skip if options.skip_bad_pages else None
+    sources = expand_inputs(items, on_bad, options.max_megapixels, options.password)
     if not sources and skipped:
         raise skipped[0].error  # every input was bad: nothing to convert
     return sources

@@ -110,11 +110,13 @@ def expand_inputs(
     items: Iterable[InputItem],
     on_bad: Callable[[InputError], object] | None = None,
     max_megapixels: float = MAX_MEGAPIXELS,
+    password: str | None = None,
 ) -> list[PageSource]:
     """Turn a bundle into its pages, in order: files as given, folders in natural order,
     every frame of a multi-page TIFF. Raises :class:`InputError` for the first bad input
     or page, or, given ``on_bad``, hands each bad input or page to it and carries on
-    without it. Images over ``max_megapixels`` are refused as likely bombs."""
+    without it. Images over ``max_megapixels`` are refused as likely bombs; ``password``
+    opens PDFs that need one."""
     pages: list[PageSource] = []
 
     def add(found: list[PageSource]) -> None:
@@ -132,17 +134,17 @@ def expand_inputs(
             if isinstance(item, (str, os.PathLike)):
                 for path in _expand_path(Path(item)):
                     try:
-                        add(_probe(str(path), max_megapixels, path=str(path)))
+                        add(_probe(str(path), max_megapixels, password, path=str(path)))
                     except InputError as error:
                         if on_bad is None:
                             raise
                         on_bad(error)
             elif isinstance(item, (bytes, bytearray, memoryview)):
-                add(_probe(f"<input {position}>", max_megapixels, data=bytes(item)))
+                add(_probe(f"<input {position}>", max_megapixels, password, data=bytes(item)))
             elif hasattr(item, "read"):
                 label = getattr(item, "name", None)
                 label = label if isinstance(label, str) else f"<input {position}>"
-                add(_probe(label, max_megapixels, data=_read_stream(item, label)))
+                add(_probe(label, max_megapixels, password, data=_read_stream(item, label)))
             else:
                 raise InputError(
                     f"cannot read an input of type {type(item).__name__}", file=f"<input {position}>"
@@ -251,7 +253,12 @@ def _unreadable_folder(error: OSError) -> None:
 
 
 def _probe(
-    label: str, max_megapixels: float, *, path: str | None = None, data: bytes | None = None
+    label: str,
+    max_megapixels: float,
+    password: str | None = None,
+    *,
+    path: str | None = None,
+    data: bytes | None = None,
 ) -> list[PageSource]:
     """Read just enough of an image to check it is one pdfocr supports and count its pages."""
     try:
@@ -260,7 +267,7 @@ def _probe(
         if (path is not None and os.path.getsize(path) == 0) or (data is not None and not data):
             raise InputError("empty file (0 bytes)", file=label)
         if _is_pdf(path, data):
-            count = probe_pdf(label, path=path, data=data)
+            count = probe_pdf(label, path=path, data=data, password=password)
             return [
                 PageSource(label, frame=index, frame_count=count, path=path, data=data, is_pdf=True)
                 for index in range(count)
@@ -333,7 +340,14 @@ def load_page(source: PageSource, options: ConvertOptions) -> LoadedPage:
     if source.broken is not None:
         raise InputError(source.broken, file=source.label, page=source.page_number)
     if source.is_pdf:  # force_ocr: the page rendered, to replace it
-        found = read_pdf_page(source.label, source.frame, path=source.path, data=source.data, force=True)
+        found = read_pdf_page(
+            source.label,
+            source.frame,
+            path=source.path,
+            data=source.data,
+            password=options.password,
+            force=True,
+        )
         width, height = found.size
         dpi = (found.image.width * 72 / width, found.image.height * 72 / height)
         return LoadedPage(image=found.image, dpi=dpi, source_format="PNG")

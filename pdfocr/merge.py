@@ -16,7 +16,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Union, cast
 
@@ -40,6 +40,8 @@ class PagePart:
     """Which input PDF of the bundle (the same file given twice is two documents)."""
     page: int = 0
     overlay: str | None = None
+    password: str | None = field(default=None, repr=False)
+    """What opens ``source`` (it is then copied, decrypted, before anything else)."""
 
 
 def merge_pages(
@@ -110,15 +112,22 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
     recompression), so their raw bytes stay the same."""
     layers: dict[int, list[PagePart]] = {}
     for part in parts:
-        if part.source is not None and part.overlay is not None:
+        # A PDF opened with a password is copied (decrypted) even without layers: qpdf's
+        # page assembly then never needs the password.
+        if part.source is not None and (part.overlay is not None or part.password):
             layers.setdefault(part.document, []).append(part)
     grafted = {}
     for document_number, overlays in layers.items():
         copy = workdir / f"grafted-{document_number}.pdf"
+        first = overlays[0]
         try:
-            with _opened(overlays[0].source or "") as source, pikepdf.open(source) as document:
+            with (
+                _opened(first.source or "") as source,
+                pikepdf.open(source, password=first.password or "") as document,
+            ):
                 for part in overlays:
-                    assert part.overlay is not None
+                    if part.overlay is None:
+                        continue
                     with pikepdf.open(part.overlay) as layer:
                         form = document.copy_foreign(layer.pages[0].as_form_xobject())
                     if "/Filter" not in form:  # ours, not the input's: compressed
@@ -180,7 +189,7 @@ def _whole_document(parts: Sequence[PagePart]) -> PagePart | None:
         return None
     if [part.page for part in parts] != list(range(len(parts))):
         return None
-    with _opened(first.source) as source, pikepdf.open(source) as document:  # all its pages?
+    with _opened(first.source) as source, pikepdf.open(source, password=first.password or "") as document:
         return first if len(document.pages) == len(parts) else None
 
 

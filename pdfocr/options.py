@@ -12,7 +12,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypedDict
 
 from .engines import OcrEngine
@@ -88,6 +88,8 @@ class ConvertOptions:
     """Pages larger than this are OCRed on a downscaled copy."""
     max_megapixels: float = MAX_MEGAPIXELS
     """Images larger than this are refused as likely decompression bombs."""
+    password: str | None = field(default=None, repr=False)
+    """The password that opens input PDFs that need one (the output carries none)."""
     force_ocr: bool = False
     """Read every page of an input PDF, also those that have text already or only vector
     drawings: each is rendered and replaced by its image (lossless, at the resolution of
@@ -149,6 +151,7 @@ class OptionKeywords(TypedDict, total=False):
     deskew: bool
     ocr_max_megapixels: float
     max_megapixels: float
+    password: str | None
     force_ocr: bool
     skip_bad_pages: bool
     page_timeout: float | None

@@ -191,7 +191,9 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]
     or, for a page kept as it is, its text (the third item, None when OCRed)."""
     source = task.source
     with about_page(source):
-        found = read_pdf_page(source.label, source.frame, path=source.path, data=source.data)
+        found = read_pdf_page(
+            source.label, source.frame, path=source.path, data=source.data, password=task.options.password
+        )
         if found.has_text or not found.has_images:
             if found.has_images and len(found.text.split()) < FEW_WORDS:
                 warnings.warn(

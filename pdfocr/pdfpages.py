@@ -62,14 +62,18 @@ def is_pdf(head: bytes) -> bool:
     return PDF_MAGIC in head[:HEADER_SEARCH]
 
 
-def probe_pdf(label: str, *, path: str | None = None, data: bytes | None = None) -> int:
+def probe_pdf(
+    label: str, *, path: str | None = None, data: bytes | None = None, password: str | None = None
+) -> int:
     """The number of pages of a PDF that can be converted; :class:`InputError` (naming
     the file) for one that cannot. A PDF qpdf had to repair converts, with a warning."""
     with _pdf_file(label, path, data) as source:
         try:
-            document = pikepdf.open(source)
+            document = pikepdf.open(source, password=password or "")
         except pikepdf.PasswordError:
-            raise InputError("the PDF needs a password to open", file=label) from None
+            if password:
+                raise InputError("the password given does not open the PDF", file=label) from None
+            raise InputError("the PDF needs a password to open (--password)", file=label) from None
         except (pikepdf.PdfError, OSError, ValueError) as error:
             raise InputError(
                 f"corrupt PDF that cannot be repaired ({_first_line(error)})", file=label
@@ -118,13 +122,19 @@ def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str) -> None:
 
 
 def read_pdf_page(
-    label: str, index: int, *, path: str | None, data: bytes | None, force: bool = False
+    label: str,
+    index: int,
+    *,
+    path: str | None,
+    data: bytes | None,
+    password: str | None = None,
+    force: bool = False,
 ) -> PdfPage:
     """Render page ``index`` (0-based) for OCR and tell whether it has text already;
     ``force`` renders every page (in colour: it will replace the page)."""
     with _pdf_file(label, path, data, index + 1) as stream:
         try:
-            document = pdfium.PdfDocument(stream)
+            document = pdfium.PdfDocument(stream, password=password)
         except pdfium.PdfiumError as error:
             raise InputError(f"the PDF cannot be read ({error})", file=label, page=index + 1) from None
         try:

@@ -420,3 +420,20 @@ def test_restrictions_are_not_carried_over_and_stamps_are_warned_about(tmp_path:
     with pytest.warns(pdfocr.PdfocrWarning, match=r"only a little text on it \('ABC000123'\).*--force-ocr"):
         result = pdfocr.convert(stamped, tmp_path / "stamped-out.pdf")
     assert result.kept_count == 1
+
+
+def test_a_pdf_that_needs_a_password_opens_with_it(tmp_path: Path, cli) -> None:
+    locked = _encrypted(tmp_path / "locked.pdf", user="open sesame")
+    output = tmp_path / "out.pdf"
+    refused = cli(str(locked), "-o", str(output))
+    assert refused.returncode == 3
+    assert refused.stderr.strip().endswith("the PDF needs a password to open (--password)")
+    wrong = cli(str(locked), "-o", str(output), "--password", "guess")
+    assert wrong.returncode == 3
+    assert wrong.stderr.strip().endswith("the password given does not open the PDF")
+    opened = cli(str(locked), "-o", str(output), "--password", "open sesame")
+    assert opened.returncode == 0, opened.stderr
+    assert "memo number 237" in pdftotext(output)
+    with pikepdf.open(output) as document:
+        assert not document.is_encrypted
+    assert "open sesame" not in repr(pdfocr.ConvertOptions(password="open sesame"))
