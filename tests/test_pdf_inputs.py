@@ -437,3 +437,49 @@ def test_a_pdf_that_needs_a_password_opens_with_it(tmp_path: Path, cli) -> None:
     with pikepdf.open(output) as document:
         assert not document.is_encrypted
     assert "open sesame" not in repr(pdfocr.ConvertOptions(password="open sesame"))
+
+
+def _encoded(image: Image.Image, format: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, dpi=(300, 300), **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["JPEG 2000", "CMYK JPEG", "palette PNG", "soft mask"])
+def test_more_kinds_of_scanned_pages(tmp_path: Path, kind: str, sample_text: list[str]) -> None:
+    page = Image.open(SAMPLE / "page1.png").convert("L")
+    if kind == "JPEG 2000":
+        source = _scan(tmp_path / "jpx.pdf", _encoded(page, "JPEG2000", irreversible=False))
+    elif kind == "CMYK JPEG":
+        source = _scan(tmp_path / "cmyk.pdf", _encoded(page.convert("CMYK"), "JPEG", quality=90))
+    elif kind == "palette PNG":
+        source = _scan(
+            tmp_path / "palette.pdf", _encoded(page.convert("P", palette=Image.Palette.ADAPTIVE), "PNG")
+        )
+    else:
+        width, height = page.width * 72 / 300, page.height * 72 / 300
+        scratch = pikepdf.new()
+        image = _stream(scratch, page)
+        image.SMask = _stream(scratch, Image.new("L", page.size, 255))  # opaque everywhere
+        source = _page_of_images(
+            tmp_path / "smask.pdf", (width, height), [(image, (width, 0, 0, height, 0, 0))]
+        )
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(source, output)
+    assert result.kept_count == 0, kind
+    assert words_of(pdftotext(output))[:20] == words_of(sample_text[0])[:20], kind
+    with pikepdf.open(source) as before, pikepdf.open(output) as after:
+        for name, image in before.pages[0].obj.Resources.XObject.items():
+            assert after.pages[0].obj.Resources.XObject[name].read_raw_bytes() == image.read_raw_bytes()
+
+
+def test_a_broken_cross_reference_table_is_repaired_with_a_warning(tmp_path: Path) -> None:
+    data = bytearray(img2pdf.convert(SAMPLE / "page1.png"))
+    start = data.rindex(b"startxref")
+    data[start:] = b"startxref\n999999\n%%EOF\n"  # points nowhere
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(bytes(data))
+    with pytest.warns(pdfocr.PdfocrWarning, match=r"broken.pdf: a damaged PDF, repaired"):
+        pdfocr.convert(broken, tmp_path / "out.pdf")
+    assert "memo number 237" in pdftotext(tmp_path / "out.pdf")
+    _qpdf_check(tmp_path / "out.pdf")
