@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--deskew", action="store_true", help="straighten pages scanned slightly askew")
     parser.add_argument("--password", metavar="PW", help="the password that opens input PDFs that need one")
     parser.add_argument(
+        "--redo-ocr",
+        action="store_true",
+        help="read again PDF pages whose only text is invisible (an earlier OCR), replacing that text",
+    )
+    parser.add_argument(
         "--force-ocr",
         action="store_true",
         help="read every page of input PDFs, also those with text: each becomes its image and new text",
@@ -329,6 +334,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         deskew=args.deskew,
         max_megapixels=args.max_megapixels,
         force_ocr=args.force_ocr,
+        redo_ocr=args.redo_ocr,
         password=args.password,
         skip_bad_pages=args.skip_bad_pages,
         page_timeout=_page_timeout(args.page_timeout),

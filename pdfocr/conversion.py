@@ -152,6 +152,7 @@ def convert_bundle(
                     page=source.frame,
                     overlay=overlay,
                     password=options.password,
+                    replaces_text=outcome.replaces_text,
                 )
             else:
                 part = PagePart(file=str(path))

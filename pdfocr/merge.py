@@ -42,6 +42,8 @@ class PagePart:
     overlay: str | None = None
     password: str | None = field(default=None, repr=False)
     """What opens ``source`` (it is then copied, decrypted, before anything else)."""
+    replaces_text: bool = False
+    """Remove the page's invisible text (an earlier OCR) before grafting ``overlay``."""
 
 
 def merge_pages(
@@ -128,6 +130,8 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
                 for part in overlays:
                     if part.overlay is None:
                         continue
+                    if part.replaces_text:
+                        _remove_invisible_text(document, document.pages[part.page])
                     with pikepdf.open(part.overlay) as layer:
                         form = document.copy_foreign(layer.pages[0].as_form_xobject())
                     if "/Filter" not in form:  # ours, not the input's: compressed
@@ -161,6 +165,56 @@ def _graft(document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Object) -> 
     before = pikepdf.Stream(document, b"q\n")
     after = pikepdf.Stream(document, b"\n" + b"Q\n" * (unclosed + 1) + placement)
     page.obj.Contents = pikepdf.Array([before, *originals, after])
+
+
+def _remove_invisible_text(document: pikepdf.Pdf, page: pikepdf.Page) -> None:
+    """Remove the text objects that show only invisible text (render mode 3: an earlier
+    OCR's layer) from the page's content and from the forms it draws (``redo_ocr``).
+    Everything visible stays; the page's content becomes one new stream."""
+    for form in _forms_drawn(page):
+        form.write(_without_invisible_text(form))
+    page.obj.Contents = document.make_stream(_without_invisible_text(page))
+
+
+def _forms_drawn(page: pikepdf.Page) -> list[pikepdf.Stream]:
+    resources = page.obj.get("/Resources")
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(xobjects, pikepdf.Dictionary):
+        return []
+    return [
+        item
+        for _, item in xobjects.items()
+        if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form"
+    ]
+
+
+def _without_invisible_text(content: pikepdf.Page | pikepdf.Stream) -> bytes:
+    """``content`` without its BT ... ET blocks whose every shown string is drawn in
+    render mode 3. The render mode is followed through q/Q as the graphics state is."""
+    kept: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
+    block: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] | None = None
+    mode, saved, shows, visible = 0, [], False, False
+    for instruction in pikepdf.parse_content_stream(content):
+        operator = str(instruction.operator)
+        if operator == "q":
+            saved.append(mode)
+        elif operator == "Q":
+            mode = saved.pop() if saved else 0
+        elif operator == "Tr":
+            mode = int(instruction.operands[0])
+        elif operator in ("Tj", "TJ", "'", '"'):
+            shows, visible = True, visible or mode != 3
+        if operator == "BT":
+            block, shows, visible = [instruction], False, False
+        elif block is not None:
+            block.append(instruction)
+            if operator == "ET":
+                if visible or not shows:
+                    kept.extend(block)
+                block = None
+        else:
+            kept.append(instruction)
+    return pikepdf.unparse_content_stream(kept + (block or []))
 
 
 def _shown_box(page: pikepdf.Page) -> pikepdf.Rectangle:

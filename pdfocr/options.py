@@ -90,6 +90,10 @@ class ConvertOptions:
     """Images larger than this are refused as likely decompression bombs."""
     password: str | None = field(default=None, repr=False)
     """The password that opens input PDFs that need one (the output carries none)."""
+    redo_ocr: bool = False
+    """Read again the pages of input PDFs whose only text is invisible (an earlier OCR, by
+    any tool): that text is removed and a new layer grafted on. Pages with visible text
+    are kept as they are (OCRmyPDF's ``--redo-ocr``)."""
     force_ocr: bool = False
     """Read every page of an input PDF, also those that have text already or only vector
     drawings: each is rendered and replaced by its image (lossless, at the resolution of
@@ -124,6 +128,8 @@ class ConvertOptions:
         if self.page_timeout is not None:
             _check_number("the page timeout", self.page_timeout, positive=True)
         _check_number("the rotation threshold", self.rotate_threshold, low=0.0)
+        if self.force_ocr and self.redo_ocr:
+            raise UsageError("force_ocr and redo_ocr exclude each other (--force-ocr reads every page anew)")
 
     @property
     def worker_count(self) -> int:
@@ -152,6 +158,7 @@ class OptionKeywords(TypedDict, total=False):
     ocr_max_megapixels: float
     max_megapixels: float
     password: str | None
+    redo_ocr: bool
     force_ocr: bool
     skip_bad_pages: bool
     page_timeout: float | None

@@ -97,6 +97,9 @@ class PageOutcome:
     pdf: bytes
     layer_only: bool = False
     """``pdf`` is a text layer for the input PDF's own page, not a whole page."""
+    replaces_text: bool = False
+    """The page's invisible text (an earlier OCR) is to be removed before the layer is
+    grafted on (``redo_ocr``)."""
 
 
 @contextlib.contextmanager
@@ -172,7 +175,8 @@ def process_page(task: PageTask) -> PageOutcome:
         kept=kept is not None,
     )
     layer_only = source.is_pdf and not task.options.force_ocr
-    return PageOutcome(index=task.index, result=result, pdf=pdf, layer_only=layer_only)
+    replaces_text = layer_only and task.options.redo_ocr and kept is None
+    return PageOutcome(task.index, result, pdf, layer_only=layer_only, replaces_text=replaces_text)
 
 
 def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, None]:
@@ -191,10 +195,16 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]
     or, for a page kept as it is, its text (the third item, None when OCRed)."""
     source = task.source
     with about_page(source):
+        redo = task.options.redo_ocr
         found = read_pdf_page(
-            source.label, source.frame, path=source.path, data=source.data, password=task.options.password
+            source.label,
+            source.frame,
+            path=source.path,
+            data=source.data,
+            password=task.options.password,
+            redo=redo,
         )
-        if found.has_text or not found.has_images:
+        if (found.has_text and not (redo and found.invisible_only)) or not found.has_images:
             if found.has_images and len(found.text.split()) < FEW_WORDS:
                 warnings.warn(
                     PdfocrWarning(

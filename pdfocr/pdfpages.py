@@ -46,6 +46,8 @@ class PdfPage:
     dpi: float
     has_text: bool
     """It already has text (born digital, or OCRed before): it is kept as it is."""
+    invisible_only: bool
+    """All its text is invisible (render mode 3): an earlier OCR's layer."""
     text: str
     """The text it already has."""
     has_images: bool
@@ -129,35 +131,53 @@ def read_pdf_page(
     data: bytes | None,
     password: str | None = None,
     force: bool = False,
+    redo: bool = False,
 ) -> PdfPage:
     """Render page ``index`` (0-based) for OCR and tell whether it has text already;
-    ``force`` renders every page (in colour: it will replace the page)."""
+    ``force`` renders every page (in colour: it will replace the page), ``redo`` also a
+    page whose only text is invisible (rendering never shows that text)."""
     with _pdf_file(label, path, data, index + 1) as stream:
         try:
             document = pdfium.PdfDocument(stream, password=password)
         except pdfium.PdfiumError as error:
             raise InputError(f"the PDF cannot be read ({error})", file=label, page=index + 1) from None
         try:
-            return _read(document, index, force)
+            return _read(document, index, force, redo)
         except pdfium.PdfiumError as error:  # a page qpdf repaired but PDFium cannot take
             raise InputError(f"the page cannot be read ({error})", file=label, page=index + 1) from None
         finally:
             document.close()
 
 
-def _read(document: pdfium.PdfDocument, index: int, force: bool) -> PdfPage:
+def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> PdfPage:
     page = document[index]
     textpage = page.get_textpage()
     has_text = textpage.count_chars() > 0
     text = textpage.get_text_range().replace("\r\n", "\n").strip() if has_text else ""
+    invisible_only = has_text and _invisible_only(page)
     dpi, has_images = _image_resolution(page)
     if force:
         image = _gray_if_gray(page.render(scale=dpi / 72, may_draw_forms=True).to_pil())
-    elif has_text or not has_images:
+    elif (has_text and not (redo and invisible_only)) or not has_images:
         image = Image.new("L", (1, 1), 255)  # not OCRed: nothing to render
     else:
         image = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False).to_pil()
-    return PdfPage(image, page.get_size(), dpi, has_text=has_text, text=text, has_images=has_images)
+    return PdfPage(
+        image,
+        page.get_size(),
+        dpi,
+        has_text=has_text,
+        invisible_only=invisible_only,
+        text=text,
+        has_images=has_images,
+    )
+
+
+def _invisible_only(page: pdfium.PdfPage) -> bool:
+    """Whether every text object of the page (also inside forms) is invisible."""
+    texts = page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_TEXT,), max_depth=5)
+    invisible = pdfium.raw.FPDF_TEXTRENDERMODE_INVISIBLE
+    return all(pdfium.raw.FPDFTextObj_GetTextRenderMode(item.raw) == invisible for item in texts)
 
 
 def _gray_if_gray(image: Image.Image) -> Image.Image:

@@ -483,3 +483,38 @@ def test_a_broken_cross_reference_table_is_repaired_with_a_warning(tmp_path: Pat
         pdfocr.convert(broken, tmp_path / "out.pdf")
     assert "memo number 237" in pdftotext(tmp_path / "out.pdf")
     _qpdf_check(tmp_path / "out.pdf")
+
+
+def test_redo_ocr_replaces_an_earlier_ocr_and_keeps_visible_text(tmp_path: Path, cli) -> None:
+    scan = _scan(tmp_path / "scan.pdf", SAMPLE / "page1.png")
+    ours = tmp_path / "ours.pdf"
+    pdfocr.convert(scan, ours)  # an earlier OCR: pdfocr's own layer
+    theirs = tmp_path / "tesseract"  # and Tesseract's own PDF renderer's
+    subprocess.run(
+        ["tesseract", str(SAMPLE / "page1.png"), str(theirs), "-l", "eng", "pdf"],
+        check=True,
+        capture_output=True,
+    )
+    for earlier in (ours, theirs.with_suffix(".pdf")):
+        redone = tmp_path / f"{earlier.stem}-redone.pdf"
+        result = pdfocr.convert(earlier, redone, redo_ocr=True)
+        assert result.kept_count == 0, earlier
+        assert [text.count("memo number 237") for text in _page_texts(redone)] == [1], earlier  # replaced
+        with pikepdf.open(earlier) as before, pikepdf.open(redone) as after:
+            for name, image in before.pages[0].obj.Resources.XObject.items():
+                if image.get("/Subtype") == "/Image":
+                    assert (
+                        after.pages[0].obj.Resources.XObject[name].read_raw_bytes() == image.read_raw_bytes()
+                    )
+        _qpdf_check(redone)
+    born = io.BytesIO()
+    canvas = Canvas(born, pagesize=(612, 792))
+    canvas.drawString(72, 700, "Typed and visible")
+    canvas.save()
+    typed = tmp_path / "typed.pdf"
+    typed.write_bytes(born.getvalue())
+    result = pdfocr.convert(typed, tmp_path / "typed-out.pdf", redo_ocr=True)
+    assert result.kept_count == 1  # visible text is not an earlier OCR: kept
+    both = cli(str(scan), "-o", str(tmp_path / "x.pdf"), "--redo-ocr", "--force-ocr")
+    assert both.returncode == 2
+    assert "exclude each other" in both.stderr
