@@ -313,8 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         pages = "1 page" if result.page_count == 1 else f"{result.page_count} pages"
         summary = f"{pages} in {result.seconds:.1f} s ({rate:.2f} pages/s)"
         if result.kept_count:
-            kept = "1 page" if result.kept_count == 1 else f"{result.kept_count} pages"
-            summary += f"; {kept} kept as they were (text already there, or no image to read)"
+            kept = (
+                "1 page kept as it was"
+                if result.kept_count == 1
+                else f"{result.kept_count} pages kept as they were"
+            )
+            summary += f"; {kept} (text already there, or no image to read)"
         if result.skipped:
             summary += f", {len(result.skipped)} skipped"
         print(f"pdfocr: wrote {where}: {summary}", file=sys.stderr)
