@@ -518,3 +518,18 @@ def test_redo_ocr_replaces_an_earlier_ocr_and_keeps_visible_text(tmp_path: Path,
     both = cli(str(scan), "-o", str(tmp_path / "x.pdf"), "--redo-ocr", "--force-ocr")
     assert both.returncode == 2
     assert "exclude each other" in both.stderr
+
+
+def test_a_pdf_page_past_its_time_limit_is_named_and_can_be_skipped(tmp_path: Path) -> None:
+    from fakes import HangingEngine, png_pages
+
+    pages = [_png(Image.open(io.BytesIO(data))) for data in png_pages(3)]  # at 300 dpi
+    source = _scan(tmp_path / "three.pdf", *pages)  # page N is 100 + N pixels wide
+    with pytest.raises(pdfocr.EngineError) as caught:
+        pdfocr.convert(source, tmp_path / "out.pdf", engine=HangingEngine(hang_on=1), page_timeout=1)
+    assert str(caught.value) == f"{source} (page 2): stopped after 1 s without a result (the page timeout)"
+    result = pdfocr.convert(
+        source, tmp_path / "out.pdf", engine=HangingEngine(hang_on=1), page_timeout=1, skip_bad_pages=True
+    )
+    assert [skipped.page for skipped in result.skipped] == [2]
+    assert len(pikepdf.open(tmp_path / "out.pdf").pages) == 3
