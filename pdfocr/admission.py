@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .errors import Interrupted
 from .options import usable_cpus
@@ -76,15 +76,24 @@ class WorkerBudget:
         self._waiting: collections.deque[object] = collections.deque()
 
     @property
+    def free(self) -> int:
+        """Workers not taken."""
+        with self._changed:
+            return self._free
+
+    @property
     def waiting(self) -> int:
         """Converters waiting in line for workers."""
         with self._changed:
             return len(self._waiting)
 
     @contextlib.contextmanager
-    def take(self, wanted: int, cancel: threading.Event | None) -> Iterator[int]:
+    def take(
+        self, wanted: int, cancel: threading.Event | None, closed: Callable[[], bool] = lambda: False
+    ) -> Iterator[int]:
         """Up to ``wanted`` workers (the number granted), in turn: first come, first
-        served, so that a large run is not kept waiting by a stream of small ones."""
+        served, so that a large run is not kept waiting by a stream of small ones. Waiting
+        ends with :class:`Interrupted` when ``cancel`` is set or ``closed()`` says so."""
         share = min(wanted, self.total)
         turn = object()
         with self._changed:
@@ -93,6 +102,8 @@ class WorkerBudget:
                 while self._waiting[0] is not turn or self._free < share:
                     if cancel is not None and cancel.is_set():
                         raise Interrupted("conversion cancelled")
+                    if closed():
+                        raise Interrupted("the converter was closed")
                     self._changed.wait(POLL_SECONDS)
             finally:
                 self._waiting.remove(turn)

@@ -238,7 +238,8 @@ class Converter:
             scheduler = self._scheduler
         if scheduler is not None:
             scheduler.close(kill=self._killed)
-        self._lease.close()
+        with self._setup:  # a conversion making its scheduler has done so by now
+            self._lease.close()
         self._threads.shutdown(wait=False)
 
     async def aclose(self, *, kill: bool = False) -> None:
@@ -292,7 +293,7 @@ class Converter:
     def _scheduler_for(self, pages: int, cancel: threading.Event | None) -> Scheduler:
         """The scheduler, made on first use: a converter for one call first takes its
         workers (as many as it has pages, at most ``jobs``) from the machine's budget."""
-        with self._setup:
+        with self._setup:  # close() releases the lease under this lock too: never one left behind
             if self._killed:
                 raise Interrupted("the converter was closed")
             if self._scheduler is None:
@@ -300,7 +301,8 @@ class Converter:
                 if executor is None:
                     workers = self.options.worker_count
                     if self._budget is not None:
-                        workers = self._lease.enter_context(self._budget.take(min(workers, pages), cancel))
+                        share = self._budget.take(min(workers, pages), cancel, lambda: self._killed)
+                        workers = self._lease.enter_context(share)
                     executor = self._executor = ProcessExecutor(workers)
                 self._scheduler = Scheduler(executor)
             return self._scheduler
@@ -318,8 +320,12 @@ class Converter:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
             cancel.set()
-            with contextlib.suppress(Exception):
-                await future
+            # Wait for the thread to clean up, however often the caller is cancelled again
+            # (asyncio.run's shutdown does): a thread left running could take workers
+            # after its converter was closed.
+            while not future.done():
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.shield(future)
             raise
 
 

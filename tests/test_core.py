@@ -169,3 +169,27 @@ def test_a_shared_converter_keeps_serving_after_a_cancelled_call(tmp_path: Path)
             return await converter.ocr_image_async(png_pages(1)[0])
 
     assert asyncio.run(main()).startswith("pid")
+
+
+def test_a_call_cancelled_again_and_again_gives_its_workers_back(tmp_path: Path) -> None:
+    # asyncio.run's shutdown cancels a task a second time while it cleans up: the call
+    # must still wait for its thread, or that thread takes workers nobody gives back.
+    from pdfocr.admission import MACHINE_BUDGET
+
+    async def main() -> None:
+        call = asyncio.ensure_future(
+            pdfocr.convert_async(png_pages(2), tmp_path / "out.pdf", engine=SlowEngine(30))
+        )
+        async with asyncio.timeout(30):
+            while MACHINE_BUDGET.free == MACHINE_BUDGET.total:  # until it has its workers
+                await asyncio.sleep(0.01)
+        for _ in range(3):
+            call.cancel()
+            await asyncio.sleep(0)
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    asyncio.run(main())
+    assert MACHINE_BUDGET.free == MACHINE_BUDGET.total
+    assert _workers_left() == []
+    assert not (tmp_path / "out.pdf").exists()
