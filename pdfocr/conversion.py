@@ -137,23 +137,27 @@ def convert_bundle(
         documents = _documents(sources)
         done = 0
 
+        def original_page(task: PageTask, overlay: str | None = None, redo: bool = False) -> PagePart:
+            """The task's page of its input PDF, to keep, with ``overlay`` grafted on."""
+            source = task.source
+            return PagePart(
+                source=source.path,
+                document=documents[task.index],
+                page=source.frame,
+                overlay=overlay,
+                password=options.password,
+                replaces_text=redo,
+            )
+
         def page_done(outcome: PageOutcome) -> tuple[PageResult, PagePart]:
             nonlocal done
             done += 1
-            source = tasks[outcome.index].source
             path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
             if outcome.pdf:
                 _write_page(path, outcome.pdf, workdir)
             if outcome.layer_only:
                 overlay = str(path) if outcome.pdf else None
-                part = PagePart(
-                    source=source.path,
-                    document=documents[outcome.index],
-                    page=source.frame,
-                    overlay=overlay,
-                    password=options.password,
-                    replaces_text=outcome.replaces_text,
-                )
+                part = original_page(tasks[outcome.index], overlay, outcome.replaces_text)
             else:
                 part = PagePart(file=str(path))
             _issue_warnings(outcome.result)
@@ -180,13 +184,7 @@ def convert_bundle(
             elif task.source.is_pdf and not options.force_ocr:
                 # A PDF's page that could not be read is still the user's page: kept
                 # as it was, without a text layer (and listed as skipped).
-                part = PagePart(
-                    source=task.source.path,
-                    document=documents[task.index],
-                    page=task.source.frame,
-                    password=options.password,
-                )
-                parts.append(part)
+                parts.append(original_page(task))
         write_outputs(parts, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
     return Result(results, time.perf_counter() - started, tuple(skipped))
 

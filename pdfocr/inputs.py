@@ -348,9 +348,7 @@ def load_page(source: PageSource, options: ConvertOptions) -> LoadedPage:
             password=options.password,
             force=True,
         )
-        width, height = found.size
-        dpi = (found.image.width * 72 / width, found.image.height * 72 / height)
-        return LoadedPage(image=found.image, dpi=dpi, source_format="PNG")
+        return LoadedPage(image=found.image, dpi=found.pixel_dpi, source_format="PNG")
     raw = source.read()
     try:
         image = open_image(io.BytesIO(raw))

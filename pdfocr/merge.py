@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, Union, cast
 import pikepdf
 
 from .errors import Interrupted, OutputError, os_reason
+from .graft import graft, remove_invisible_text
 
 Output = Union[str, "os.PathLike[str]", BinaryIO]
 """A path, or a binary file object the finished PDF (or the sidecar) is written to."""
@@ -69,17 +70,17 @@ def merge_pages(
     # output carries no encryption (see the README).
     keep = ["--decode-level=none", "--compress-streams=n", "--decrypt", "--object-streams=generate"]
     with contextlib.ExitStack() as opened:
-        output = _qpdf_path(destination, opened)
+        output = _qpdf_name(destination, opened, output=True)
         grafted = _grafted_sources(parts, workdir, named)
         whole = _whole_document(parts)
         if whole is not None:
             assert whole.source is not None
-            source = grafted.get(whole.document) or _qpdf_input(whole.source, opened)
+            source = grafted.get(whole.document) or _qpdf_name(whole.source, opened)
             _run_qpdf([source, *keep, "--", output], named)
         else:
             first = parts[0] if parts and parts[0].source is not None else None
             if first is not None and first.source is not None:
-                primary = grafted.get(first.document) or _qpdf_input(first.source, opened)
+                primary = grafted.get(first.document) or _qpdf_name(first.source, opened)
             else:
                 primary = str(_carrier(metadata, workdir, named))
             arguments = [primary, *keep, "--pages"]
@@ -123,20 +124,21 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
         copy = workdir / f"grafted-{document_number}.pdf"
         first = overlays[0]
         try:
+            # An open file, not the name: a name that is not UTF-8 is no text for qpdf.
             with (
-                _opened(first.source or "") as source,
+                open(first.source or "", "rb") as source,
                 pikepdf.open(source, password=first.password or "") as document,
             ):
                 for part in overlays:
                     if part.overlay is None:
                         continue
                     if part.replaces_text:
-                        _remove_invisible_text(document, document.pages[part.page])
+                        remove_invisible_text(document, document.pages[part.page])
                     with pikepdf.open(part.overlay) as layer:
                         form = document.copy_foreign(layer.pages[0].as_form_xobject())
                     if "/Filter" not in form:  # ours, not the input's: compressed
                         form.write(zlib.compress(form.read_bytes()), filter=pikepdf.Name.FlateDecode)
-                    _graft(document, document.pages[part.page], form)
+                    graft(document, document.pages[part.page], form)
                 document.save(
                     copy,
                     encryption=False,  # see the README: the output carries no restrictions
@@ -149,92 +151,6 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
     return grafted
 
 
-def _graft(document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Object) -> None:
-    """Draw ``layer`` (a form XObject the size of the page as a reader sees it) over
-    ``page``: the page's content streams stay the very same objects, bracketed by new
-    streams (q before; as many Q as the page leaves open, and the layer, after)."""
-    name = page.add_resource(layer, pikepdf.Name.XObject, prefix="OCR")
-    placement = page.calc_form_xobject_placement(
-        layer, name, _shown_box(page), invert_transformations=True, allow_expand=True
-    )
-    contents = page.obj.get("/Contents")
-    originals = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents else []
-    unclosed = 0
-    for operation in pikepdf.parse_content_stream(page, "q Q"):  # only these two operators
-        unclosed = max(0, unclosed + (1 if str(operation.operator) == "q" else -1))
-    before = pikepdf.Stream(document, b"q\n")
-    after = pikepdf.Stream(document, b"\n" + b"Q\n" * (unclosed + 1) + placement)
-    page.obj.Contents = pikepdf.Array([before, *originals, after])
-
-
-def _remove_invisible_text(document: pikepdf.Pdf, page: pikepdf.Page) -> None:
-    """Remove the text objects that show only invisible text (render mode 3: an earlier
-    OCR's layer) from the page's content and from the forms it draws (``redo_ocr``).
-    Everything visible stays; the page's content becomes one new stream."""
-    for form in _forms_drawn(page):
-        form.write(_without_invisible_text(form))
-    page.obj.Contents = document.make_stream(_without_invisible_text(page))
-
-
-def _forms_drawn(page: pikepdf.Page) -> list[pikepdf.Stream]:
-    resources = page.obj.get("/Resources")
-    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
-    if not isinstance(xobjects, pikepdf.Dictionary):
-        return []
-    return [
-        item
-        for _, item in xobjects.items()
-        if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form"
-    ]
-
-
-def _without_invisible_text(content: pikepdf.Page | pikepdf.Stream) -> bytes:
-    """``content`` without its BT ... ET blocks whose every shown string is drawn in
-    render mode 3. The render mode is followed through q/Q as the graphics state is."""
-    kept: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
-    block: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] | None = None
-    mode, saved, shows, visible = 0, [], False, False
-    for instruction in pikepdf.parse_content_stream(content):
-        operator = str(instruction.operator)
-        if operator == "q":
-            saved.append(mode)
-        elif operator == "Q":
-            mode = saved.pop() if saved else 0
-        elif operator == "Tr":
-            mode = int(instruction.operands[0])
-        elif operator in ("Tj", "TJ", "'", '"'):
-            shows, visible = True, visible or mode != 3
-        if operator == "BT":
-            block, shows, visible = [instruction], False, False
-        elif block is not None:
-            block.append(instruction)
-            if operator == "ET":
-                if visible or not shows:
-                    kept.extend(block)
-                block = None
-        else:
-            kept.append(instruction)
-    return pikepdf.unparse_content_stream(kept + (block or []))
-
-
-def _shown_box(page: pikepdf.Page) -> pikepdf.Rectangle:
-    """The part of the page a reader sees (and PDFium rendered for OCR): its crop box,
-    within its media box."""
-    crop, media = pikepdf.Rectangle(page.cropbox), pikepdf.Rectangle(page.mediabox)
-    left, bottom = max(crop.llx, media.llx), max(crop.lly, media.lly)
-    right, top = min(crop.urx, media.urx), min(crop.ury, media.ury)
-    if right <= left or top <= bottom:
-        return media
-    return pikepdf.Rectangle(left, bottom, right, top)
-
-
-@contextlib.contextmanager
-def _opened(path: str) -> Iterator[BinaryIO]:
-    """An input PDF as an open file: its name may not be text that qpdf takes."""
-    with open(path, "rb") as stream:
-        yield stream
-
-
 def _whole_document(parts: Sequence[PagePart]) -> PagePart | None:
     """The input PDF that ``parts`` are, every page in order, if they are one (its first
     part stands for it)."""
@@ -243,7 +159,7 @@ def _whole_document(parts: Sequence[PagePart]) -> PagePart | None:
         return None
     if [part.page for part in parts] != list(range(len(parts))):
         return None
-    with _opened(first.source) as source, pikepdf.open(source, password=first.password or "") as document:
+    with open(first.source, "rb") as source, pikepdf.open(source, password=first.password or "") as document:
         return first if len(document.pages) == len(parts) else None
 
 
@@ -258,7 +174,7 @@ def _page_runs(
             file, page = part.file, 1
         else:
             assert part.source is not None
-            file = grafted.get(part.document) or _qpdf_input(part.source, opened)
+            file = grafted.get(part.document) or _qpdf_name(part.source, opened)
             page = part.page + 1
         if file != run_file and run:
             yield run_file or "", run
@@ -267,18 +183,6 @@ def _page_runs(
         run.append(str(page))
     if run:
         yield run_file or "", run
-
-
-def _qpdf_input(path: str, opened: contextlib.ExitStack) -> str:
-    """``path`` as qpdf's job takes an input: text; a name that is not UTF-8 is handed
-    over as the open file's /proc/self/fd path (Linux)."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        descriptor = os.open(path, os.O_RDONLY)
-        opened.callback(os.close, descriptor)
-        return f"/proc/self/fd/{descriptor}"
-    return path
 
 
 def _run_qpdf(arguments: Sequence[str], named: Path) -> None:
@@ -291,14 +195,15 @@ def _run_qpdf(arguments: Sequence[str], named: Path) -> None:
         raise OutputError(f"could not assemble the PDF (qpdf exit code {job.exit_code})", file=named)
 
 
-def _qpdf_path(path: Path, opened: contextlib.ExitStack) -> str:
+def _qpdf_name(path: str | Path, opened: contextlib.ExitStack, *, output: bool = False) -> str:
     """``path`` as qpdf's job takes it: text. A name that is not UTF-8 (bytes from an old
     file system) is handed over as the open file's /proc/self/fd path instead (Linux)."""
     name = str(path)
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC if output else os.O_RDONLY
+        descriptor = os.open(path, flags, 0o600)
         opened.callback(os.close, descriptor)
         return f"/proc/self/fd/{descriptor}"
     return name

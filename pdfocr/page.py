@@ -214,10 +214,7 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]
                     stacklevel=2,
                 )
             return None, b"", found.text
-        # The resolution each way that maps the rendered pixels onto the page exactly.
-        width, height = found.size
-        dpi = (found.image.width * 72 / width, found.image.height * 72 / height)
-        page = LoadedPage(image=found.image, dpi=dpi)
+        page = LoadedPage(image=found.image, dpi=found.pixel_dpi)
         recognized = _recognized(page, task.engine, task.options)
-        layer = text_layer(recognized.text, width, height, dpi) if task.draw else b""
+        layer = text_layer(recognized.text, *found.size, page.dpi) if task.draw else b""
     return recognized, layer, None

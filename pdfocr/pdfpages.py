@@ -53,6 +53,12 @@ class PdfPage:
     has_images: bool
     """It shows at least one image; a page of vector drawings only is left alone."""
 
+    @property
+    def pixel_dpi(self) -> tuple[float, float]:
+        """The resolution, each way, that maps ``image``'s pixels onto the page exactly."""
+        width, height = self.size
+        return self.image.width * 72 / width, self.image.height * 72 / height
+
 
 HEADER_SEARCH = 1024
 """Readers find a PDF's header within its first 1,024 bytes (a byte-order mark, a mail

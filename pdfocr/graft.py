@@ -1,0 +1,90 @@
+"""Grafting a text layer onto a page of an input PDF, and taking an earlier OCR's
+invisible text off it (``redo_ocr``): the only places pdfocr edits a page it did not draw.
+
+The layer is a form XObject the size of the page as a reader sees it; it is placed on the
+page's crop box within its media box, turned by its /Rotate (qpdf's placement logic). The
+page's own content streams stay the very same objects, bracketed by new streams.
+"""
+
+from __future__ import annotations
+
+import pikepdf
+
+
+def graft(document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Object) -> None:
+    """Draw ``layer`` (a form XObject the size of the page as a reader sees it) over
+    ``page``: the page's content streams stay the very same objects, bracketed by new
+    streams (q before; as many Q as the page leaves open, and the layer, after)."""
+    name = page.add_resource(layer, pikepdf.Name.XObject, prefix="OCR")
+    placement = page.calc_form_xobject_placement(
+        layer, name, _shown_box(page), invert_transformations=True, allow_expand=True
+    )
+    contents = page.obj.get("/Contents")
+    originals = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents else []
+    unclosed = 0
+    for operation in pikepdf.parse_content_stream(page, "q Q"):  # only these two operators
+        unclosed = max(0, unclosed + (1 if str(operation.operator) == "q" else -1))
+    before = pikepdf.Stream(document, b"q\n")
+    after = pikepdf.Stream(document, b"\n" + b"Q\n" * (unclosed + 1) + placement)
+    page.obj.Contents = pikepdf.Array([before, *originals, after])
+
+
+def remove_invisible_text(document: pikepdf.Pdf, page: pikepdf.Page) -> None:
+    """Remove the text objects that show only invisible text (render mode 3: an earlier
+    OCR's layer) from the page's content and from the forms it draws (``redo_ocr``).
+    Everything visible stays; the page's content becomes one new stream."""
+    for form in _forms_drawn(page):
+        form.write(_without_invisible_text(form))
+    page.obj.Contents = document.make_stream(_without_invisible_text(page))
+
+
+def _forms_drawn(page: pikepdf.Page) -> list[pikepdf.Stream]:
+    resources = page.obj.get("/Resources")
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(xobjects, pikepdf.Dictionary):
+        return []
+    return [
+        item
+        for _, item in xobjects.items()
+        if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form"
+    ]
+
+
+def _without_invisible_text(content: pikepdf.Page | pikepdf.Stream) -> bytes:
+    """``content`` without its BT ... ET blocks whose every shown string is drawn in
+    render mode 3. The render mode is followed through q/Q as the graphics state is."""
+    kept: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
+    block: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] | None = None
+    mode, saved, shows, visible = 0, [], False, False
+    for instruction in pikepdf.parse_content_stream(content):
+        operator = str(instruction.operator)
+        if operator == "q":
+            saved.append(mode)
+        elif operator == "Q":
+            mode = saved.pop() if saved else 0
+        elif operator == "Tr":
+            mode = int(instruction.operands[0])
+        elif operator in ("Tj", "TJ", "'", '"'):
+            shows, visible = True, visible or mode != 3
+        if operator == "BT":
+            block, shows, visible = [instruction], False, False
+        elif block is not None:
+            block.append(instruction)
+            if operator == "ET":
+                if visible or not shows:
+                    kept.extend(block)
+                block = None
+        else:
+            kept.append(instruction)
+    return pikepdf.unparse_content_stream(kept + (block or []))
+
+
+def _shown_box(page: pikepdf.Page) -> pikepdf.Rectangle:
+    """The part of the page a reader sees (and PDFium rendered for OCR): its crop box,
+    within its media box."""
+    crop, media = pikepdf.Rectangle(page.cropbox), pikepdf.Rectangle(page.mediabox)
+    left, bottom = max(crop.llx, media.llx), max(crop.lly, media.lly)
+    right, top = min(crop.urx, media.urx), min(crop.ury, media.ury)
+    if right <= left or top <= bottom:
+        return media
+    return pikepdf.Rectangle(left, bottom, right, top)
