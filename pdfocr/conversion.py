@@ -137,8 +137,11 @@ def convert_bundle(
         documents = _documents(sources)
         done = 0
 
-        def original_page(task: PageTask, overlay: str | None = None, redo: bool = False) -> PagePart:
-            """The task's page of its input PDF, to keep, with ``overlay`` grafted on."""
+        def original_page(
+            task: PageTask, outcome: PageOutcome | None = None, overlay: str | None = None
+        ) -> PagePart:
+            """The task's page of its input PDF, to keep, with ``overlay`` grafted on as
+            ``outcome`` says (None: a page that could not be read, kept as it was)."""
             source = task.source
             return PagePart(
                 source=source.path,
@@ -146,7 +149,9 @@ def convert_bundle(
                 page=source.frame,
                 overlay=overlay,
                 password=options.password,
-                replaces_text=redo,
+                replaces_text=outcome.replaces_text if outcome else False,
+                turn=outcome.result.rotated if outcome else 0,
+                straighten=outcome.result.deskewed if outcome else 0.0,
             )
 
         def page_done(outcome: PageOutcome) -> tuple[PageResult, PagePart]:
@@ -157,7 +162,7 @@ def convert_bundle(
                 _write_page(path, outcome.pdf, workdir)
             if outcome.layer_only:
                 overlay = str(path) if outcome.pdf else None
-                part = original_page(tasks[outcome.index], overlay, outcome.replaces_text)
+                part = original_page(tasks[outcome.index], outcome, overlay)
             else:
                 part = PagePart(file=str(path))
             _issue_warnings(outcome.result)

@@ -8,13 +8,32 @@ page's own content streams stay the very same objects, bracketed by new streams.
 
 from __future__ import annotations
 
+import math
+
 import pikepdf
 
 
-def graft(document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Object) -> None:
+def turn(page: pikepdf.Page, clockwise: int) -> None:
+    """Turn the page ``clockwise`` degrees (a multiple of 90) as a reader sees it, by its
+    /Rotate: nothing drawn on it changes (``rotate_pages``)."""
+    rotation = (int(page.obj.get("/Rotate", 0)) + clockwise) % 360
+    if rotation:
+        page.obj.Rotate = rotation
+    elif "/Rotate" in page.obj:
+        del page.obj.Rotate
+
+
+def graft(
+    document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Object, *, straighten: float = 0.0
+) -> None:
     """Draw ``layer`` (a form XObject the size of the page as a reader sees it) over
     ``page``: the page's content streams stay the very same objects, bracketed by new
-    streams (q before; as many Q as the page leaves open, and the layer, after)."""
+    streams (q before; as many Q as the page leaves open, and the layer, after).
+
+    ``straighten`` (degrees counter-clockwise, ``deskew``) rotates the page's own content
+    about the middle of the part a reader sees, so that a skewed scan shows straight
+    while its image keeps its bytes; the layer, read from the straightened page, is not
+    rotated."""
     name = page.add_resource(layer, pikepdf.Name.XObject, prefix="OCR")
     placement = page.calc_form_xobject_placement(
         layer, name, _shown_box(page), invert_transformations=True, allow_expand=True
@@ -24,7 +43,7 @@ def graft(document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Object) -> N
     unclosed = 0
     for operation in pikepdf.parse_content_stream(page, "q Q"):  # only these two operators
         unclosed = max(0, unclosed + (1 if str(operation.operator) == "q" else -1))
-    before = pikepdf.Stream(document, b"q\n")
+    before = pikepdf.Stream(document, b"q\n" + _rotation_about_middle(_shown_box(page), straighten))
     after = pikepdf.Stream(document, b"\n" + b"Q\n" * (unclosed + 1) + placement)
     page.obj.Contents = pikepdf.Array([before, *originals, after])
 
@@ -77,6 +96,19 @@ def _without_invisible_text(content: pikepdf.Page | pikepdf.Stream) -> bytes:
         else:
             kept.append(instruction)
     return pikepdf.unparse_content_stream(kept + (block or []))
+
+
+def _rotation_about_middle(box: pikepdf.Rectangle, degrees: float) -> bytes:
+    """A ``cm`` operator rotating by ``degrees`` counter-clockwise about the middle of
+    ``box`` (in default user space a rotation turns the same way as on the shown page,
+    whatever its /Rotate); nothing for 0."""
+    if not degrees:
+        return b""
+    middle_x, middle_y = (box.llx + box.urx) / 2, (box.lly + box.ury) / 2
+    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    matrix = pikepdf.Matrix(cos, sin, -sin, cos, 0, 0)
+    x, y = matrix.transform((middle_x, middle_y))  # where the middle would go: move it back
+    return pikepdf.Matrix(cos, sin, -sin, cos, middle_x - x, middle_y - y).encode() + b" cm\n"
 
 
 def _shown_box(page: pikepdf.Page) -> pikepdf.Rectangle:

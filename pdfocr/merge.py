@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Union, cast
 import pikepdf
 
 from .errors import Interrupted, OutputError, os_reason
-from .graft import graft, remove_invisible_text
+from .graft import graft, remove_invisible_text, turn
 
 Output = Union[str, "os.PathLike[str]", BinaryIO]
 """A path, or a binary file object the finished PDF (or the sidecar) is written to."""
@@ -45,6 +45,10 @@ class PagePart:
     """What opens ``source`` (it is then copied, decrypted, before anything else)."""
     replaces_text: bool = False
     """Remove the page's invisible text (an earlier OCR) before grafting ``overlay``."""
+    turn: int = 0
+    """Degrees clockwise to turn the page by its /Rotate (``rotate_pages``)."""
+    straighten: float = 0.0
+    """Degrees counter-clockwise to rotate the page's content by (``deskew``)."""
 
 
 def merge_pages(
@@ -132,13 +136,15 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
                 for part in overlays:
                     if part.overlay is None:
                         continue
+                    page = document.pages[part.page]
                     if part.replaces_text:
-                        remove_invisible_text(document, document.pages[part.page])
+                        remove_invisible_text(document, page)
+                    turn(page, part.turn)
                     with pikepdf.open(part.overlay) as layer:
                         form = document.copy_foreign(layer.pages[0].as_form_xobject())
                     if "/Filter" not in form:  # ours, not the input's: compressed
                         form.write(zlib.compress(form.read_bytes()), filter=pikepdf.Name.FlateDecode)
-                    graft(document, document.pages[part.page], form)
+                    graft(document, page, form, straighten=part.straighten)
                 document.save(
                     copy,
                     encryption=False,  # see the README: the output carries no restrictions

@@ -132,12 +132,7 @@ class RecognizedPage:
 def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
     """Decode one page, prepare it as ``options`` ask, and recognise its text."""
     with about_page(source):
-        page = load_page(source, options)
-        rotated, deskewed = 0, 0.0
-        if options.rotate_pages:
-            page, rotated = upright(page, engine, options.rotate_threshold)
-        if options.deskew:
-            page, deskewed = straightened(page)
+        page, rotated, deskewed = _prepared(load_page(source, options), engine, options)
         return _recognized(page, engine, options, rotated, deskewed)
 
 
@@ -214,7 +209,23 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]
                     stacklevel=2,
                 )
             return None, b"", found.text
-        page = LoadedPage(image=found.image, dpi=found.pixel_dpi)
-        recognized = _recognized(page, task.engine, task.options)
-        layer = text_layer(recognized.text, *found.size, page.dpi) if task.draw else b""
+        page, rotated, deskewed = _prepared(
+            LoadedPage(image=found.image, dpi=found.pixel_dpi), task.engine, task.options
+        )
+        recognized = _recognized(page, task.engine, task.options, rotated, deskewed)
+        # The layer is the size of the page as the reader will see it: turned, the page's
+        # sides swap; straightened, its content turns within the same box.
+        width, height = found.size[::-1] if rotated in (90, 270) else found.size
+        layer = text_layer(recognized.text, width, height, page.dpi) if task.draw else b""
     return recognized, layer, None
+
+
+def _prepared(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> tuple[LoadedPage, int, float]:
+    """The page turned upright and straightened as ``options`` ask, and the degrees it
+    was turned (clockwise) and rotated (counter-clockwise)."""
+    rotated, deskewed = 0, 0.0
+    if options.rotate_pages:
+        page, rotated = upright(page, engine, options.rotate_threshold)
+    if options.deskew:
+        page, deskewed = straightened(page)
+    return page, rotated, deskewed

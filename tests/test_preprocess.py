@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import img2pdf
+import pikepdf
 import pytest
 from conftest import pdftotext_words, words_of
 from fakes import EchoEngine
@@ -90,6 +92,63 @@ def test_skewed_pages_are_straightened(tmp_path: Path, upright_page, skew: float
     assert ImageStat.Stat(ImageChops.difference(shown.crop(inner), straight)).mean[0] < 8
     # ... and the text layer lines up with the straight words.
     _assert_lines_up(output, upright_page)
+
+
+def _scanned_pdf(tmp_path: Path, scan: Image.Image, rotation: int = 0) -> Path:
+    png = tmp_path / "scan.png"
+    scan.save(png, dpi=(DPI, DPI))
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(img2pdf.convert(str(png), rotation=img2pdf.Rotation[str(rotation)]))
+    return pdf
+
+
+def _image_streams(pdf: Path) -> list[bytes]:
+    with pikepdf.open(pdf) as document:
+        return [
+            item.read_raw_bytes()
+            for page in document.pages
+            for item in page.obj.Resources.XObject.values()
+            if item.Subtype == "/Image"
+        ]
+
+
+@pytest.mark.parametrize(("turned", "rotate"), [(90, 0), (180, 0), (270, 90)])
+def test_pdf_pages_are_turned_upright_by_their_rotate(
+    tmp_path: Path, upright_page, turned: int, rotate: int
+) -> None:
+    # Scanned sideways (with a /Rotate that does not make up for it, or none).
+    scan = _scanned_pdf(tmp_path, upright_page.image.rotate(turned + rotate, expand=True), rotate)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(scan, output, rotate_pages=True)
+    assert result.pages[0].rotated == turned and not result.pages[0].kept
+    assert words_of(result.pages[0].text) == words_of(upright_page.text)
+    shown = _shown(output)
+    assert shown.size == upright_page.image.size
+    assert ImageStat.Stat(ImageChops.difference(shown, upright_page.image)).mean[0] < 8
+    _assert_lines_up(output, upright_page)
+    assert _image_streams(output) == _image_streams(scan)  # turned by /Rotate, not re-encoded
+    with pikepdf.open(output) as document:
+        assert document.pages[0].obj.get("/Rotate", 0) == (turned + rotate) % 360
+
+
+@pytest.mark.parametrize("rotate", [0, 90])
+def test_skewed_pdf_pages_are_straightened_with_their_image_kept(
+    tmp_path: Path, upright_page, rotate: int
+) -> None:
+    skewed = upright_page.image.rotate(1.5, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    scan = _scanned_pdf(tmp_path, skewed.rotate(rotate, expand=True), rotate)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(scan, output, deskew=True)
+    assert result.pages[0].deskewed == pytest.approx(-1.5, abs=0.1)
+    assert words_of(result.pages[0].text) == words_of(upright_page.text)
+    shown = _shown(output)
+    inner = (40, 40, shown.width - 40, shown.height - 40)
+    straight = upright_page.image.crop(inner)
+    assert ImageStat.Stat(ImageChops.difference(shown.crop(inner), straight)).mean[0] < 8
+    _assert_lines_up(output, upright_page)
+    # The scan keeps its bytes: the page's content is rotated, not its pixels.
+    assert _image_streams(output) == _image_streams(scan)
+    assert subprocess.run(["qpdf", "--check", str(output)], capture_output=True).returncode == 0
 
 
 def test_straight_pages_are_left_as_they_are(tmp_path: Path, upright_page) -> None:
