@@ -122,12 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--redo-ocr",
         action="store_true",
-        help="read again PDF pages whose only text is invisible (an earlier OCR), replacing that text",
+        help="read again scanned PDF pages that have text, replacing an earlier OCR's invisible text",
     )
     parser.add_argument(
         "--force-ocr",
         action="store_true",
         help="read every page of input PDFs, also those with text: each becomes its image and new text",
+    )
+    parser.add_argument(
+        "--invalidate-digital-signatures",
+        action="store_true",
+        help="convert digitally signed PDFs anyway (their signatures no longer hold)",
     )
     parser.add_argument(
         "--skip-bad-pages",
@@ -340,6 +345,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         force_ocr=args.force_ocr,
         redo_ocr=args.redo_ocr,
         password=args.password,
+        invalidate_digital_signatures=args.invalidate_digital_signatures,
         skip_bad_pages=args.skip_bad_pages,
         page_timeout=_page_timeout(args.page_timeout),
     )

@@ -265,7 +265,7 @@ def _expand(
         skipped.append(SkippedPage(error))
 
     on_bad = skip if options.skip_bad_pages else None
-    sources = expand_inputs(items, on_bad, options.max_megapixels, options.password)
+    sources = expand_inputs(items, on_bad, options)
     if not sources and skipped:
         raise skipped[0].error  # every input was bad: nothing to convert
     return sources

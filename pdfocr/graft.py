@@ -9,6 +9,7 @@ page's own content streams stay the very same objects, bracketed by new streams.
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import pikepdf
 
@@ -50,31 +51,79 @@ def graft(
 
 def remove_invisible_text(document: pikepdf.Pdf, page: pikepdf.Page) -> None:
     """Remove the text objects that show only invisible text (render mode 3: an earlier
-    OCR's layer) from the page's content and from the forms it draws (``redo_ocr``).
-    Everything visible stays; the page's content becomes one new stream."""
-    for form in _forms_drawn(page):
-        form.write(_without_invisible_text(form))
-    page.obj.Contents = document.make_stream(_without_invisible_text(page))
-
-
-def _forms_drawn(page: pikepdf.Page) -> list[pikepdf.Stream]:
+    OCR's layer) from the page's content and from the forms it draws, however deeply
+    nested (``redo_ocr``). Everything visible stays; the page's content becomes one new
+    stream. A form is never edited in place, since other pages may draw it too: the
+    page gets a cleaned copy, in a copy of its resources."""
     resources = page.obj.get("/Resources")
-    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
-    if not isinstance(xobjects, pikepdf.Dictionary):
-        return []
-    return [
-        item
-        for _, item in xobjects.items()
-        if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form"
-    ]
+    if isinstance(resources, pikepdf.Dictionary):
+        cleaned = _resources_without_invisible_text(document, resources, depth=0)
+        if cleaned is not None:
+            page.obj.Resources = cleaned
+    content = _without_invisible_text(page)
+    if content is not None:
+        page.obj.Contents = document.make_stream(content)
 
 
-def _without_invisible_text(content: pikepdf.Page | pikepdf.Stream) -> bytes:
+MAX_FORM_DEPTH = 12
+"""Forms drawn within forms are followed this deep (a form may, wrongly, draw itself)."""
+
+
+def _resources_without_invisible_text(
+    document: pikepdf.Pdf, resources: pikepdf.Dictionary, depth: int
+) -> pikepdf.Dictionary | None:
+    """A copy of ``resources`` whose forms show no invisible text; None when none does."""
+    xobjects = resources.get("/XObject")
+    if depth >= MAX_FORM_DEPTH or not isinstance(xobjects, pikepdf.Dictionary):
+        return None
+    replaced = {}
+    for name, item in xobjects.items():
+        if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form":
+            cleaned = _form_without_invisible_text(document, item, depth)
+            if cleaned is not None:
+                replaced[name] = cleaned
+    if not replaced:
+        return None
+    copy = pikepdf.Dictionary(dict(resources.items()))
+    copy.XObject = pikepdf.Dictionary({**dict(xobjects.items()), **replaced})
+    return copy
+
+
+def _form_without_invisible_text(
+    document: pikepdf.Pdf, form: pikepdf.Stream, depth: int
+) -> pikepdf.Stream | None:
+    """A copy of ``form`` without its invisible text (also in the forms it draws);
+    None when it has none."""
+    inner = form.get("/Resources")
+    resources = (
+        _resources_without_invisible_text(document, inner, depth + 1)
+        if isinstance(inner, pikepdf.Dictionary)
+        else None
+    )
+    content = _without_invisible_text(form)
+    if content is None and resources is None:
+        return None
+    copy = document.make_stream(b"")
+    for key, value in form.items():
+        if key not in ("/Length", "/Filter", "/DecodeParms"):
+            copy[key] = value
+    if content is not None:
+        copy.write(content)
+    else:  # only its forms changed: its own content keeps its bytes
+        encoding = cast(Any, form.get("/Filter")), cast(Any, form.get("/DecodeParms"))
+        copy.write(form.read_raw_bytes(), filter=encoding[0], decode_parms=encoding[1])
+    if resources is not None:
+        copy.Resources = resources
+    return copy
+
+
+def _without_invisible_text(content: pikepdf.Page | pikepdf.Stream) -> bytes | None:
     """``content`` without its BT ... ET blocks whose every shown string is drawn in
-    render mode 3. The render mode is followed through q/Q as the graphics state is."""
+    render mode 3 (None when it has none). The render mode is followed through q/Q as
+    the graphics state is."""
     kept: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
     block: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] | None = None
-    mode, saved, shows, visible = 0, [], False, False
+    mode, saved, shows, visible, removed = 0, [], False, False, False
     for instruction in pikepdf.parse_content_stream(content):
         operator = str(instruction.operator)
         if operator == "q":
@@ -92,10 +141,12 @@ def _without_invisible_text(content: pikepdf.Page | pikepdf.Stream) -> bytes:
             if operator == "ET":
                 if visible or not shows:
                     kept.extend(block)
+                else:
+                    removed = True
                 block = None
         else:
             kept.append(instruction)
-    return pikepdf.unparse_content_stream(kept + (block or []))
+    return pikepdf.unparse_content_stream(kept + (block or [])) if removed else None
 
 
 def _rotation_about_middle(box: pikepdf.Rectangle, degrees: float) -> bytes:

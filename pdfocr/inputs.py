@@ -109,14 +109,15 @@ def natural_key(name: str) -> tuple[tuple[int, object], ...]:
 def expand_inputs(
     items: Iterable[InputItem],
     on_bad: Callable[[InputError], object] | None = None,
-    max_megapixels: float = MAX_MEGAPIXELS,
-    password: str | None = None,
+    options: ConvertOptions | None = None,
 ) -> list[PageSource]:
     """Turn a bundle into its pages, in order: files as given, folders in natural order,
     every frame of a multi-page TIFF. Raises :class:`InputError` for the first bad input
     or page, or, given ``on_bad``, hands each bad input or page to it and carries on
-    without it. Images over ``max_megapixels`` are refused as likely bombs; ``password``
-    opens PDFs that need one."""
+    without it. What ``options`` say of inputs applies: images over ``max_megapixels``
+    are refused as likely bombs, ``password`` opens PDFs that need one, a signed PDF is
+    refused unless ``invalidate_digital_signatures``."""
+    options = options or ConvertOptions()
     pages: list[PageSource] = []
 
     def add(found: list[PageSource]) -> None:
@@ -134,17 +135,17 @@ def expand_inputs(
             if isinstance(item, (str, os.PathLike)):
                 for path in _expand_path(Path(item)):
                     try:
-                        add(_probe(str(path), max_megapixels, password, path=str(path)))
+                        add(_probe(str(path), options, path=str(path)))
                     except InputError as error:
                         if on_bad is None:
                             raise
                         on_bad(error)
             elif isinstance(item, (bytes, bytearray, memoryview)):
-                add(_probe(f"<input {position}>", max_megapixels, password, data=bytes(item)))
+                add(_probe(f"<input {position}>", options, data=bytes(item)))
             elif hasattr(item, "read"):
                 label = getattr(item, "name", None)
                 label = label if isinstance(label, str) else f"<input {position}>"
-                add(_probe(label, max_megapixels, password, data=_read_stream(item, label)))
+                add(_probe(label, options, data=_read_stream(item, label)))
             else:
                 raise InputError(
                     f"cannot read an input of type {type(item).__name__}", file=f"<input {position}>"
@@ -254,8 +255,7 @@ def _unreadable_folder(error: OSError) -> None:
 
 def _probe(
     label: str,
-    max_megapixels: float,
-    password: str | None = None,
+    options: ConvertOptions,
     *,
     path: str | None = None,
     data: bytes | None = None,
@@ -267,7 +267,13 @@ def _probe(
         if (path is not None and os.path.getsize(path) == 0) or (data is not None and not data):
             raise InputError("empty file (0 bytes)", file=label)
         if _is_pdf(path, data):
-            count = probe_pdf(label, path=path, data=data, password=password)
+            count = probe_pdf(
+                label,
+                path=path,
+                data=data,
+                password=options.password,
+                signed_ok=options.invalidate_digital_signatures,
+            )
             return [
                 PageSource(label, frame=index, frame_count=count, path=path, data=data, is_pdf=True)
                 for index in range(count)
@@ -278,9 +284,9 @@ def _probe(
                 raise InputError(
                     f"unsupported image format {image.format} (supported: {_SUPPORTED_NAMES})", file=label
                 )
-            _refuse_bombs(image.size, max_megapixels, label)
+            _refuse_bombs(image.size, options.max_megapixels, label)
             if image.format == "TIFF":
-                return _tiff_pages(image, label, max_megapixels, path, data)
+                return _tiff_pages(image, label, options.max_megapixels, path, data)
             # Only TIFF frames are pages; the frames of a GIF or WebP are an animation.
             frames = getattr(image, "n_frames", 1)
             if frames > 1:

@@ -91,14 +91,17 @@ class ConvertOptions:
     password: str | None = field(default=None, repr=False)
     """The password that opens input PDFs that need one (the output carries none)."""
     redo_ocr: bool = False
-    """Read again the pages of input PDFs whose only text is invisible (an earlier OCR, by
-    any tool): that text is removed and a new layer grafted on. Pages with visible text
-    are kept as they are (OCRmyPDF's ``--redo-ocr``)."""
+    """Read again the scanned pages of input PDFs that have text already: invisible text
+    (an earlier OCR, by any tool) is removed and a new layer grafted on; visible text
+    stays, masked while the page is read (OCRmyPDF's ``--redo-ocr``)."""
     force_ocr: bool = False
     """Read every page of an input PDF, also those that have text already or only vector
     drawings: each is rendered and replaced by its image (lossless, at the resolution of
     its images, 300 dpi when it has none) with a new text layer. The option that changes
     a PDF's pages (OCRmyPDF's ``--force-ocr``)."""
+    invalidate_digital_signatures: bool = False
+    """Convert a digitally signed PDF anyway (refused otherwise): any change to its pages
+    breaks the signature (OCRmyPDF's ``--invalidate-digital-signatures``)."""
     skip_bad_pages: bool = False
     """Convert what can be converted: inputs and pages that fail (unreadable, corrupt, the
     engine failing, crashing or timing out on them) are left out and listed instead of
@@ -160,6 +163,7 @@ class OptionKeywords(TypedDict, total=False):
     password: str | None
     redo_ocr: bool
     force_ocr: bool
+    invalidate_digital_signatures: bool
     skip_bad_pages: bool
     page_timeout: float | None
 

@@ -199,7 +199,7 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]
             password=task.options.password,
             redo=redo,
         )
-        if (found.has_text and not (redo and found.invisible_only)) or not found.has_images:
+        if not found.to_read:
             if found.has_images and len(found.text.split()) < FEW_WORDS:
                 warnings.warn(
                     PdfocrWarning(

@@ -52,6 +52,8 @@ class PdfPage:
     """The text it already has."""
     has_images: bool
     """It shows at least one image; a page of vector drawings only is left alone."""
+    to_read: bool
+    """It is to be OCRed (``image`` is the page rendered for that; else a blank pixel)."""
 
     @property
     def pixel_dpi(self) -> tuple[float, float]:
@@ -71,10 +73,16 @@ def is_pdf(head: bytes) -> bool:
 
 
 def probe_pdf(
-    label: str, *, path: str | None = None, data: bytes | None = None, password: str | None = None
+    label: str,
+    *,
+    path: str | None = None,
+    data: bytes | None = None,
+    password: str | None = None,
+    signed_ok: bool = False,
 ) -> int:
     """The number of pages of a PDF that can be converted; :class:`InputError` (naming
-    the file) for one that cannot. A PDF qpdf had to repair converts, with a warning."""
+    the file) for one that cannot. A PDF qpdf had to repair converts, with a warning; so
+    does a signed PDF when ``signed_ok`` (its signature will no longer hold)."""
     with _pdf_file(label, path, data) as source:
         try:
             document = pikepdf.open(source, password=password or "")
@@ -87,7 +95,7 @@ def probe_pdf(
                 f"corrupt PDF that cannot be repaired ({_first_line(error)})", file=label
             ) from None
         with document:
-            _refuse_what_would_be_lost(document, label)
+            _refuse_what_would_be_lost(document, label, signed_ok)
             count = len(document.pages)
             if count == 0:
                 raise InputError("the PDF has no pages", file=label)
@@ -117,7 +125,7 @@ def _pdf_file(
         yield stream
 
 
-def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str) -> None:
+def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str, signed_ok: bool) -> None:
     root = document.Root
     if bool(root.get("/NeedsRendering", False)):
         raise InputError(
@@ -126,7 +134,16 @@ def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str) -> None:
         )
     form = root.get("/AcroForm")
     if isinstance(form, pikepdf.Dictionary) and int(form.get("/SigFlags", 0)) & 1:
-        raise InputError("digitally signed: adding a text layer would invalidate the signature", file=label)
+        if not signed_ok:
+            raise InputError(
+                "digitally signed: adding a text layer would invalidate the signature "
+                "(--invalidate-digital-signatures converts it anyway)",
+                file=label,
+            )
+        warnings.warn(
+            PdfocrWarning(f"{label}: digitally signed; the output's copy of the signature no longer holds"),
+            stacklevel=3,
+        )
 
 
 def read_pdf_page(
@@ -141,7 +158,9 @@ def read_pdf_page(
 ) -> PdfPage:
     """Render page ``index`` (0-based) for OCR and tell whether it has text already;
     ``force`` renders every page (in colour: it will replace the page), ``redo`` also a
-    page whose only text is invisible (rendering never shows that text)."""
+    page with text that shows images: its text is masked (rendering never shows
+    invisible text, and visible text is made invisible for it), so only the images are
+    read."""
     with _pdf_file(label, path, data, index + 1) as stream:
         try:
             document = pdfium.PdfDocument(stream, password=password)
@@ -162,11 +181,14 @@ def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> 
     text = textpage.get_text_range().replace("\r\n", "\n").strip() if has_text else ""
     invisible_only = has_text and _invisible_only(page)
     dpi, has_images = _image_resolution(page)
+    to_read = force or (has_images and (redo or not has_text))
     if force:
         image = _gray_if_gray(page.render(scale=dpi / 72, may_draw_forms=True).to_pil())
-    elif (has_text and not (redo and invisible_only)) or not has_images:
+    elif not to_read:
         image = Image.new("L", (1, 1), 255)  # not OCRed: nothing to render
     else:
+        if has_text and not invisible_only:
+            _mask_text(page)  # redo: the images are read, the visible text stays as it is
         image = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False).to_pil()
     return PdfPage(
         image,
@@ -176,7 +198,16 @@ def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> 
         invisible_only=invisible_only,
         text=text,
         has_images=has_images,
+        to_read=to_read,
     )
+
+
+def _mask_text(page: pdfium.PdfPage) -> None:
+    """Make every text object of the page (also inside forms) invisible, in PDFium's
+    copy only: the page is then rendered as it looks without its text."""
+    invisible = pdfium.raw.FPDF_TEXTRENDERMODE_INVISIBLE
+    for item in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_TEXT,), max_depth=5):
+        pdfium.raw.FPDFTextObj_SetTextRenderMode(item.raw, invisible)
 
 
 def _invisible_only(page: pdfium.PdfPage) -> bool:

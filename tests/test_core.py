@@ -124,7 +124,7 @@ def test_the_image_size_limit_is_an_option_and_changes_nothing_process_wide(tmp_
     before = Image.MAX_IMAGE_PIXELS
     assert len(expand_inputs([big])) == 1  # the library's default limit is 1,000 MP, like the CLI's
     with pytest.raises(pdfocr.InputError, match="over the limit of 100 megapixels"):
-        expand_inputs([big], max_megapixels=100)
+        expand_inputs([big], options=pdfocr.ConvertOptions(max_megapixels=100))
     with pytest.raises(pdfocr.InputError, match="over the limit of 100 megapixels"):
         pdfocr.convert(big, tmp_path / "out.pdf", max_megapixels=100)
     assert before == Image.MAX_IMAGE_PIXELS

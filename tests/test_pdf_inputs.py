@@ -236,6 +236,10 @@ def test_pdfs_that_cannot_be_converted_are_refused_in_one_line(tmp_path: Path, c
         lines = run.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"pdfocr: error: {path}: {reason}"), lines
         assert output.read_bytes() == b"previous"
+    anyway = cli(str(signed), "-o", str(output), "--invalidate-digital-signatures")
+    assert anyway.returncode == 0, anyway.stderr
+    assert f"{signed}: digitally signed; the output's copy of the signature no longer holds" in anyway.stderr
+    assert "memo number 237" in pdftotext(output)
 
 
 def test_a_pdf_with_owner_restrictions_only_is_converted(tmp_path: Path) -> None:
@@ -518,6 +522,60 @@ def test_redo_ocr_replaces_an_earlier_ocr_and_keeps_visible_text(tmp_path: Path,
     both = cli(str(scan), "-o", str(tmp_path / "x.pdf"), "--redo-ocr", "--force-ocr")
     assert both.returncode == 2
     assert "exclude each other" in both.stderr
+
+
+def test_redo_ocr_reads_the_scan_under_visible_text_without_doubling_either(tmp_path: Path) -> None:
+    scan = _scan(tmp_path / "scan.pdf", SAMPLE / "page1.png")
+    earlier = tmp_path / "earlier.pdf"
+    pdfocr.convert(scan, earlier)  # an earlier OCR's invisible layer ...
+    stamp = io.BytesIO()  # ... and a visible stamp typed on the page, in the margin
+    with pikepdf.open(earlier) as document:
+        width, height = (float(v) for v in document.pages[0].mediabox[2:])
+        canvas = Canvas(stamp, pagesize=(width, height))
+        canvas.setFont("Helvetica-Bold", 14)
+        canvas.drawString(width - 200, height - 24, "RECEIVED DECEMBER")
+        canvas.save()
+        with pikepdf.open(io.BytesIO(stamp.getvalue())) as typed:
+            document.pages[0].add_overlay(typed.pages[0])
+        document.save(tmp_path / "stamped.pdf")
+    default = pdfocr.convert(tmp_path / "stamped.pdf", tmp_path / "kept.pdf")
+    assert default.kept_count == 1  # visible text: kept as it is by default
+    result = pdfocr.convert(tmp_path / "stamped.pdf", tmp_path / "redone.pdf", redo_ocr=True)
+    assert result.kept_count == 0
+    assert "RECEIVED" not in result.pages[0].text  # the stamp was masked, not read again
+    (text,) = _page_texts(tmp_path / "redone.pdf")
+    assert text.count("memo number 237") == 1 and text.count("RECEIVED DECEMBER") == 1
+    with pikepdf.open(tmp_path / "stamped.pdf") as before, pikepdf.open(tmp_path / "redone.pdf") as after:
+        old, new = before.pages[0].obj.Resources, after.pages[0].obj.Resources
+        assert new.XObject.Im0.read_raw_bytes() == old.XObject.Im0.read_raw_bytes()
+    _qpdf_check(tmp_path / "redone.pdf")
+
+
+def test_redo_ocr_finds_invisible_text_in_nested_forms_and_edits_no_shared_form(tmp_path: Path) -> None:
+    document = pikepdf.open(io.BytesIO(img2pdf.convert(SAMPLE / "page1.png")))
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+    )
+    hidden = document.make_stream(b"BT /F1 12 Tf 3 Tr 72 72 Td (HIDDEN SHARED) Tj ET")
+    hidden.Type, hidden.Subtype, hidden.BBox = pikepdf.Name.XObject, pikepdf.Name.Form, [0, 0, 612, 792]
+    hidden.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    outer = document.make_stream(b"/Inner Do")  # the text two forms deep
+    outer.Type, outer.Subtype, outer.BBox = pikepdf.Name.XObject, pikepdf.Name.Form, [0, 0, 612, 792]
+    outer.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Inner=hidden))
+    scan = document.pages[0]
+    scan.obj.Resources.XObject.Outer = outer
+    scan.obj.Contents = document.make_stream(scan.obj.Contents.read_bytes() + b"\n/Outer Do")
+    document.add_blank_page(page_size=(612, 792))  # a page without images draws it too
+    drawing = document.pages[1]
+    drawing.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Outer=outer))
+    drawing.obj.Contents = document.make_stream(b"/Outer Do")
+    document.save(tmp_path / "nested.pdf")
+    result = pdfocr.convert(tmp_path / "nested.pdf", tmp_path / "redone.pdf", redo_ocr=True)
+    assert [page.kept for page in result.pages] == [False, True]
+    first, second = _page_texts(tmp_path / "redone.pdf")
+    assert "memo number 237" in first and "HIDDEN" not in first  # the earlier layer is gone
+    assert "HIDDEN SHARED" in second  # the page kept as it was still draws its form
+    _qpdf_check(tmp_path / "redone.pdf")
 
 
 def test_a_pdf_page_past_its_time_limit_is_named_and_can_be_skipped(tmp_path: Path) -> None:
