@@ -150,8 +150,10 @@ def convert_bundle(
                 overlay=overlay,
                 password=options.password,
                 replaces_text=outcome.replaces_text if outcome else False,
+                replaces_content=outcome.replaces_page if outcome else False,
                 turn=outcome.result.rotated if outcome else 0,
-                straighten=outcome.result.deskewed if outcome else 0.0,
+                # A page replaced by its rendering shows the straightened pixels already.
+                straighten=outcome.result.deskewed if outcome and outcome.layer_only else 0.0,
             )
 
         def page_done(outcome: PageOutcome) -> tuple[PageResult, PagePart]:
@@ -160,7 +162,7 @@ def convert_bundle(
             path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
             if outcome.pdf:
                 _write_page(path, outcome.pdf, workdir)
-            if outcome.layer_only:
+            if outcome.layer_only or outcome.replaces_page:
                 overlay = str(path) if outcome.pdf else None
                 part = original_page(tasks[outcome.index], outcome, overlay)
             else:
@@ -186,7 +188,7 @@ def convert_bundle(
         for task, outcome in zip(tasks, finished, strict=True):
             if not isinstance(outcome, SkippedPage):
                 parts.append(outcome[1])
-            elif task.source.is_pdf and not options.force_ocr:
+            elif task.source.is_pdf:
                 # A PDF's page that could not be read is still the user's page: kept
                 # as it was, without a text layer (and listed as skipped).
                 parts.append(original_page(task))

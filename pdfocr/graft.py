@@ -1,5 +1,6 @@
-"""Grafting a text layer onto a page of an input PDF, and taking an earlier OCR's
-invisible text off it (``redo_ocr``): the only places pdfocr edits a page it did not draw.
+"""Grafting a text layer onto a page of an input PDF, taking an earlier OCR's invisible
+text off it (``redo_ocr``), and replacing what it shows by its rendering (``force_ocr``):
+the only places pdfocr edits a page it did not draw.
 
 The layer is a form XObject the size of the page as a reader sees it; it is placed on the
 page's crop box within its media box, turned by its /Rotate (qpdf's placement logic). The
@@ -35,10 +36,7 @@ def graft(
     about the middle of the part a reader sees, so that a skewed scan shows straight
     while its image keeps its bytes; the layer, read from the straightened page, is not
     rotated."""
-    name = page.add_resource(layer, pikepdf.Name.XObject, prefix="OCR")
-    placement = page.calc_form_xobject_placement(
-        layer, name, _shown_box(page), invert_transformations=True, allow_expand=True
-    )
+    placement = _placed(page, layer)
     contents = page.obj.get("/Contents")
     originals = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents else []
     unclosed = 0
@@ -47,6 +45,24 @@ def graft(
     before = pikepdf.Stream(document, b"q\n" + _rotation_about_middle(_shown_box(page), straighten))
     after = pikepdf.Stream(document, b"\n" + b"Q\n" * (unclosed + 1) + placement)
     page.obj.Contents = pikepdf.Array([before, *originals, after])
+
+
+def replace_content(document: pikepdf.Pdf, page: pikepdf.Page, drawing: pikepdf.Object) -> None:
+    """Make ``drawing`` (a form XObject the size of the page as a reader sees it: the page
+    rendered, with its text layer) all that the page's content shows (``force_ocr``). The
+    page object stays, with its boxes, /Rotate and annotations, and so does everything that
+    points at it: outline, links, named destinations, page labels."""
+    page.obj.Resources = pikepdf.Dictionary()
+    page.obj.Contents = document.make_stream(_placed(page, drawing))
+
+
+def _placed(page: pikepdf.Page, form: pikepdf.Object) -> bytes:
+    """The operators that draw ``form`` (made a resource of the page) on the part of the
+    page a reader sees, the way the reader sees it (turned by the page's /Rotate)."""
+    name = page.add_resource(form, pikepdf.Name.XObject, prefix="OCR")
+    return page.calc_form_xobject_placement(
+        form, name, _shown_box(page), invert_transformations=True, allow_expand=True
+    )
 
 
 def remove_invisible_text(document: pikepdf.Pdf, page: pikepdf.Page) -> None:

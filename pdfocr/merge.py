@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Union, cast
 import pikepdf
 
 from .errors import Interrupted, OutputError, os_reason
-from .graft import graft, remove_invisible_text, turn
+from .graft import graft, remove_invisible_text, replace_content, turn
 
 Output = Union[str, "os.PathLike[str]", BinaryIO]
 """A path, or a binary file object the finished PDF (or the sidecar) is written to."""
@@ -45,6 +45,9 @@ class PagePart:
     """What opens ``source`` (it is then copied, decrypted, before anything else)."""
     replaces_text: bool = False
     """Remove the page's invisible text (an earlier OCR) before grafting ``overlay``."""
+    replaces_content: bool = False
+    """``overlay`` is the whole page (rendered, with its text layer): it replaces what the
+    page's content shows, the page object and its annotations staying (``force_ocr``)."""
     turn: int = 0
     """Degrees clockwise to turn the page by its /Rotate (``rotate_pages``)."""
     straighten: float = 0.0
@@ -144,7 +147,10 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
                         form = document.copy_foreign(layer.pages[0].as_form_xobject())
                     if "/Filter" not in form:  # ours, not the input's: compressed
                         form.write(zlib.compress(form.read_bytes()), filter=pikepdf.Name.FlateDecode)
-                    graft(document, page, form, straighten=part.straighten)
+                    if part.replaces_content:
+                        replace_content(document, page, form)
+                    else:
+                        graft(document, page, form, straighten=part.straighten)
                 document.save(
                     copy,
                     encryption=False,  # see the README: the output carries no restrictions

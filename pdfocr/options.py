@@ -96,9 +96,10 @@ class ConvertOptions:
     stays, masked while the page is read (OCRmyPDF's ``--redo-ocr``)."""
     force_ocr: bool = False
     """Read every page of an input PDF, also those that have text already or only vector
-    drawings: each is rendered and replaced by its image (lossless, at the resolution of
-    its images, 300 dpi when it has none) with a new text layer. The option that changes
-    a PDF's pages (OCRmyPDF's ``--force-ocr``)."""
+    drawings: what each shows is replaced by its rendering (lossless, at the resolution of
+    its images, 300 dpi when it has none) with a new text layer; the page object, its
+    annotations and what points at it stay. The option that changes what a PDF's pages
+    show (OCRmyPDF's ``--force-ocr``)."""
     invalidate_digital_signatures: bool = False
     """Convert a digitally signed PDF anyway (refused otherwise): any change to its pages
     breaks the signature (OCRmyPDF's ``--invalidate-digital-signatures``)."""

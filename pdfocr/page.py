@@ -100,6 +100,9 @@ class PageOutcome:
     replaces_text: bool = False
     """The page's invisible text (an earlier OCR) is to be removed before the layer is
     grafted on (``redo_ocr``)."""
+    replaces_page: bool = False
+    """``pdf`` is a PDF page rendered and read anew (``force_ocr``): it replaces what the
+    input PDF's own page shows, the page object staying."""
 
 
 @contextlib.contextmanager
@@ -171,7 +174,15 @@ def process_page(task: PageTask) -> PageOutcome:
     )
     layer_only = source.is_pdf and not task.options.force_ocr
     replaces_text = layer_only and task.options.redo_ocr and kept is None
-    return PageOutcome(task.index, result, pdf, layer_only=layer_only, replaces_text=replaces_text)
+    replaces_page = source.is_pdf and task.options.force_ocr
+    return PageOutcome(
+        task.index,
+        result,
+        pdf,
+        layer_only=layer_only,
+        replaces_text=replaces_text,
+        replaces_page=replaces_page,
+    )
 
 
 def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, None]:

@@ -183,7 +183,9 @@ def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> 
     dpi, has_images = _image_resolution(page)
     to_read = force or (has_images and (redo or not has_text))
     if force:
-        image = _gray_if_gray(page.render(scale=dpi / 72, may_draw_forms=True).to_pil())
+        # Without its annotations: they stay on the page, over its new content.
+        rendering = page.render(scale=dpi / 72, draw_annots=False, may_draw_forms=False)
+        image = _gray_if_gray(rendering.to_pil())
     elif not to_read:
         image = Image.new("L", (1, 1), 255)  # not OCRed: nothing to render
     else:

@@ -343,6 +343,43 @@ def test_force_ocr_reads_every_page_and_replaces_it_with_its_image(tmp_path: Pat
     _qpdf_check(forced)
 
 
+def test_force_ocr_keeps_the_pages_themselves_outline_links_labels_and_rotation(tmp_path: Path) -> None:
+    upright = Image.open(SAMPLE / "page1.png").convert("L")
+    source = tmp_path / "book.pdf"
+    scans = [_png(upright), _png(upright.rotate(90, expand=True))]
+    with pikepdf.open(io.BytesIO(img2pdf.convert(scans))) as document:
+        document.pages[1].obj.Rotate = 90  # the second scan stored sideways, shown upright
+        with document.open_outline() as outline:
+            outline.root.append(pikepdf.OutlineItem("Second", 1))
+        document.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array([0, {"/S": pikepdf.Name.r}]))
+        link = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Link,
+            Rect=[50, 50, 150, 80],
+            Border=[0, 0, 0],
+            Dest=pikepdf.Array([document.pages[1].obj, pikepdf.Name.Fit]),
+        )
+        document.pages[0].obj.Annots = document.make_indirect(pikepdf.Array([link]))
+        document.save(source)
+    forced = tmp_path / "forced.pdf"
+    result = pdfocr.convert(source, forced, force_ocr=True)
+    assert result.kept_count == 0
+    assert [text.count("memo number 237") for text in _page_texts(forced)] == [1, 1]
+    first, second = pdftotext_words(forced)
+    assert [w.text for w in first] == [w.text for w in second]  # both read upright
+    for a, b in zip(first, second, strict=True):  # and placed where the reader sees them
+        assert (a.left, a.top) == pytest.approx((b.left, b.top), abs=1.5)
+    with pikepdf.open(forced) as document:
+        pages = document.pages
+        with document.open_outline() as outline:
+            assert outline.root[0].destination[0] == pages[1].obj
+        assert document.Root.PageLabels.Nums[1].S == "/r"
+        assert pages[0].obj.Annots[0].Dest[0] == pages[1].obj
+        assert pages[1].obj.Rotate == 90
+        assert all(len(page.get_images()) == 1 for page in pages)  # each its rendered image only
+    _qpdf_check(forced)
+
+
 def _page_texts(pdf: Path) -> list[str]:
     """Each page's text as PDFium reads it (it keeps characters drawn twice, poppler not)."""
     document = pdfium.PdfDocument(str(pdf))
