@@ -79,11 +79,12 @@ def merge_pages(
     with contextlib.ExitStack() as opened:
         output = _qpdf_name(destination, opened, output=True)
         grafted = _grafted_sources(parts, workdir, named)
-        whole = _whole_document(parts)
+        whole, linearized = _whole_document(parts)
         if whole is not None:
             assert whole.source is not None
             source = grafted.get(whole.document) or _qpdf_name(whole.source, opened)
-            _run_qpdf([source, *keep, "--", output], named)
+            # A linearized input (for fast web view) stays linearized.
+            _run_qpdf([source, *keep, *(["--linearize"] if linearized else []), "--", output], named)
         else:
             first = parts[0] if parts and parts[0].source is not None else None
             if first is not None and first.source is not None:
@@ -163,16 +164,18 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
     return grafted
 
 
-def _whole_document(parts: Sequence[PagePart]) -> PagePart | None:
+def _whole_document(parts: Sequence[PagePart]) -> tuple[PagePart | None, bool]:
     """The input PDF that ``parts`` are, every page in order, if they are one (its first
-    part stands for it)."""
+    part stands for it), and whether it is linearized."""
     first = parts[0] if parts else None
     if first is None or first.source is None or any(part.document != first.document for part in parts):
-        return None
+        return None, False
     if [part.page for part in parts] != list(range(len(parts))):
-        return None
+        return None, False
     with open(first.source, "rb") as source, pikepdf.open(source, password=first.password or "") as document:
-        return first if len(document.pages) == len(parts) else None
+        if len(document.pages) != len(parts):
+            return None, False
+        return first, document.is_linearized
 
 
 def _page_runs(

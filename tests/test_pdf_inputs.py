@@ -165,6 +165,21 @@ def test_the_document_keeps_its_outline_labels_and_metadata(tmp_path: Path) -> N
         assert str(document.docinfo["/Title"]) == "Minutes of the board"
 
 
+def test_a_linearized_pdf_stays_linearized(tmp_path: Path) -> None:
+    source = tmp_path / "web.pdf"
+    with pikepdf.open(_scan(tmp_path / "s.pdf", SAMPLE / "page1.png", SAMPLE / "page3.png")) as document:
+        document.save(source, linearize=True)
+    pdfocr.convert(source, tmp_path / "out.pdf")
+    assert "memo number 237" in pdftotext(tmp_path / "out.pdf")
+    check = subprocess.run(["qpdf", "--check-linearization", str(tmp_path / "out.pdf")], capture_output=True)
+    assert check.returncode == 0, check.stdout
+    with pikepdf.open(_scan(tmp_path / "s.pdf", SAMPLE / "page1.png")) as document:
+        document.save(tmp_path / "plain.pdf")  # img2pdf's own files are linearized
+    pdfocr.convert(tmp_path / "plain.pdf", tmp_path / "plain-out.pdf")
+    with pikepdf.open(tmp_path / "plain-out.pdf") as document:
+        assert not document.is_linearized  # only what was linearized
+
+
 def test_pdfs_mix_with_images_and_folders_in_the_order_given(tmp_path: Path, cli) -> None:
     folder = tmp_path / "scans"
     folder.mkdir()
