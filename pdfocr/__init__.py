@@ -21,6 +21,7 @@ from .api import (
 )
 from .engines import OcrEngine
 from .errors import (
+    ArchivalError,
     DependencyError,
     EngineError,
     ExitCode,
@@ -37,6 +38,7 @@ from .version import __version__
 
 __all__ = [
     "DEFAULT_DPI",
+    "ArchivalError",
     "ConvertOptions",
     "Converter",
     "DependencyError",

@@ -25,6 +25,7 @@ from .options import (
     DEFAULT_PAGE_TIMEOUT,
     DEFAULT_ROTATE_THRESHOLD,
     MAX_MEGAPIXELS,
+    OUTPUT_TYPES,
     ConvertOptions,
     parse_languages,
 )
@@ -129,6 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every page of input PDFs, also those with text: each becomes its image and new text",
     )
+    parser.add_argument(
+        "--output-type",
+        choices=OUTPUT_TYPES,
+        default="auto",
+        metavar="TYPE",
+        help="auto (default: PDF/A-2b when nothing is lost, else PDF), pdfa (PDF/A-2b), pdfa-1, "
+        "pdfa-2, pdfa-3, or pdf",
+    )
+    for name, what in (
+        ("title", "the document's title"),
+        ("author", "the document's author"),
+        ("subject", "what the document is about"),
+        ("keywords", "keywords for the document"),
+    ):
+        parser.add_argument(f"--{name}", metavar="TEXT", help=f"{what} (in its metadata)")
     parser.add_argument(
         "--invalidate-digital-signatures",
         action="store_true",
@@ -268,8 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(format="pdfocr: %(message)s")
         logging.getLogger("pdfocr").setLevel(logging.DEBUG)
     else:
-        # Library warnings (Pillow on odd images) would break the one-line-error promise.
+        # Library warnings (Pillow on odd images) would break the one-line-error promise,
+        # and so would libraries' log lines (fontTools, reading an input's fonts for PDF/A).
         warnings.simplefilter("ignore")
+        logging.getLogger().setLevel(logging.ERROR)
     if not args.quiet:
         warnings.simplefilter("always", PdfocrWarning)
     warnings.showwarning = _show_warning
@@ -326,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary += f"; {kept} (text already there, or no image to read)"
         if result.skipped:
             summary += f", {len(result.skipped)} skipped"
-        print(f"pdfocr: wrote {where}: {summary}", file=sys.stderr)
+        kind = "PDF/A-" + result.output_type[-1] + "b" if result.output_type.startswith("pdfa") else "PDF"
+        print(f"pdfocr: wrote {where} ({kind}): {summary}", file=sys.stderr)
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
 
 
@@ -346,6 +365,11 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         redo_ocr=args.redo_ocr,
         password=args.password,
         invalidate_digital_signatures=args.invalidate_digital_signatures,
+        output_type=args.output_type,
+        title=args.title,
+        author=args.author,
+        subject=args.subject,
+        keywords=args.keywords,
         skip_bad_pages=args.skip_bad_pages,
         page_timeout=_page_timeout(args.page_timeout),
     )

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from .archival import DocumentInfo, DocumentRequest
 from .engines import OcrEngine, OrientationDetector, engine_boundary, resolve_engine
 from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
 from .inputs import InputItem, PageSource, expand_inputs
 from .merge import Output, PagePart, check_writable, write_outputs
 from .options import ConvertOptions
 from .page import PageOutcome, PageResult, PageTask, SkippedPage
-from .version import __version__
 
 T = TypeVar("T")
 
@@ -42,6 +42,9 @@ class Result:
     skipped: tuple[SkippedPage, ...] = ()
     """Inputs and pages left out (``skip_bad_pages``): the inputs found bad up front, in
     bundle order, then the pages that failed, in page order."""
+    output_type: str = "pdf"
+    """What the PDF was written as: ``pdf``, or the PDF/A part it conforms to (``pdfa-1``,
+    ``pdfa-2``, ``pdfa-3``), validated from the bytes written."""
 
     @property
     def page_count(self) -> int:
@@ -183,8 +186,7 @@ def convert_bundle(
         results = tuple(result for result, _ in written)
         # The last moment a cancelled conversion can still leave everything untouched.
         _stop_if_cancelled(cancel)
-        metadata = {"/Producer": f"pdfocr {__version__}", "/Creator": f"pdfocr {__version__}"}
-        parts = []
+        parts, names = [], []
         for task, outcome in zip(tasks, finished, strict=True):
             if not isinstance(outcome, SkippedPage):
                 parts.append(outcome[1])
@@ -192,8 +194,18 @@ def convert_bundle(
                 # A PDF's page that could not be read is still the user's page: kept
                 # as it was, without a text layer (and listed as skipped).
                 parts.append(original_page(task))
-        write_outputs(parts, output, sidecar, _joined_text(results), metadata, Path(workdir), cancel)
-    return Result(results, time.perf_counter() - started, tuple(skipped))
+            else:
+                continue
+            names.append((task.source.label, task.source.page_number))
+        request = DocumentRequest(options.output_type, _document_info(options), tuple(names))
+        document = write_outputs(
+            parts, output, sidecar, _joined_text(results), request, Path(workdir), cancel
+        )
+    return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
+
+
+def _document_info(options: ConvertOptions) -> DocumentInfo:
+    return DocumentInfo(options.title, options.author, options.subject, options.keywords)
 
 
 def read_image(

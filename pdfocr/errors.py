@@ -9,6 +9,8 @@
     |                                (ExitCode.DEPENDENCY)
     +-- EngineError                  the engine failed on a page (ExitCode.ENGINE)
     +-- OutputError                  the output cannot be written (ExitCode.OUTPUT)
+    +-- ArchivalError                the output cannot be the PDF/A asked for
+    |                                (ExitCode.ARCHIVAL); names the rule and the page
     +-- Interrupted                  the run was stopped by the user (ExitCode.INTERRUPTED)
 
     PdfocrWarning                    something the user must know that does not stop the
@@ -38,6 +40,8 @@ class ExitCode(enum.IntEnum):
     ENGINE = 6
     SKIPPED = 7
     """The PDF was written, but pages were skipped (``--skip-bad-pages``)."""
+    ARCHIVAL = 8
+    """The output cannot be the PDF/A asked for (``--output-type pdfa-N``)."""
     INTERRUPTED = 130
     TERMINATED = 143
 
@@ -123,6 +127,14 @@ class OutputError(PdfocrError):
 
     exit_code = ExitCode.OUTPUT
     http_status = 500
+
+
+class ArchivalError(PdfocrError):
+    """The output cannot be the PDF/A that was asked for: an input has content PDF/A
+    forbids (the message names the rule, and the input file and page)."""
+
+    exit_code = ExitCode.ARCHIVAL
+    http_status = 422
 
 
 class Interrupted(PdfocrError):

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, Union, cast
 
 import pikepdf
 
+from .archival import DocumentRequest, Written, write_document
 from .errors import Interrupted, OutputError, os_reason
 from .graft import graft, remove_invisible_text, replace_content, turn
 
@@ -54,16 +55,25 @@ class PagePart:
     """Degrees counter-clockwise to rotate the page's content by (``deskew``)."""
 
 
+@dataclass(frozen=True)
+class Assembled:
+    """The pages merged into one document, to be written out (:mod:`pdfocr.archival`)."""
+
+    path: Path
+    linearized: bool = False
+    """It is a linearized input PDF, every page: the output should be linearized too."""
+
+
 def merge_pages(
     parts: Sequence[PagePart],
     destination: Path,
-    metadata: Mapping[str, str],
     workdir: Path,
     *,
     target: Path | None = None,
-) -> None:
-    """Write ``parts``, in order, as one PDF at ``destination`` (a temporary file for
-    ``target``, which messages name).
+) -> Assembled:
+    """Assemble ``parts``, in order, as one PDF: at ``destination``, or, for a bundle
+    that is one input PDF, that PDF itself (or its copy with the layers grafted on).
+    ``target`` is the output messages name.
 
     qpdf (run in-process through pikepdf) does all of it: text layers are grafted onto
     the pages of an input PDF with its overlay, which keeps each page's content, boxes and
@@ -71,7 +81,8 @@ def merge_pages(
     assembled with its page selection, which reads each page's streams only while writing
     them and reopens files as needed, so memory and open files stay flat for any number of
     pages (1,000 pages of 350 KB merge in 1.5 s within 105 MB). A bundle that is one PDF
-    keeps that PDF's document-level parts too: outline, page labels, names, metadata."""
+    keeps that PDF's document-level parts too: outline, page labels, names, metadata (a
+    bundle that starts with a PDF keeps that PDF's metadata)."""
     named = target or destination
     # Streams go out as they came in: no decoding, no recompression (raw bytes kept); the
     # output carries no encryption (see the README).
@@ -82,30 +93,26 @@ def merge_pages(
         whole, linearized = _whole_document(parts)
         if whole is not None:
             assert whole.source is not None
-            source = grafted.get(whole.document) or _qpdf_name(whole.source, opened)
-            # A linearized input (for fast web view) stays linearized.
-            _run_qpdf([source, *keep, *(["--linearize"] if linearized else []), "--", output], named)
+            return Assembled(Path(grafted.get(whole.document) or whole.source), linearized)
+        first = parts[0] if parts and parts[0].source is not None else None
+        if first is not None and first.source is not None:
+            primary = grafted.get(first.document) or _qpdf_name(first.source, opened)
         else:
-            first = parts[0] if parts and parts[0].source is not None else None
-            if first is not None and first.source is not None:
-                primary = grafted.get(first.document) or _qpdf_name(first.source, opened)
-            else:
-                primary = str(_carrier(metadata, workdir, named))
-            arguments = [primary, *keep, "--pages"]
-            for file, pages in _page_runs(parts, grafted, opened):
-                arguments += [file, ",".join(pages)]
-            _run_qpdf([*arguments, "--", output], named)
+            primary = str(_carrier(workdir, named))
+        arguments = [primary, *keep, "--pages"]
+        for file, pages in _page_runs(parts, grafted, opened):
+            arguments += [file, ",".join(pages)]
+        _run_qpdf([*arguments, "--", output], named)
     _check_complete(destination, len(parts), named)
+    return Assembled(destination)
 
 
-def _carrier(metadata: Mapping[str, str], workdir: Path, named: Path) -> Path:
-    """An empty PDF holding the document information, as the primary input: the result
-    keeps it, and --pages replaces its (empty) page list with every page."""
-    carrier = workdir / "metadata.pdf"
+def _carrier(workdir: Path, named: Path) -> Path:
+    """An empty PDF as the primary input, for a bundle that does not start with a PDF:
+    --pages replaces its (empty) page list with every page."""
+    carrier = workdir / "carrier.pdf"
     try:
         with pikepdf.new() as document:
-            for key, value in metadata.items():
-                document.docinfo[key] = value
             document.save(carrier)
     except Exception as error:
         raise OutputError(f"could not assemble the PDF: {error}", file=named) from None
@@ -366,18 +373,23 @@ def write_outputs(
     output: Output,
     sidecar: Output | None,
     text: str,
-    metadata: Mapping[str, str],
+    request: DocumentRequest,
     workdir: Path,
     cancel: threading.Event | None,
-) -> None:
-    """Write the PDF (``parts`` joined) and the sidecar ``text``; on any failure,
-    or a stop asked for through ``cancel`` before the end, no output is touched."""
+) -> Written:
+    """Write the PDF (``parts`` joined, written as ``request`` asks) and the sidecar
+    ``text``; on any failure, or a stop asked for through ``cancel`` before the end, no
+    output is touched."""
     sidecar_bytes = text.encode("utf-8")
     pdf_file, sidecar_file = file_target(output), file_target(sidecar)
     with contextlib.ExitStack() as streams, contextlib.ExitStack() as commits:
         # Files are renamed into place when this block ends, only if all of it succeeded.
         merged = commits.enter_context(atomic_path(pdf_file)) if pdf_file else workdir / "merged.pdf"
-        merge_pages(parts, merged, metadata, workdir, target=pdf_file)
+        assembled = merge_pages(parts, workdir / "assembled.pdf", workdir, target=pdf_file)
+        written = write_document(
+            assembled.path, merged, request, linearize=assembled.linearized, named=pdf_file
+        )
+        _check_complete(merged, len(parts), pdf_file or merged)
         if sidecar_file is not None:
             commits.enter_context(atomic_output(sidecar_file)).write(sidecar_bytes)
         # A stop asked for while the PDF was being assembled still leaves everything as it was.
@@ -391,6 +403,7 @@ def write_outputs(
                 _write_stream(target, lambda target: shutil.copyfileobj(stream, target))
         if sidecar is not None and sidecar_file is None:
             _write_stream(_open_stream(sidecar, streams), lambda target: target.write(sidecar_bytes))
+    return written
 
 
 def file_target(output: Output | None) -> Path | None:

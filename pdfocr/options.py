@@ -36,6 +36,9 @@ DEFAULT_PAGE_TIMEOUT = 300.0
 seconds for a dense page and about a minute for the largest page it is given (50
 megapixels); a page still running after five minutes is stuck."""
 
+OUTPUT_TYPES = ("auto", "pdf", "pdfa", "pdfa-1", "pdfa-2", "pdfa-3")
+"""What ``output_type`` takes: ``pdfa`` is PDF/A-2b; ``auto`` PDF/A-2b when that loses
+nothing of the inputs, else plain PDF."""
 DEFAULT_ROTATE_THRESHOLD = 8.0
 """Orientation confidence (Tesseract OSD) needed before a page is turned. Text pages score
 10 to 30; photos and near-empty pages score below 2 and are left alone."""
@@ -110,6 +113,16 @@ class ConvertOptions:
     page_timeout: float | None = DEFAULT_PAGE_TIMEOUT
     """Seconds a page may take in its worker before it is stopped and reported; None for
     no limit."""
+    output_type: str = "auto"
+    """``auto``: PDF/A-2b when the result can be PDF/A without losing anything of the
+    inputs, else plain PDF with a warning; ``pdfa`` (PDF/A-2b), ``pdfa-1``, ``pdfa-2``,
+    ``pdfa-3``: that or an :class:`~pdfocr.errors.ArchivalError`; ``pdf``: plain PDF."""
+    title: str | None = None
+    """The document's title (None: the first input PDF's own, if the bundle starts with
+    one); likewise ``author``, ``subject`` and ``keywords``."""
+    author: str | None = None
+    subject: str | None = None
+    keywords: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", parse_languages(self.languages))
@@ -132,6 +145,12 @@ class ConvertOptions:
         if self.page_timeout is not None:
             _check_number("the page timeout", self.page_timeout, positive=True)
         _check_number("the rotation threshold", self.rotate_threshold, low=0.0)
+        if self.output_type not in OUTPUT_TYPES:
+            raise UsageError(f"unknown output type {self.output_type!r} (one of {', '.join(OUTPUT_TYPES)})")
+        for name in ("title", "author", "subject", "keywords"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise UsageError(f"{name} must be text, not {type(value).__name__}")
         if self.force_ocr and self.redo_ocr:
             raise UsageError("force_ocr and redo_ocr exclude each other (--force-ocr reads every page anew)")
 
@@ -167,6 +186,11 @@ class OptionKeywords(TypedDict, total=False):
     invalidate_digital_signatures: bool
     skip_bad_pages: bool
     page_timeout: float | None
+    output_type: str
+    title: str | None
+    author: str | None
+    subject: str | None
+    keywords: str | None
 
 
 def _check_number(

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything pdfocr needs on Debian/Ubuntu, idempotently:
 #   - from Debian packages: Tesseract with the language data the tests use (eng, fra,
-#     chi_sim, heb), poppler-utils and qpdf (the tests read PDFs back with them), and the
-#     fonts the tests draw their pages with;
+#     chi_sim, heb), poppler-utils and qpdf (the tests read PDFs back with them), the
+#     fonts the tests draw their pages with, and Apache PDFBox (with a Java runtime, if
+#     there is none) whose Preflight the tests check PDF/A-1b outputs with;
 #   - a virtual environment .venv holding pdfocr (editable) and its test tools.
 # Uses sudo for apt-get when not run as root. PYTHON picks the interpreter (3.11+).
 set -euo pipefail
@@ -11,7 +12,9 @@ cd "$(dirname "$0")/.."
 packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-sim tesseract-ocr-heb
   poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei
+  libpdfbox2-java libactivation-java libjaxb-api-java  # Preflight needs the last two on Java 11+
 )
+command -v java >/dev/null || packages+=(default-jre-headless)
 python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 # Debian's python3 needs python3-venv (ensurepip) to make a virtual environment.
 "$python" -c "import ensurepip" 2>/dev/null || packages+=(python3-venv)

@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 
 from fontTools.fontBuilder import FontBuilder
+from fontTools.misc.timeTools import timestampFromString
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
+FONT_DATE = timestampFromString("Thu Jan  1 00:00:00 2026")
 OUTPUT = Path(__file__).resolve().parent.parent / "pdfocr" / "fonts" / "glyphless.ttf"
 
 UNITS_PER_EM = 1000
@@ -61,8 +63,9 @@ def build_font() -> FontBuilder:
         sCapHeight=700,
     )
     builder.setupPost()
-    # head.created/modified default to "now"; pin them so the file is reproducible.
-    builder.font["head"].created = builder.font["head"].modified = 0
+    # head.created/modified default to "now"; pin them so the file is reproducible, to a
+    # real date (a zero date makes font checkers, fontTools among them, warn).
+    builder.font["head"].created = builder.font["head"].modified = FONT_DATE
     return builder
 
 

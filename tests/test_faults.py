@@ -153,7 +153,8 @@ def test_cli_skip_bad_pages_lists_what_it_skipped_and_exits_7(cli, tmp_path: Pat
         f"pdfocr: skipped {folder / 'b.png'}: {NOT_AN_IMAGE}",
         f"pdfocr: skipped {folder / 'c.png'}: corrupt or truncated image (image file is truncated)",
     ]
-    assert lines[2].startswith(f"pdfocr: wrote {output}: 1 page in ") and lines[2].endswith(", 2 skipped")
+    assert lines[2].startswith(f"pdfocr: wrote {output} (PDF/A-2b): 1 page in ")
+    assert lines[2].endswith(", 2 skipped")
     assert "Page 1: memo number" in pdftotext(output)
     # Without the option, the bad file in the middle stops the run and is named.
     output.unlink()
