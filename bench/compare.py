@@ -9,7 +9,7 @@ process tree; then each wall time as a ratio of bare Tesseract's and of OCRmyPDF
   - bare tesseract: ``tesseract IMG - -l eng`` per page, N at a time (text only: OCR alone)
   - tesseract pdf:  ``tesseract IMG OUT -l eng pdf`` per page, N at a time, joined by qpdf
   - ocrmypdf:       ``img2pdf`` the pages, then ``ocrmypdf -j N --output-type pdf``
-  - pdfocr:         ``pdfocr BUNDLE -o OUT.pdf -j N``
+  - pdfocr:         ``pdfocr BUNDLE -o OUT.pdf -j N --output-type pdf``
 Every Tesseract runs with OMP_THREAD_LIMIT=1 (OCRmyPDF sets it itself), so N at a time
 use N cores.
 """
@@ -71,6 +71,8 @@ def pdfocr(folder: Path, jobs: int, work: Path) -> Measured:
         "-j",
         str(jobs),
         "-q",
+        "--output-type",
+        "pdf",  # as OCRmyPDF is asked for; bench/archival.py weighs PDF/A
     ]
     return run(command, env=environment(PYTHONPATH=str(ROOT)))
 

@@ -56,6 +56,10 @@ class DocumentRequest:
     """Each output page's input file and page (None: a single-page file), for messages."""
 
 
+LABELS = {"pdf": "PDF", "pdfa-1": "PDF/A-1b", "pdfa-2": "PDF/A-2b", "pdfa-3": "PDF/A-3b"}
+"""What each output type pdfocr writes is called."""
+
+
 @dataclass(frozen=True)
 class Written:
     """How the document was written."""
@@ -151,16 +155,22 @@ def _write_archival(
 
     with _opened(assembled, named) as document:
         _describe(document, info)
-        # An output intent that fits the images, which keep their colour spaces: CMYK for
-        # CMYK scans (RGB, should a page paint any, then given as sRGB); sRGB for the rest,
-        # CMYK images among RGB ones then given pdfocr's CMYK profile. Gray fits both.
-        shown = _image_colour_spaces(document)
-        cmyk_intent = "/DeviceCMYK" in shown and "/DeviceRGB" not in shown
-        prepared = pdfa.prepare(document, flavour, output_intent=cmyk_profile() if cmyk_intent else "sRGB")
-        if cmyk_intent:
-            _set_default_space(document, "/DefaultRGB", _srgb_profile(), 3)
-        elif "/DeviceCMYK" in shown:
-            _set_default_space(document, "/DefaultCMYK", cmyk_profile(), 4)
+        if "/OutputIntents" in document.Root:
+            # An input's own output intent (a PDF/A's, a press profile) is kept, not replaced.
+            prepared = pdfa.prepare(document, flavour, output_intent=None)
+        else:
+            # An output intent that fits the images, which keep their colour spaces: CMYK
+            # for CMYK scans (RGB, should a page paint any, then given as sRGB); sRGB for
+            # the rest, CMYK images among RGB ones then given pdfocr's CMYK profile.
+            shown = _image_colour_spaces(document)
+            cmyk_intent = "/DeviceCMYK" in shown and "/DeviceRGB" not in shown
+            prepared = pdfa.prepare(
+                document, flavour, output_intent=cmyk_profile() if cmyk_intent else "sRGB"
+            )
+            if cmyk_intent:
+                _set_default_space(document, "/DefaultRGB", _srgb_profile(), 3)
+            elif "/DeviceCMYK" in shown:
+                _set_default_space(document, "/DefaultCMYK", cmyk_profile(), 4)
         losses = _losses(prepared)
         if losses:
             if not strict:
@@ -171,32 +181,68 @@ def _write_archival(
         # Flate streams pass through as they are (PNG data stays byte for byte); streams
         # stored uncompressed are compressed, their content the same.
         settings: dict[str, Any] = {"linearize": linearize, "recompress_flate": False}
-        report = pdfa.check(document, flavour, **settings)
-        if not report.passed:
-            raise _NotArchival(_problem(report, document))
         try:
-            _save(named, pdfa.save, document, destination, flavour, repair=False, **settings)
-        except pdfa.PdfaError as error:  # written, checked again from the bytes: not PDF/A
-            raise _NotArchival(_problem(error.report, None)) from None
+            # Written to an open file: given a path, pikepdf writes a file of its own beside
+            # it, which a killed run would leave there; given a stream, it writes a nameless
+            # temporary file, validates it, and only then copies it over.
+            with open(destination, "wb") as stream:
+                _save(named, pdfa.save, document, stream, flavour, repair=False, **settings)
+        except pdfa.PdfaError as error:
+            # Not PDF/A (checked from the bytes written). The document is checked again for
+            # the message: its own object numbers lead to the page at fault.
+            report = pdfa.check(document, flavour, **settings)
+            if report.passed:
+                raise _NotArchival(_problem(error.report, None)) from None
+            raise _NotArchival(_problem(report, document)) from None
+
+
+def _resources(document: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
+    """Every resource dictionary the pages draw with: each page's, those of the forms
+    they draw (however deeply; each form once, so a form that draws itself ends), and
+    those of their annotations' appearances."""
+    seen: set[tuple[int, int]] = set()
+    pending: list[pikepdf.Object] = []
+    for page in document.pages:
+        pending.append(page.obj)
+        pending += _appearances(page.obj.get("/Annots"))
+    while pending:
+        holder = pending.pop()
+        if holder.is_indirect:
+            if holder.objgen in seen:
+                continue
+            seen.add(holder.objgen)
+        resources = holder.get("/Resources")
+        if not isinstance(resources, pikepdf.Dictionary):
+            continue
+        yield resources
+        xobjects = resources.get("/XObject")
+        if isinstance(xobjects, pikepdf.Dictionary):
+            pending += [
+                item
+                for _, item in xobjects.items()
+                if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form"
+            ]
+
+
+def _appearances(annotations: pikepdf.Object | None) -> list[pikepdf.Stream]:
+    """The appearance streams of ``annotations`` (every state of each)."""
+    found: list[pikepdf.Stream] = []
+    for annotation in annotations if isinstance(annotations, pikepdf.Array) else []:
+        kinds = annotation.get("/AP") if isinstance(annotation, pikepdf.Dictionary) else None
+        for _, appearance in kinds.items() if isinstance(kinds, pikepdf.Dictionary) else []:
+            states = list(appearance.values()) if isinstance(appearance, pikepdf.Dictionary) else [appearance]
+            found += [state for state in states if isinstance(state, pikepdf.Stream)]
+    return found
 
 
 def _image_colour_spaces(document: pikepdf.Pdf) -> set[str]:
     """The device colour spaces of the images the pages (and the forms they draw) show;
     for an image with a palette, its palette's."""
     found: set[str] = set()
-    seen: set[tuple[int, int]] = set()
-    pending = [page.obj.get("/Resources") for page in document.pages]
-    while pending:
-        resources = pending.pop()
-        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
-        if not isinstance(xobjects, pikepdf.Dictionary):
-            continue
-        for _, item in xobjects.items():
-            if not isinstance(item, pikepdf.Stream) or item.objgen in seen:
-                continue
-            seen.add(item.objgen)
-            if item.get("/Subtype") == "/Form":
-                pending.append(item.get("/Resources"))
+    for resources in _resources(document):
+        xobjects = resources.get("/XObject")
+        for _, item in xobjects.items() if isinstance(xobjects, pikepdf.Dictionary) else []:
+            if not isinstance(item, pikepdf.Stream) or item.get("/Subtype") != "/Image":
                 continue
             space = item.get("/ColorSpace")
             if isinstance(space, pikepdf.Array) and len(space) > 1 and space[0] == "/Indexed":
@@ -213,35 +259,21 @@ def _srgb_profile() -> bytes:
 
 def _set_default_space(document: pikepdf.Pdf, default: str, profile: bytes, components: int) -> None:
     """Give a device colour space a meaning the output intent does not: ``default``
-    (``/DefaultRGB``, ``/DefaultCMYK``) as that ICC profile, in every page's and form's
-    resources. The images keep their bytes and their colour space."""
+    (``/DefaultRGB``, ``/DefaultCMYK``) as that ICC profile, in every resource dictionary
+    without one of its own. The images keep their bytes and their colour space."""
     space = pikepdf.Array([pikepdf.Name.ICCBased, document.make_stream(profile, N=components)])
-    seen: set[tuple[int, int]] = set()
-    pending = [page.obj.get("/Resources") for page in document.pages]
-    while pending:
-        resources = pending.pop()
-        if not isinstance(resources, pikepdf.Dictionary):
-            continue
-        if resources.is_indirect:
-            if resources.objgen in seen:
-                continue
-            seen.add(resources.objgen)
+    for resources in _resources(document):
         spaces = resources.get("/ColorSpace")
         if not isinstance(spaces, pikepdf.Dictionary):
             spaces = resources.ColorSpace = pikepdf.Dictionary()
-        spaces[default] = space
-        xobjects = resources.get("/XObject")
-        if isinstance(xobjects, pikepdf.Dictionary):
-            pending += [
-                item.get("/Resources")
-                for _, item in xobjects.items()
-                if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form"
-            ]
+        if default not in spaces:
+            spaces[default] = space
 
 
 def _losses(prepared: Any) -> list[str]:
     """What making the document PDF/A takes away from it (``prepare``'s changes that
-    remove content or metadata), one sentence each."""
+    remove content or metadata), one sentence each. Dropping an image's /Interpolate (a
+    hint to smooth it when enlarged, which PDF/A forbids) changes nothing drawn."""
     losses = []
     if prepared.annotations_removed:  # prepare's one warning: what it removed, on which pages
         losses += [sentence for level, sentence in prepared.messages() if level == "warning"]

@@ -18,6 +18,7 @@ from typing import Any, NoReturn, TextIO
 from tqdm import tqdm
 
 from .api import Progress, convert
+from .archival import LABELS
 from .engines import EngineOption, engine_options, engine_statuses, resolve_engine
 from .errors import ExitCode, Interrupted, PdfocrError, PdfocrWarning, UsageError
 from .options import (
@@ -344,8 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary += f"; {kept} (text already there, or no image to read)"
         if result.skipped:
             summary += f", {len(result.skipped)} skipped"
-        kind = "PDF/A-" + result.output_type[-1] + "b" if result.output_type.startswith("pdfa") else "PDF"
-        print(f"pdfocr: wrote {where} ({kind}): {summary}", file=sys.stderr)
+        print(f"pdfocr: wrote {where} ({LABELS[result.output_type]}): {summary}", file=sys.stderr)
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
 
 

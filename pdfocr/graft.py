@@ -10,6 +10,7 @@ page's own content streams stay the very same objects, bracketed by new streams.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, cast
 
 import pikepdf
@@ -54,6 +55,8 @@ def replace_content(document: pikepdf.Pdf, page: pikepdf.Page, drawing: pikepdf.
     points at it: outline, links, named destinations, page labels."""
     page.obj.Resources = pikepdf.Dictionary()
     page.obj.Contents = document.make_stream(_placed(page, drawing))
+    if "/StructParents" in page.obj:  # the tags it had point at content that is gone
+        del page.obj.StructParents
 
 
 def _placed(page: pikepdf.Page, form: pikepdf.Object) -> bytes:
@@ -65,72 +68,118 @@ def _placed(page: pikepdf.Page, form: pikepdf.Object) -> bytes:
     )
 
 
-def remove_invisible_text(document: pikepdf.Pdf, page: pikepdf.Page) -> None:
-    """Remove the text objects that show only invisible text (render mode 3: an earlier
-    OCR's layer) from the page's content and from the forms it draws, however deeply
-    nested (``redo_ocr``). Everything visible stays; the page's content becomes one new
-    stream. A form is never edited in place, since other pages may draw it too: the
-    page gets a cleaned copy, in a copy of its resources."""
-    resources = page.obj.get("/Resources")
-    if isinstance(resources, pikepdf.Dictionary):
-        cleaned = _resources_without_invisible_text(document, resources, depth=0)
-        if cleaned is not None:
-            page.obj.Resources = cleaned
-    content = _without_invisible_text(page)
-    if content is not None:
-        page.obj.Contents = document.make_stream(content)
+class InvisibleTextRemover:
+    """Takes an earlier OCR's invisible text (render mode 3) off pages of one document
+    (``redo_ocr``): from their content and from the forms they draw, however deeply
+    nested, also forms that draw each other. Everything visible stays. A form is never
+    edited in place, since pages kept as they were may draw it too: pages redone get a
+    cleaned copy (one per form, shared by them), in a copy of their resources."""
+
+    def __init__(self, document: pikepdf.Pdf) -> None:
+        self._document = document
+        self._forms: dict[tuple[int, int], _Form] = {}
+        self._copies: dict[tuple[int, int], pikepdf.Stream] = {}
+
+    def remove(self, page: pikepdf.Page) -> None:
+        """Take the invisible text off ``page``; its content becomes one new stream
+        (unless it had none)."""
+        resources = page.obj.get("/Resources")
+        if isinstance(resources, pikepdf.Dictionary):
+            drawn = self._drawn(resources)
+            dirty = self._dirty(drawn)
+            for key in drawn:
+                if key in dirty and key not in self._copies:
+                    self._copies[key] = self._copy(self._forms[key])
+            for key in drawn:  # the copies draw the copies
+                copy = self._copies.get(key)
+                if copy is not None and "/Resources" in copy:
+                    copy.Resources = self._rewired(copy.Resources, dirty) or copy.Resources
+            rewired = self._rewired(resources, dirty)
+            if rewired is not None:
+                page.obj.Resources = rewired
+        content = _without_invisible_text(page)
+        if content is not None:
+            page.obj.Contents = self._document.make_stream(content)
+
+    def _drawn(self, resources: pikepdf.Dictionary) -> list[tuple[int, int]]:
+        """Every form these resources draw, however deeply (each once), read as needed."""
+        found: list[tuple[int, int]] = []
+        pending = _forms_in(resources)
+        while pending:
+            form = pending.pop()
+            key = form.objgen
+            if key in found:
+                continue
+            found.append(key)
+            if key not in self._forms:
+                self._forms[key] = _Form(
+                    form, _without_invisible_text(form), _forms_in(form.get("/Resources"))
+                )
+            pending += self._forms[key].draws
+        return found
+
+    def _dirty(self, drawn: list[tuple[int, int]]) -> set[tuple[int, int]]:
+        """The forms that show invisible text, themselves or through the forms they draw."""
+        dirty = {key for key in drawn if self._forms[key].cleaned is not None}
+        changed = True
+        while changed:
+            changed = False
+            for key in drawn:
+                if key not in dirty and any(child.objgen in dirty for child in self._forms[key].draws):
+                    dirty.add(key)
+                    changed = True
+        return dirty
+
+    def _copy(self, form: _Form) -> pikepdf.Stream:
+        copy = self._document.make_stream(b"")
+        for key, value in form.stream.items():
+            if key not in ("/Length", "/Filter", "/DecodeParms"):
+                copy[key] = value
+        if form.cleaned is not None:
+            copy.write(form.cleaned)
+        else:  # only the forms it draws changed: its own content keeps its bytes
+            encoding = cast(Any, form.stream.get("/Filter"))
+            parameters = cast(Any, form.stream.get("/DecodeParms"))
+            copy.write(form.stream.read_raw_bytes(), filter=encoding, decode_parms=parameters)
+        return copy
+
+    def _rewired(self, resources: pikepdf.Object, dirty: set[tuple[int, int]]) -> pikepdf.Dictionary | None:
+        """A copy of ``resources`` drawing the cleaned copies of its dirty forms; None
+        when it draws none."""
+        xobjects = resources.get("/XObject")
+        if not isinstance(xobjects, pikepdf.Dictionary):
+            return None
+        replaced = {
+            name: self._copies[item.objgen]
+            for name, item in xobjects.items()
+            if isinstance(item, pikepdf.Stream) and item.objgen in dirty
+        }
+        if not replaced:
+            return None
+        copy = pikepdf.Dictionary(dict(resources.items()))
+        copy.XObject = pikepdf.Dictionary({**dict(xobjects.items()), **replaced})
+        return copy
 
 
-MAX_FORM_DEPTH = 12
-"""Forms drawn within forms are followed this deep (a form may, wrongly, draw itself)."""
+@dataclass(frozen=True)
+class _Form:
+    stream: pikepdf.Stream
+    cleaned: bytes | None
+    """Its content without its invisible text; None when it has none of its own."""
+    draws: list[pikepdf.Stream]
+    """The forms it draws."""
 
 
-def _resources_without_invisible_text(
-    document: pikepdf.Pdf, resources: pikepdf.Dictionary, depth: int
-) -> pikepdf.Dictionary | None:
-    """A copy of ``resources`` whose forms show no invisible text; None when none does."""
-    xobjects = resources.get("/XObject")
-    if depth >= MAX_FORM_DEPTH or not isinstance(xobjects, pikepdf.Dictionary):
-        return None
-    replaced = {}
-    for name, item in xobjects.items():
-        if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form":
-            cleaned = _form_without_invisible_text(document, item, depth)
-            if cleaned is not None:
-                replaced[name] = cleaned
-    if not replaced:
-        return None
-    copy = pikepdf.Dictionary(dict(resources.items()))
-    copy.XObject = pikepdf.Dictionary({**dict(xobjects.items()), **replaced})
-    return copy
-
-
-def _form_without_invisible_text(
-    document: pikepdf.Pdf, form: pikepdf.Stream, depth: int
-) -> pikepdf.Stream | None:
-    """A copy of ``form`` without its invisible text (also in the forms it draws);
-    None when it has none."""
-    inner = form.get("/Resources")
-    resources = (
-        _resources_without_invisible_text(document, inner, depth + 1)
-        if isinstance(inner, pikepdf.Dictionary)
-        else None
-    )
-    content = _without_invisible_text(form)
-    if content is None and resources is None:
-        return None
-    copy = document.make_stream(b"")
-    for key, value in form.items():
-        if key not in ("/Length", "/Filter", "/DecodeParms"):
-            copy[key] = value
-    if content is not None:
-        copy.write(content)
-    else:  # only its forms changed: its own content keeps its bytes
-        encoding = cast(Any, form.get("/Filter")), cast(Any, form.get("/DecodeParms"))
-        copy.write(form.read_raw_bytes(), filter=encoding[0], decode_parms=encoding[1])
-    if resources is not None:
-        copy.Resources = resources
-    return copy
+def _forms_in(resources: pikepdf.Object | None) -> list[pikepdf.Stream]:
+    """The form XObjects of a resource dictionary."""
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(xobjects, pikepdf.Dictionary):
+        return []
+    return [
+        item
+        for _, item in xobjects.items()
+        if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form"
+    ]
 
 
 def _without_invisible_text(content: pikepdf.Page | pikepdf.Stream) -> bytes | None:

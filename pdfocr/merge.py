@@ -24,7 +24,7 @@ import pikepdf
 
 from .archival import DocumentRequest, Written, write_document
 from .errors import Interrupted, OutputError, os_reason
-from .graft import graft, remove_invisible_text, replace_content, turn
+from .graft import InvisibleTextRemover, graft, replace_content, turn
 
 Output = Union[str, "os.PathLike[str]", BinaryIO]
 """A path, or a binary file object the finished PDF (or the sidecar) is written to."""
@@ -144,12 +144,13 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
                 open(first.source or "", "rb") as source,
                 pikepdf.open(source, password=first.password or "") as document,
             ):
+                remover = InvisibleTextRemover(document)
                 for part in overlays:
                     if part.overlay is None:
                         continue
                     page = document.pages[part.page]
                     if part.replaces_text:
-                        remove_invisible_text(document, page)
+                        remover.remove(page)
                     turn(page, part.turn)
                     with pikepdf.open(part.overlay) as layer:
                         form = document.copy_foreign(layer.pages[0].as_form_xobject())

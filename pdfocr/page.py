@@ -158,22 +158,23 @@ def process_page(task: PageTask) -> PageOutcome:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PdfocrWarning)
         if source.is_pdf and not task.options.force_ocr:
-            found, pdf, kept = _pdf_page(task)
+            found, pdf, text = _pdf_page(task)
         else:
-            found, pdf, kept = _image_page(task)
+            found, pdf, text = _image_page(task)
+    kept = found is None
     result = PageResult(
         source=source.label,
         page=source.page_number,
-        text=kept if kept is not None else found.text.text if found else "",
+        text=text,
         ocr_seconds=found.ocr_seconds if found else 0.0,
         seconds=time.perf_counter() - started,
         rotated=found.rotated if found else 0,
         deskewed=found.deskewed if found else 0.0,
         warnings=tuple(str(w.message) for w in caught if issubclass(w.category, PdfocrWarning)),
-        kept=kept is not None,
+        kept=kept,
     )
     layer_only = source.is_pdf and not task.options.force_ocr
-    replaces_text = layer_only and task.options.redo_ocr and kept is None
+    replaces_text = layer_only and task.options.redo_ocr and not kept
     replaces_page = source.is_pdf and task.options.force_ocr
     return PageOutcome(
         task.index,
@@ -185,20 +186,22 @@ def process_page(task: PageTask) -> PageOutcome:
     )
 
 
-def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, None]:
+def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, str]:
     """An image, or a PDF page rendered to replace it (``force_ocr``): recognised, and
-    drawn as a one-page PDF (the image, the text on top)."""
+    drawn as a one-page PDF (the image, the text on top); and its text."""
     found = recognize_page(task.source, task.engine, task.options)
     pdf = b""
     if task.draw:
         with about_page(task.source):
             pdf = render_page(found.page, found.text)
-    return found, pdf, None
+    return found, pdf, found.text.text
 
 
-def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]:
-    """A page of a PDF: its text layer, drawn the size of the page as a reader sees it;
-    or, for a page kept as it is, its text (the third item, None when OCRed)."""
+def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str]:
+    """A page of a PDF: what was read (None for a page kept as it is), its text layer,
+    drawn the size of the page as a reader sees it, and the page's text: a kept page's
+    own; for a page read with visible text on it (``redo_ocr``), that text, then what was
+    read."""
     source = task.source
     with about_page(source):
         redo = task.options.redo_ocr
@@ -228,7 +231,8 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str | None]
         # sides swap; straightened, its content turns within the same box.
         width, height = found.size[::-1] if rotated in (90, 270) else found.size
         layer = text_layer(recognized.text, width, height, page.dpi) if task.draw else b""
-    return recognized, layer, None
+    read = recognized.text.text
+    return recognized, layer, f"{found.visible_text}\n{read}" if found.visible_text else read
 
 
 def _prepared(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> tuple[LoadedPage, int, float]:

@@ -54,6 +54,8 @@ class PdfPage:
     """It shows at least one image; a page of vector drawings only is left alone."""
     to_read: bool
     """It is to be OCRed (``image`` is the page rendered for that; else a blank pixel)."""
+    visible_text: str = ""
+    """The visible text of a page read although it has some (``redo``), masked for OCR."""
 
     @property
     def pixel_dpi(self) -> tuple[float, float]:
@@ -61,6 +63,10 @@ class PdfPage:
         width, height = self.size
         return self.image.width * 72 / width, self.image.height * 72 / height
 
+
+MAX_FORM_DEPTH = 12
+"""Forms drawn within forms are followed this deep, looking for text and images on a
+page, and taking invisible text off it (:mod:`pdfocr.graft`)."""
 
 HEADER_SEARCH = 1024
 """Readers find a PDF's header within its first 1,024 bytes (a byte-order mark, a mail
@@ -182,6 +188,7 @@ def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> 
     invisible_only = has_text and _invisible_only(page)
     dpi, has_images = _image_resolution(page)
     to_read = force or (has_images and (redo or not has_text))
+    visible_text = ""
     if force:
         # Without its annotations: they stay on the page, over its new content.
         rendering = page.render(scale=dpi / 72, draw_annots=False, may_draw_forms=False)
@@ -190,6 +197,7 @@ def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> 
         image = Image.new("L", (1, 1), 255)  # not OCRed: nothing to render
     else:
         if has_text and not invisible_only:
+            visible_text = _visible_text(textpage)
             _mask_text(page)  # redo: the images are read, the visible text stays as it is
         image = page.render(scale=dpi / 72, grayscale=True, may_draw_forms=False).to_pil()
     return PdfPage(
@@ -201,20 +209,34 @@ def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> 
         text=text,
         has_images=has_images,
         to_read=to_read,
+        visible_text=visible_text,
     )
+
+
+def _visible_text(textpage: pdfium.PdfTextPage) -> str:
+    """The page's text without its invisible characters (an earlier OCR's), line by line."""
+    invisible = pdfium.raw.FPDF_TEXTRENDERMODE_INVISIBLE
+    characters = []
+    for index in range(textpage.count_chars()):
+        item = pdfium.raw.FPDFText_GetTextObject(textpage.raw, index)
+        if item and pdfium.raw.FPDFTextObj_GetTextRenderMode(item) == invisible:
+            continue
+        characters.append(chr(pdfium.raw.FPDFText_GetUnicode(textpage.raw, index)))
+    lines = "".join(characters).replace("\r\n", "\n").splitlines()
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
 
 
 def _mask_text(page: pdfium.PdfPage) -> None:
     """Make every text object of the page (also inside forms) invisible, in PDFium's
     copy only: the page is then rendered as it looks without its text."""
     invisible = pdfium.raw.FPDF_TEXTRENDERMODE_INVISIBLE
-    for item in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_TEXT,), max_depth=5):
+    for item in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_TEXT,), max_depth=MAX_FORM_DEPTH):
         pdfium.raw.FPDFTextObj_SetTextRenderMode(item.raw, invisible)
 
 
 def _invisible_only(page: pdfium.PdfPage) -> bool:
     """Whether every text object of the page (also inside forms) is invisible."""
-    texts = page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_TEXT,), max_depth=5)
+    texts = page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_TEXT,), max_depth=MAX_FORM_DEPTH)
     invisible = pdfium.raw.FPDF_TEXTRENDERMODE_INVISIBLE
     return all(pdfium.raw.FPDFTextObj_GetTextRenderMode(item.raw) == invisible for item in texts)
 
@@ -233,7 +255,7 @@ def _image_resolution(page: pdfium.PdfPage) -> tuple[float, bool]:
     any: the page is rendered at that, so OCR sees every pixel of the scan."""
     width, height = page.get_size()
     finest, found = 0.0, False
-    for item in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
+    for item in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=MAX_FORM_DEPTH):
         found = True
         try:
             pixels = item.get_px_size()

@@ -384,6 +384,9 @@ def test_force_ocr_keeps_the_pages_themselves_outline_links_labels_and_rotation(
     assert [w.text for w in first] == [w.text for w in second]  # both read upright
     for a, b in zip(first, second, strict=True):  # and placed where the reader sees them
         assert (a.left, a.top) == pytest.approx((b.left, b.top), abs=1.5)
+    turned = tmp_path / "turned.pdf"
+    result = pdfocr.convert(source, turned, force_ocr=True, rotate_pages=True)
+    assert [page.rotated for page in result.pages] == [0, 0]  # upright already, as shown
     with pikepdf.open(forced) as document:
         pages = document.pages
         with document.open_outline() as outline:
@@ -594,7 +597,9 @@ def test_redo_ocr_reads_the_scan_under_visible_text_without_doubling_either(tmp_
     assert default.kept_count == 1  # visible text: kept as it is by default
     result = pdfocr.convert(tmp_path / "stamped.pdf", tmp_path / "redone.pdf", redo_ocr=True)
     assert result.kept_count == 0
-    assert "RECEIVED" not in result.pages[0].text  # the stamp was masked, not read again
+    # The stamp was masked, not read again: the page's text is the stamp, then what was read.
+    assert result.pages[0].text.startswith("RECEIVED DECEMBER\n")
+    assert result.pages[0].text.count("RECEIVED") == 1 and "memo number 237" in result.pages[0].text
     (text,) = _page_texts(tmp_path / "redone.pdf")
     assert text.count("memo number 237") == 1 and text.count("RECEIVED DECEMBER") == 1
     with pikepdf.open(tmp_path / "stamped.pdf") as before, pikepdf.open(tmp_path / "redone.pdf") as after:
@@ -627,6 +632,38 @@ def test_redo_ocr_finds_invisible_text_in_nested_forms_and_edits_no_shared_form(
     first, second = _page_texts(tmp_path / "redone.pdf")
     assert "memo number 237" in first and "HIDDEN" not in first  # the earlier layer is gone
     assert "HIDDEN SHARED" in second  # the page kept as it was still draws its form
+    _qpdf_check(tmp_path / "redone.pdf")
+
+
+def test_redo_ocr_copes_with_forms_that_draw_each_other(tmp_path: Path) -> None:
+    document = pikepdf.open(io.BytesIO(img2pdf.convert(SAMPLE / "page1.png")))
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+    )
+
+    def form(content: bytes) -> pikepdf.Stream:
+        made = document.make_stream(content)
+        made.Type, made.Subtype, made.BBox = pikepdf.Name.XObject, pikepdf.Name.Form, [0, 0, 612, 792]
+        made.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font), XObject=pikepdf.Dictionary())
+        return document.make_indirect(made)
+
+    # Two forms that draw each other (a cycle), each drawing a third that both share.
+    shared = form(b"BT /F1 12 Tf 3 Tr 72 72 Td (HIDDEN) Tj ET")
+    first, second = form(b"/Shared Do /Other Do"), form(b"/Shared Do /Other Do")
+    first.Resources.XObject.Shared = second.Resources.XObject.Shared = shared
+    first.Resources.XObject.Other, second.Resources.XObject.Other = second, first
+    scan = document.pages[0]
+    scan.obj.Resources.XObject.Loop = first
+    scan.obj.Contents = document.make_stream(scan.obj.Contents.read_bytes() + b"\n/Loop Do")
+    document.save(tmp_path / "cycle.pdf")
+    result = pdfocr.convert(tmp_path / "cycle.pdf", tmp_path / "redone.pdf", redo_ocr=True)
+    assert not result.pages[0].kept
+    (text,) = _page_texts(tmp_path / "redone.pdf")
+    assert "memo number 237" in text and "HIDDEN" not in text
+    with pikepdf.open(tmp_path / "redone.pdf") as redone:
+        forms = [item for item in redone.objects if isinstance(item, pikepdf.Stream) and item.get("/BBox")]
+        hidden = [item for item in forms if b"HIDDEN" in item.read_bytes()]
+        assert not hidden and len(forms) <= 4 + 1  # each form copied once (and the new layer)
     _qpdf_check(tmp_path / "redone.pdf")
 
 
