@@ -2,7 +2,8 @@
 # Install everything pdfocr needs on Debian/Ubuntu, idempotently:
 #   - from Debian packages: Tesseract with the language data the tests use (eng, fra,
 #     chi_sim, heb), poppler-utils and qpdf (the tests read PDFs back with them), the
-#     fonts the tests draw their pages with, and Apache PDFBox (with a Java runtime, if
+#     fonts the tests draw their pages with, MuPDF's mutool (another extractor the
+#     tests read the text layer with), and Apache PDFBox (with a Java runtime, if
 #     there is none) whose Preflight the tests check PDF/A-1b outputs with;
 #   - a virtual environment .venv holding pdfocr (editable) and its test tools.
 # Uses sudo for apt-get when not run as root. PYTHON picks the interpreter (3.11+).
@@ -13,6 +14,7 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-sim tesseract-ocr-heb
   poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei
   libpdfbox2-java libactivation-java libjaxb-api-java  # Preflight needs the last two on Java 11+
+  mupdf-tools  # mutool: the tests read the text layer back with MuPDF too
 )
 command -v java >/dev/null || packages+=(default-jre-headless)
 python=${PYTHON:-$(command -v python3.11 || command -v python3)}

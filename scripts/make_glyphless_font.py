@@ -14,7 +14,8 @@ from pathlib import Path
 
 from fontTools.fontBuilder import FontBuilder
 from fontTools.misc.timeTools import timestampFromString
-from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib.tables import ttProgram
+from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphCoordinates, flagOnCurve
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
 FONT_DATE = timestampFromString("Thu Jan  1 00:00:00 2026")
@@ -48,8 +49,7 @@ def build_font() -> FontBuilder:
         cp: "blank" for cp in range(0x20, LAST_CODE_POINT + 1) if not SURROGATES[0] <= cp <= SURROGATES[1]
     }
     builder.font["cmap"].tables.append(everything)
-    empty = TTGlyphPen(None).glyph()
-    builder.setupGlyf({name: empty for name in glyph_order})
+    builder.setupGlyf({name: _blank_glyph() for name in glyph_order})
     builder.setupHorizontalMetrics({name: (ADVANCE, 0) for name in glyph_order})
     builder.setupHorizontalHeader(ascent=ASCENT, descent=DESCENT)
     builder.setupNameTable({"familyName": "PdfocrGlyphless", "styleName": "Regular"})
@@ -63,15 +63,36 @@ def build_font() -> FontBuilder:
         sCapHeight=700,
     )
     builder.setupPost()
+    # The glyphs are empty, but the font's box is the em box every glyph advances through:
+    # an empty FontBBox makes MuPDF take each character as empty, and drop the text of
+    # every line that runs straight across the page.
+    head = builder.font["head"]
+    head.xMin, head.yMin, head.xMax, head.yMax = 0, DESCENT, ADVANCE, ASCENT
     # head.created/modified default to "now"; pin them so the file is reproducible, to a
     # real date (a zero date makes font checkers, fontTools among them, warn).
     builder.font["head"].created = builder.font["head"].modified = FONT_DATE
     return builder
 
 
+def _blank_glyph() -> Glyph:
+    """A glyph that paints nothing but has a box: two contours of one point each, at the
+    corners of its em box. Extractors take a glyph's box as where its character is, and
+    MuPDF drops a character whose box is empty (an outline-less glyph's is) when its line
+    runs straight across the page."""
+    glyph = Glyph()
+    glyph.numberOfContours = 2
+    glyph.coordinates = GlyphCoordinates([(0, DESCENT), (ADVANCE, ASCENT)])
+    glyph.endPtsOfContours = [0, 1]
+    glyph.flags = bytearray([flagOnCurve, flagOnCurve])
+    glyph.program = ttProgram.Program()
+    glyph.program.fromBytecode(b"")
+    return glyph
+
+
 def main() -> int:
     builder = build_font()
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    builder.font.recalcBBoxes = False  # keep the em box set above
     builder.save(str(OUTPUT))
     print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size} bytes)")
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import subprocess
 import unicodedata
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -170,3 +171,16 @@ def test_text_layer_lines_up_with_the_ink(tmp_path: Path, page_factory, prose_li
     assert len(left_errors) > 0.9 * sum(len(page.words) for page in pages)
     assert statistics.median(left_errors) < 1
     assert statistics.median(right_errors) < 1
+
+
+def test_mupdf_reads_every_line_of_a_straight_page(tmp_path: Path, page_factory, prose_lines) -> None:
+    # Lines that run exactly straight across the page: MuPDF used to take the characters
+    # of the glyphless font as empty boxes, and drop them.
+    lines = prose_lines(7, 6)
+    page = page_factory(lines, dpi=300, points=12)
+    engine_text, pdf = _round_trip(tmp_path, save_page(page, tmp_path / "straight.png"), "eng")
+    mutool = subprocess.run(
+        ["mutool", "draw", "-F", "txt", "-o", "-", str(pdf)], capture_output=True, text=True
+    )
+    assert mutool.returncode == 0, mutool.stderr
+    assert _lines(mutool.stdout) == _lines(engine_text) == lines
