@@ -1,9 +1,10 @@
-"""The text layer: an invisible (render mode 3) text object per OCR line, every word on
-its box, drawn with reportlab on an otherwise empty page.
+"""The text layer: an invisible (render mode 3) text object per OCR line, written level,
+every word on its left and right edges, drawn with reportlab on an otherwise empty page.
 
 The font is ``fonts/glyphless.ttf`` (made by ``scripts/make_glyphless_font.py``): every
-Unicode code point maps to one empty glyph, so whatever text the engine returns is
-embedded and extracted unchanged, and nothing is ever painted.
+Unicode code point maps to one blank glyph (it has a box but paints nothing), so
+whatever text the engine returns is embedded and extracted unchanged, and nothing is ever
+painted.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import functools
 import io
 import itertools
-import math
 import statistics
 import unicodedata
 from collections.abc import Sequence
@@ -172,7 +172,11 @@ def _draw_line(
     # the top of the line box, or taller, up to the line spacing, in widely spaced text:
     # extractors (poppler, pdfminer) only see lines as one paragraph, and so keep columns
     # apart, when lines are less than about 1.5 font sizes apart.
-    ascent_px = max(baseline - line.box.top, line.box.height * 0.5, 1.0)
+    # On a skewed line the box is taller than the text by the baseline's rise across it:
+    # the ascent is measured where the box's top meets the text, not from its left end.
+    rise = line.slope * line.box.width
+    upright_height = line.box.height - abs(rise)
+    ascent_px = max(baseline - line.box.top + min(0.0, rise), upright_height * 0.5, 1.0)
     size = max(ascent_px / FONT_ASCENT, least_size_px) * scale_y
     text = canvas.beginText()
     text.setTextRenderMode(3)
@@ -180,19 +184,22 @@ def _draw_line(
     # Words go in left to right, each in display order: the convention extractors
     # (pdftotext, pypdf) expect, and undo for right-to-left scripts.
     words = sorted(line.words, key=lambda word: word.box.left)
-    # Text runs along the line's baseline, which may slope a little on a skewed scan.
-    # Positions below are distances along that baseline from where it meets the line
-    # box's left edge.
-    angle = math.atan(-line.slope * scale_y / scale_x)
-    cos, sin = math.cos(angle), math.sin(angle)
-    start_x, start_y = line.box.left * scale_x, page_height - baseline * scale_y
+    # The line is written level, at the height its baseline has in its middle, also on a
+    # skewed scan: measured across poppler, PDFium, pdf.js, MuPDF, Ghostscript, pypdf and
+    # pdfminer, a sloping baseline (Tesseract's own renderer's choice) breaks lines apart
+    # in half of them from 1 degree on, and words on their own sloping steps in some;
+    # level lines read right in all of them up to 5 degrees (bench/extractors.py). Words
+    # keep their left and right edges; at a skewed line's ends they sit up to half its
+    # rise above or below their ink.
+    start_x = line.box.left * scale_x
+    start_y = page_height - (baseline + line.slope * line.box.width / 2) * scale_y
     pen: float | None = None
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else None
         spaced = following is not None and needs_space(word.text, following.text)
-        left = (word.box.left * scale_x - start_x) / cos
-        right = (word.box.right * scale_x - start_x) / cos
-        next_left = (following.box.left * scale_x - start_x) / cos if following is not None else right
+        left = word.box.left * scale_x - start_x
+        right = word.box.right * scale_x - start_x
+        next_left = following.box.left * scale_x - start_x if following is not None else right
         # Text must run left to right without overlaps, or viewers break the line
         # apart; and unspaced scripts run each word up to the next, so that no gap
         # reads as a space.
@@ -201,7 +208,7 @@ def _draw_line(
         # Move only when the pen is not already there: extractors such as pypdf read a
         # jump as a word break even where the text runs on.
         if pen is None or abs(pen - left) > 0.01:
-            text.setTextTransform(cos, sin, -sin, cos, start_x + left * cos, start_y + left * sin)
+            text.setTextTransform(1, 0, 0, 1, start_x + left, start_y)
         pen = left + _show(text, _display_order(word.text), right - left, size)
         if spaced:
             pen += _show(text, " ", next_left - pen, size)

@@ -2,10 +2,11 @@
 # Install everything pdfocr needs on Debian/Ubuntu, idempotently:
 #   - from Debian packages: Tesseract with the language data the tests use (eng, fra,
 #     chi_sim, heb), poppler-utils and qpdf (the tests read PDFs back with them), the
-#     fonts the tests draw their pages with, MuPDF's mutool (another extractor the
-#     tests read the text layer with), and Apache PDFBox (with a Java runtime, if
+#     fonts the tests draw their pages with, MuPDF's mutool and Ghostscript (extractors
+#     the tests read the text layer with; Node.js too, for pdf.js), and Apache PDFBox (with a Java runtime, if
 #     there is none) whose Preflight the tests check PDF/A-1b outputs with;
-#   - a virtual environment .venv holding pdfocr (editable) and its test tools.
+#   - a virtual environment .venv holding pdfocr (editable) and its test tools, and
+#     pdf.js from npm in tests/pdfjs.
 # Uses sudo for apt-get when not run as root. PYTHON picks the interpreter (3.11+).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +15,10 @@ packages=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-sim tesseract-ocr-heb
   poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei
   libpdfbox2-java libactivation-java libjaxb-api-java  # Preflight needs the last two on Java 11+
-  mupdf-tools  # mutool: the tests read the text layer back with MuPDF too
+  mupdf-tools ghostscript  # the tests read the text layer back with MuPDF and Ghostscript too
 )
 command -v java >/dev/null || packages+=(default-jre-headless)
+command -v npm >/dev/null || packages+=(nodejs npm)  # pdf.js, Firefox's reader, for the tests
 python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 # Debian's python3 needs python3-venv (ensurepip) to make a virtual environment.
 "$python" -c "import ensurepip" 2>/dev/null || packages+=(python3-venv)
@@ -35,3 +37,5 @@ fi
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# pdf.js (pdfjs-dist, pinned in tests/pdfjs/package-lock.json) for the tests' extractor runs.
+[ -d tests/pdfjs/node_modules/pdfjs-dist ] || npm ci --prefix tests/pdfjs --no-audit --no-fund --silent

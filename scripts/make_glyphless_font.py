@@ -15,8 +15,8 @@ from pathlib import Path
 from fontTools.fontBuilder import FontBuilder
 from fontTools.misc.timeTools import timestampFromString
 from fontTools.ttLib.tables import ttProgram
-from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphCoordinates, flagOnCurve
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphCoordinates, flagOnCurve
 
 FONT_DATE = timestampFromString("Thu Jan  1 00:00:00 2026")
 OUTPUT = Path(__file__).resolve().parent.parent / "pdfocr" / "fonts" / "glyphless.ttf"

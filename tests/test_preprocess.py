@@ -160,29 +160,37 @@ def test_straight_pages_are_left_as_they_are(tmp_path: Path, upright_page) -> No
     assert path.read_bytes() in output.read_bytes()
 
 
-def test_without_deskew_text_follows_the_skewed_lines(tmp_path: Path, upright_page) -> None:
+@pytest.mark.parametrize("skew", [1.5, -4.0])
+def test_without_deskew_every_extractor_reads_the_skewed_lines(
+    tmp_path: Path, upright_page, skew: float
+) -> None:
+    from extractors import EXTRACTORS
+
     from pdfocr.engines.tesseract import TesseractEngine
 
-    scan = upright_page.image.rotate(1.5, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    scan = upright_page.image.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
     path = tmp_path / "skewed.png"
     scan.save(path, dpi=(DPI, DPI))
     output = tmp_path / "out.pdf"
-    pdfocr.convert(path, output)
-    engine_words = [
-        word
-        for line in TesseractEngine().recognize(scan, languages=("eng",), dpi=DPI).lines
-        for word in line.words
-    ]
+    pdfocr.convert(path, output, output_type="pdf")
+    lines = TesseractEngine().recognize(scan, languages=("eng",), dpi=DPI).lines
+    engine_lines = [" ".join(line.text.split()) for line in lines]
+    for name, extract in EXTRACTORS.items():  # line by line, words neither glued nor split
+        got = [" ".join(line.split()) for line in extract(output).splitlines() if line.strip()]
+        assert got == engine_lines, name
     (found,) = pdftotext_words(output)
-    assert [w.text for w in found] == [w.text for w in engine_words]
+    engine_words = [(word, line) for line in lines for word in line.words]
+    assert [w.text for w in found] == [word.text for word, _ in engine_words]
     scale = 72 / DPI
-    for got, want in zip(found, engine_words, strict=True):
-        # Each word's box covers its own ink on the sloping line: a level line would miss
-        # the ink by several points towards the line's far end.
-        assert got.top <= want.box.top * scale + 1
-        assert got.bottom >= want.box.bottom * scale - 1
-        assert got.bottom - got.top < 2.5 * POINTS  # and does not just span everything
-        assert got.left == pytest.approx(want.box.left * scale, abs=1.5)
+    for got_word, (want, line) in zip(found, engine_words, strict=True):
+        # Each word keeps its left and right edges; the line is level, so at its ends a
+        # word sits up to half the line's rise above or below its ink.
+        assert got_word.left == pytest.approx(want.box.left * scale, abs=1.5)
+        assert got_word.right == pytest.approx(want.box.right * scale, abs=1.5)
+        half_rise = abs(line.slope) * line.box.width / 2 * scale
+        middle = (want.box.top + want.box.bottom) / 2 * scale
+        assert got_word.top - half_rise - 1 <= middle <= got_word.bottom + half_rise + 1
+        assert got_word.bottom - got_word.top < 2.5 * POINTS  # and does not just span everything
 
 
 def test_large_pages_are_read_on_a_smaller_copy(tmp_path: Path, page_factory, prose_lines) -> None:
