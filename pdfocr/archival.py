@@ -116,8 +116,11 @@ def write_document(
 
 
 def _where(page: int | None, pages: Sequence[tuple[str | None, int | None]]) -> str:
+    """The input file and page a problem is on; for a problem of the whole document (its
+    metadata, its forms), the first input, whose document-level parts the output keeps."""
     if page is None or not 0 < page <= len(pages):
-        return ""
+        first = pages[0][0] if pages else None
+        return f"{first}: " if first is not None else ""
     source, number = pages[page - 1]
     if source is None:
         return f"page {page}: "
@@ -155,6 +158,7 @@ def _write_archival(
 
     with _opened(assembled, named) as document:
         _describe(document, info)
+        _drop_empty_transitions(document)
         if "/OutputIntents" in document.Root:
             # An input's own output intent (a PDF/A's, a press profile) is kept, not replaced.
             prepared = pdfa.prepare(document, flavour, output_intent=None)
@@ -172,11 +176,8 @@ def _write_archival(
             elif "/DeviceCMYK" in shown:
                 _set_default_space(document, "/DefaultCMYK", cmyk_profile(), 4)
         losses = _losses(prepared)
-        if losses:
-            if not strict:
-                raise _NotArchival(_Problem("pikepdf:prepare", losses[0], None))
-            for loss in losses:
-                warnings.warn(PdfocrWarning(f"{named}: for PDF/A-{flavour}: {loss}"), stacklevel=3)
+        if losses and not strict:
+            raise _NotArchival(_Problem("pikepdf:prepare", losses[0], None))
         _mark_producer(document)
         # Flate streams pass through as they are (PNG data stays byte for byte); streams
         # stored uncompressed are compressed, their content the same.
@@ -194,6 +195,17 @@ def _write_archival(
             if report.passed:
                 raise _NotArchival(_problem(error.report, None)) from None
             raise _NotArchival(_problem(report, document)) from None
+    for loss in losses:  # said only of a file that was written
+        warnings.warn(PdfocrWarning(f"{named}: for PDF/A-{flavour}: {loss}"), stacklevel=3)
+
+
+def _drop_empty_transitions(document: pikepdf.Pdf) -> None:
+    """Drop page transitions that say nothing (an empty /Trans: reportlab writes one on
+    every page), which the validator cannot confirm and would keep the file from PDF/A."""
+    for page in document.pages:
+        transition = page.obj.get("/Trans")
+        if isinstance(transition, pikepdf.Dictionary) and len(transition.keys()) == 0:
+            del page.obj.Trans
 
 
 def _resources(document: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:

@@ -387,10 +387,10 @@ def write_outputs(
         # Files are renamed into place when this block ends, only if all of it succeeded.
         merged = commits.enter_context(atomic_path(pdf_file)) if pdf_file else workdir / "merged.pdf"
         assembled = merge_pages(parts, workdir / "assembled.pdf", workdir, target=pdf_file)
-        written = write_document(
-            assembled.path, merged, request, linearize=assembled.linearized, named=pdf_file
-        )
-        _check_complete(merged, len(parts), pdf_file or merged)
+        # Messages name the output the user gave: a file, or a stream (stdout) by its name.
+        named = pdf_file or Path(str(getattr(output, "name", "output stream")))
+        written = write_document(assembled.path, merged, request, linearize=assembled.linearized, named=named)
+        _check_complete(merged, len(parts), named)
         if sidecar_file is not None:
             commits.enter_context(atomic_output(sidecar_file)).write(sidecar_bytes)
         # A stop asked for while the PDF was being assembled still leaves everything as it was.
