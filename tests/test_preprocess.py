@@ -83,15 +83,19 @@ def test_skewed_pages_are_straightened(tmp_path: Path, upright_page, skew: float
     scan.save(path, dpi=(DPI, DPI))
     output = tmp_path / "out.pdf"
     result = pdfocr.convert(path, output, deskew=True)
+    _assert_straightened(result, output, upright_page, skew)
+
+
+def _assert_straightened(result: pdfocr.Result, output: Path, page, skew: float) -> None:
     assert result.pages[0].deskewed == pytest.approx(-skew, abs=0.1)
-    assert words_of(result.pages[0].text) == words_of(upright_page.text)
+    assert words_of(result.pages[0].text) == words_of(page.text)
     shown = _shown(output)
     # The page as shown is the straight page again (but for its corners) ...
     inner = (40, 40, shown.width - 40, shown.height - 40)
-    straight = upright_page.image.crop(inner)
+    straight = page.image.crop(inner)
     assert ImageStat.Stat(ImageChops.difference(shown.crop(inner), straight)).mean[0] < 8
     # ... and the text layer lines up with the straight words.
-    _assert_lines_up(output, upright_page)
+    _assert_lines_up(output, page)
 
 
 def _scanned_pdf(tmp_path: Path, scan: Image.Image, rotation: int = 0) -> Path:
@@ -139,13 +143,7 @@ def test_skewed_pdf_pages_are_straightened_with_their_image_kept(
     scan = _scanned_pdf(tmp_path, skewed.rotate(rotate, expand=True), rotate)
     output = tmp_path / "out.pdf"
     result = pdfocr.convert(scan, output, deskew=True)
-    assert result.pages[0].deskewed == pytest.approx(-1.5, abs=0.1)
-    assert words_of(result.pages[0].text) == words_of(upright_page.text)
-    shown = _shown(output)
-    inner = (40, 40, shown.width - 40, shown.height - 40)
-    straight = upright_page.image.crop(inner)
-    assert ImageStat.Stat(ImageChops.difference(shown.crop(inner), straight)).mean[0] < 8
-    _assert_lines_up(output, upright_page)
+    _assert_straightened(result, output, upright_page, 1.5)
     # The scan keeps its bytes: the page's content is rotated, not its pixels.
     assert _image_streams(output) == _image_streams(scan)
     assert subprocess.run(["qpdf", "--check", str(output)], capture_output=True).returncode == 0
