@@ -138,7 +138,10 @@ def text_layer(text: PageText, width: float, height: float, dpi: tuple[float, fl
     for block in text.blocks:
         least = _line_pitch(block) / MAX_PITCH_TO_SIZE
         for line in block.lines:
-            _draw_line(canvas, font, line, least, scale_x, scale_y, height)
+            if _runs_down(line):
+                _draw_vertical_line(canvas, font, line, scale_x, scale_y, height)
+            else:
+                _draw_line(canvas, font, line, least, scale_x, scale_y, height)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -212,6 +215,47 @@ def _draw_line(
         pen = left + _show(text, _display_order(word.text), right - left, size)
         if spaced:
             pen += _show(text, " ", next_left - pen, size)
+    canvas.drawText(text)
+
+
+def _runs_down(line: Line) -> bool:
+    """Whether the line runs down the page: a page scanned sideways and not turned, read
+    as it lies (the engine gives a tall, narrow line whose words stand one above the
+    next). A narrow line of one short word ("I", "1") is not one."""
+    words = line.words
+    if line.box.height < 2 * line.box.width or not words:
+        return False
+    if len(words) == 1:
+        return len(words[0].text) > 2 and words[0].box.height > 2 * words[0].box.width
+    # Each word below the one before it, across the same stretch of the page (words of
+    # a line across the page stand side by side instead).
+    return all(
+        after.box.top >= before.box.bottom - 1
+        and after.box.left < before.box.right
+        and before.box.left < after.box.right
+        for before, after in itertools.pairwise(words)
+    )
+
+
+def _draw_vertical_line(
+    canvas: Canvas, font: str, line: Line, scale_x: float, scale_y: float, page_height: float
+) -> None:
+    """A line that runs down the page, written turned a quarter clockwise: its words
+    read top to bottom, their glyphs' tops towards the right, each word spanning its
+    box's height and the line's width."""
+    size = max(line.box.width * scale_x, 1.0)
+    baseline_x = line.box.left * scale_x + size * (1 - FONT_ASCENT)
+    text = canvas.beginText()
+    text.setTextRenderMode(3)
+    text.setFont(font, size)
+    words = sorted(line.words, key=lambda word: word.box.top)
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else None
+        top, bottom = word.box.top * scale_y, word.box.bottom * scale_y
+        text.setTextTransform(0, -1, 1, 0, baseline_x, page_height - top)
+        _show(text, word.text, bottom - top, size)
+        if following is not None and needs_space(word.text, following.text):
+            _show(text, " ", max(0.0, following.box.top * scale_y - bottom), size)
     canvas.drawText(text)
 
 
