@@ -27,6 +27,7 @@ import pikepdf
 
 from .colourprofile import cmyk_profile
 from .errors import ArchivalError, OutputError, PdfocrWarning, os_reason
+from .graft import forms_in
 from .version import __version__
 
 _FLAVOURS = {"auto": "2b", "pdfa": "2b", "pdfa-1": "1b", "pdfa-2": "2b", "pdfa-3": "3b"}
@@ -227,13 +228,7 @@ def _resources(document: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
         if not isinstance(resources, pikepdf.Dictionary):
             continue
         yield resources
-        xobjects = resources.get("/XObject")
-        if isinstance(xobjects, pikepdf.Dictionary):
-            pending += [
-                item
-                for _, item in xobjects.items()
-                if isinstance(item, pikepdf.Stream) and item.get("/Subtype") == "/Form"
-            ]
+        pending += forms_in(resources)
 
 
 def _appearances(annotations: pikepdf.Object | None) -> list[pikepdf.Stream]:

@@ -153,7 +153,7 @@ def convert_bundle(
                 overlay=overlay,
                 password=options.password,
                 replaces_text=outcome.replaces_text if outcome else False,
-                replaces_content=outcome.replaces_page if outcome else False,
+                replaces_content=outcome.replaces_content if outcome else False,
                 turn=outcome.result.rotated if outcome else 0,
                 # A page replaced by its rendering shows the straightened pixels already.
                 straighten=outcome.result.deskewed if outcome and outcome.layer_only else 0.0,
@@ -165,7 +165,7 @@ def convert_bundle(
             path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
             if outcome.pdf:
                 _write_page(path, outcome.pdf, workdir)
-            if outcome.layer_only or outcome.replaces_page:
+            if tasks[outcome.index].source.is_pdf:  # the input's page stays, edited
                 overlay = str(path) if outcome.pdf else None
                 part = original_page(tasks[outcome.index], outcome, overlay)
             else:

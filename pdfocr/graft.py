@@ -104,7 +104,7 @@ class InvisibleTextRemover:
     def _drawn(self, resources: pikepdf.Dictionary) -> list[tuple[int, int]]:
         """Every form these resources draw, however deeply (each once), read as needed."""
         found: list[tuple[int, int]] = []
-        pending = _forms_in(resources)
+        pending = forms_in(resources)
         while pending:
             form = pending.pop()
             key = form.objgen
@@ -113,7 +113,7 @@ class InvisibleTextRemover:
             found.append(key)
             if key not in self._forms:
                 self._forms[key] = _Form(
-                    form, _without_invisible_text(form), _forms_in(form.get("/Resources"))
+                    form, _without_invisible_text(form), forms_in(form.get("/Resources"))
                 )
             pending += self._forms[key].draws
         return found
@@ -170,8 +170,8 @@ class _Form:
     """The forms it draws."""
 
 
-def _forms_in(resources: pikepdf.Object | None) -> list[pikepdf.Stream]:
-    """The form XObjects of a resource dictionary."""
+def forms_in(resources: pikepdf.Object | None) -> list[pikepdf.Stream]:
+    """The form XObjects a resource dictionary holds (what ``Do`` can draw as a form)."""
     xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
     if not isinstance(xobjects, pikepdf.Dictionary):
         return []

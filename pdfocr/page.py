@@ -100,7 +100,7 @@ class PageOutcome:
     replaces_text: bool = False
     """The page's invisible text (an earlier OCR) is to be removed before the layer is
     grafted on (``redo_ocr``)."""
-    replaces_page: bool = False
+    replaces_content: bool = False
     """``pdf`` is a PDF page rendered and read anew (``force_ocr``): it replaces what the
     input PDF's own page shows, the page object staying."""
 
@@ -175,14 +175,14 @@ def process_page(task: PageTask) -> PageOutcome:
     )
     layer_only = source.is_pdf and not task.options.force_ocr
     replaces_text = layer_only and task.options.redo_ocr and not kept
-    replaces_page = source.is_pdf and task.options.force_ocr
+    replaces_content = source.is_pdf and task.options.force_ocr
     return PageOutcome(
         task.index,
         result,
         pdf,
         layer_only=layer_only,
         replaces_text=replaces_text,
-        replaces_page=replaces_page,
+        replaces_content=replaces_content,
     )
 
 
