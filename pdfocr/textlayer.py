@@ -1,150 +1,115 @@
 """The text layer: an invisible (render mode 3) text object per OCR line, written level,
-every word on its left and right edges, drawn with reportlab on an otherwise empty page.
-
-The font is ``fonts/glyphless.ttf`` (made by ``scripts/make_glyphless_font.py``): every
-Unicode code point maps to one blank glyph (it has a box but paints nothing), so
-whatever text the engine returns is embedded and extracted unchanged, and nothing is ever
-painted.
+every word on its left and right edges, drawn with reportlab on an otherwise empty page,
+in the glyphless font of ``layerfont``: whatever text the engine returns is embedded and
+extracted unchanged, and nothing is ever painted.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 import statistics
 import unicodedata
-from collections.abc import Sequence
-from importlib import resources
-from typing import Any
+from dataclasses import dataclass, replace
 
-from reportlab.pdfbase import pdfmetrics, ttfonts
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
+from . import layerfont
 from .model import Block, Line, PageText, needs_space
 
 # Lines at most this many font sizes apart read as one paragraph (see _draw_line).
 MAX_PITCH_TO_SIZE = 1.25
-FONT_NAME = "PdfocrGlyphless"
-# The font's vertical metrics (see scripts/make_glyphless_font.py): ascent and descent
-# as fractions of the font size, and every glyph's advance width.
-FONT_ASCENT = 0.8
-GLYPH_ADVANCE = 0.5
+# The font's ascent and every glyph's advance width, as fractions of the font size.
+FONT_ASCENT = layerfont.ASCENT / 1000
+GLYPH_ADVANCE = layerfont.ADVANCE / 1000
 # The narrowest horizontal scale written (percent): boxes can overlap on noisy scans.
 MIN_HORIZONTAL_SCALE = 1.0
-
-
-class _EveryCodePoint(dict[int, int]):
-    """``code -> value`` for every Unicode scalar value: reportlab's view of a font in
-    which every character is the same blank glyph of the same width.
-
-    reportlab would otherwise expand the font's full-Unicode cmap into per-character
-    dicts: 1.1 million entries, 160 MB and 0.25 s in every worker process."""
-
-    def __init__(self, value: int) -> None:
-        super().__init__()
-        self.value = value
-
-    def __contains__(self, code: object) -> bool:
-        return isinstance(code, int) and 0x20 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
-
-    def __getitem__(self, code: int) -> int:
-        if code not in self:
-            raise KeyError(code)
-        return self.value
-
-    def get(self, code: int, default: int | None = None) -> int | None:  # type: ignore[override]
-        return self.value if code in self else default
-
-
-@functools.cache
-def _register_font() -> str:
-    """Register the glyphless font with reportlab, once per process (reportlab keeps
-    fonts in a process-wide registry)."""
-    with resources.as_file(resources.files("pdfocr") / "fonts" / "glyphless.ttf") as path:
-        font = _GlyphlessFont(FONT_NAME, str(path))
-    # reportlab reads only the font's small ASCII table (see scripts/make_glyphless_font.py);
-    # the font maps every other code point to the same glyph too, and so does reportlab now.
-    face = font.face
-    face.charToGlyph = _EveryCodePoint(face.charToGlyph[ord("A")])
-    face.charWidths = _EveryCodePoint(face.charWidths[ord("A")])
-    pdfmetrics.registerFont(font)
-    return FONT_NAME
-
-
-class _GlyphlessFont(TTFont):  # type: ignore[misc]
-    """reportlab's TrueType font, with ToUnicode maps that hold characters past U+FFFF.
-
-    reportlab writes each entry as "<%04X>", which is invalid past U+FFFF (the value
-    must be UTF-16BE): such characters would not extract. Only this font's own subsets
-    that need it are rewritten; reportlab itself is left as it is for everyone else."""
-
-    def addObjects(self, doc: Any) -> None:
-        state = self.state.get(doc)
-        subsets = [list(subset) for subset in state.subsets] if state is not None else []
-        super().addObjects(doc)  # which forgets the document's subsets
-        for number, subset in enumerate(subsets):
-            if all(code <= 0xFFFF for code in subset):
-                continue  # reportlab's own map is right
-            parts = (ttfonts.SUBSETN(number), b"+", self.face.name, self.face.subfontNameX)
-            name = b"".join(parts).decode("pdfdoc")
-            doc.idToObject["toUnicodeCMap:" + name].content = _to_unicode_cmap(name, subset)
-
-
-def _to_unicode_cmap(name: str, subset: Sequence[int]) -> str:
-    """A ToUnicode CMap mapping one-byte codes to UTF-16BE (PDF 1.7, 9.10.3)."""
-    entries = [
-        f"<{code:02X}> <{chr(value).encode('utf-16-be').hex().upper()}>" for code, value in enumerate(subset)
-    ]
-    return "\n".join(
-        [
-            "/CIDInit /ProcSet findresource begin",
-            "12 dict begin",
-            "begincmap",
-            f"/CIDSystemInfo << /Registry ({name}) /Ordering ({name}) /Supplement 0 >> def",
-            f"/CMapName /{name} def",
-            "/CMapType 2 def",
-            "1 begincodespacerange",
-            f"<00> <{len(subset) - 1:02X}>",
-            "endcodespacerange",
-            # At most 100 entries per bfchar section.
-            *(
-                line
-                for start in range(0, len(entries), 100)
-                for line in (
-                    f"{len(entries[start : start + 100])} beginbfchar",
-                    *entries[start : start + 100],
-                    "endbfchar",
-                )
-            ),
-            "endcmap",
-            "CMapName currentdict /CMap defineresource pop",
-            "end",
-            "end",
-        ]
-    )
+# Lines kept apart (see _kept_apart) by this share of a line's size, and made at most
+# this much smaller for it.
+KEEP_APART = 0.02
+SMALLEST_KEPT_APART = 0.5
 
 
 def text_layer(text: PageText, width: float, height: float, dpi: tuple[float, float]) -> bytes:
     """A one-page PDF, ``width`` x ``height`` points, holding only ``text``'s invisible
     layer; pixel coordinates are converted with ``dpi``."""
-    font = _register_font()
+    font = layerfont.register_font()
     buffer = io.BytesIO()
     # The initial font is ours too, so the page never refers to an unembedded Helvetica.
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=font)
     scale_x, scale_y = 72.0 / dpi[0], 72.0 / dpi[1]
-    for block in text.blocks:
-        least = _line_pitch(block) / MAX_PITCH_TO_SIZE
-        for line in block.lines:
-            if _runs_down(line):
-                _draw_vertical_line(canvas, font, line, scale_x, scale_y, height)
-            else:
-                _draw_line(canvas, font, line, least, scale_x, scale_y, height)
+    lines = [(line, _line_pitch(block) / MAX_PITCH_TO_SIZE) for block in text.blocks for line in block.lines]
+    across = iter(_kept_apart([_place(line, least) for line, least in lines if not _runs_down(line)]))
+    for line, _ in lines:
+        if _runs_down(line):
+            _draw_vertical_line(canvas, font, line, scale_x, scale_y, height)
+        else:
+            _draw_line(canvas, font, next(across), scale_x, scale_y, height)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """Where a line across the page is written: level at ``level`` (pixels down the
+    page), in a font ``size`` pixels tall, its glyph boxes spanning ``size`` from
+    ``FONT_ASCENT * size`` above the level."""
+
+    line: Line
+    level: float
+    size: float
+
+    @property
+    def top(self) -> float:
+        return self.level - FONT_ASCENT * self.size
+
+    @property
+    def bottom(self) -> float:
+        return self.level + (1 - FONT_ASCENT) * self.size
+
+
+def _place(line: Line, least_size: float) -> _Placed:
+    """The line's level and size. The glyph box spans [baseline - descent, baseline +
+    ascent]: sized so its top meets the top of the line box, or taller, up to the line
+    spacing, in widely spaced text: extractors (poppler, pdfminer) only see lines as one
+    paragraph, and so keep columns apart, when lines are less than about 1.5 font sizes
+    apart. On a skewed line the box is taller than the text by the baseline's rise
+    across it: the ascent is measured where the box's top meets the text, not from its
+    left end.
+
+    The line is written level, at the height its baseline has in its middle, also on a
+    skewed scan: measured across poppler, PDFium, pdf.js, MuPDF, Ghostscript, pypdf and
+    pdfminer, a sloping baseline (Tesseract's own renderer's choice) breaks lines apart
+    in half of them from 1 degree on, and words on their own sloping steps in some;
+    level lines read right in all of them up to 5 degrees (bench/extractors.py). Words
+    keep their left and right edges; at a skewed line's ends they sit up to half its
+    rise above or below their ink."""
+    baseline = _baseline(line)
+    rise = line.slope * line.box.width
+    upright_height = line.box.height - abs(rise)
+    ascent = max(baseline - line.box.top + min(0.0, rise), upright_height * 0.5, 1.0)
+    return _Placed(line, baseline + rise / 2, max(ascent / FONT_ASCENT, least_size))
+
+
+def _kept_apart(placed: list[_Placed]) -> list[_Placed]:
+    """The lines, each one that starts below the line written before it made small
+    enough that their glyph boxes do not overlap: PDFium (and others) take text whose
+    boxes overlap vertically as one line. On a skewed page lines of different lengths
+    have their middles at different places, so their levels come closer than the
+    lines' own spacing."""
+    kept: list[_Placed] = []
+    for current in placed:
+        previous = kept[-1] if kept else None
+        # Only a line below the previous one, by more than half its size: one at about
+        # the same level continues the row (a table's cells), one above starts a column.
+        if previous is not None and current.level - previous.level > current.size / 2:
+            room = (current.level - previous.bottom) / FONT_ASCENT * (1 - KEEP_APART)
+            if room < current.size:
+                current = replace(current, size=max(room, current.size * SMALLEST_KEPT_APART))
+        kept.append(current)
+    return kept
 
 
 def _baseline(line: Line) -> float:
@@ -159,43 +124,20 @@ def _line_pitch(block: Block) -> float:
 
 
 def _draw_line(
-    canvas: Canvas,
-    font: str,
-    line: Line,
-    least_size_px: float,
-    scale_x: float,
-    scale_y: float,
-    page_height: float,
+    canvas: Canvas, font: str, placed: _Placed, scale_x: float, scale_y: float, page_height: float
 ) -> None:
     """One text object per line; each word starts at its box's left edge, is scaled to
     the box's width, and the space after it is scaled to reach the next word, so that
     viewers see one unbroken line of words with single spaces between them."""
-    baseline = _baseline(line)
-    # The glyph box spans [baseline - descent, baseline + ascent]: sized so its top meets
-    # the top of the line box, or taller, up to the line spacing, in widely spaced text:
-    # extractors (poppler, pdfminer) only see lines as one paragraph, and so keep columns
-    # apart, when lines are less than about 1.5 font sizes apart.
-    # On a skewed line the box is taller than the text by the baseline's rise across it:
-    # the ascent is measured where the box's top meets the text, not from its left end.
-    rise = line.slope * line.box.width
-    upright_height = line.box.height - abs(rise)
-    ascent_px = max(baseline - line.box.top + min(0.0, rise), upright_height * 0.5, 1.0)
-    size = max(ascent_px / FONT_ASCENT, least_size_px) * scale_y
+    size = placed.size * scale_y
     text = canvas.beginText()
     text.setTextRenderMode(3)
     text.setFont(font, size)
     # Words go in left to right, each in display order: the convention extractors
     # (pdftotext, pypdf) expect, and undo for right-to-left scripts.
-    words = sorted(line.words, key=lambda word: word.box.left)
-    # The line is written level, at the height its baseline has in its middle, also on a
-    # skewed scan: measured across poppler, PDFium, pdf.js, MuPDF, Ghostscript, pypdf and
-    # pdfminer, a sloping baseline (Tesseract's own renderer's choice) breaks lines apart
-    # in half of them from 1 degree on, and words on their own sloping steps in some;
-    # level lines read right in all of them up to 5 degrees (bench/extractors.py). Words
-    # keep their left and right edges; at a skewed line's ends they sit up to half its
-    # rise above or below their ink.
-    start_x = line.box.left * scale_x
-    start_y = page_height - (baseline + line.slope * line.box.width / 2) * scale_y
+    words = sorted(placed.line.words, key=lambda word: word.box.left)
+    start_x = placed.line.box.left * scale_x
+    start_y = page_height - placed.level * scale_y
     pen: float | None = None
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else None

@@ -23,7 +23,9 @@ PDFJS = ROOT / "tests" / "pdfjs"
 
 
 def _run(command: list[str]) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    # Bytes that are not UTF-8 (Ghostscript writes the halves of a surrogate pair as
+    # characters of their own) are shown as U+FFFD, and count as errors.
+    done = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=300)
     if done.returncode != 0:
         raise RuntimeError(f"{command[0]} failed: {done.stderr.strip()[:300]}")
     return done.stdout

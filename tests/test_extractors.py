@@ -19,9 +19,7 @@ import pdfocr
 
 NOT_YET: dict[str, set[str]] = {
     "sideways": {"pdftotext -raw", "ghostscript", "pdfminer"},
-    "upside-down": {"ghostscript"},
     "right-to-left": {"pdftotext", "pdftotext -raw", "pdfium", "mupdf", "ghostscript", "pypdf", "pdfminer"},
-    "chinese": {"ghostscript"},
     "two columns": {"pdftotext", "ghostscript"},
 }
 UNORDERED = {"sideways"}
