@@ -11,8 +11,9 @@ searchable PDF of it with each producer, and reads the PDF back with each extrac
 text for that PDF (its sidecar, or Tesseract's text output), whitespace runs collapsed:
 ``lines%`` is the share of the engine's lines found whole, in order; ``cer%`` the
 character error rate (edits over the engine's characters, line breaks counted). A last
-table gives, for pdfocr, the median distance (points) between the left and right edges of
-``pdftotext -bbox``'s words and the engine's word boxes, over the words both share.
+table gives, per producer, the median distance (points) between the left and right edges of
+``pdftotext -bbox``'s words and the engine's word boxes (pdfocr's engine, in-process),
+over the words both share, and between their middles up and down the page.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from extractors import EXTRACTORS  # noqa: E402
 from hard_pages import CASES, DPI, compare  # noqa: E402
+
+from pdfocr.model import Word  # noqa: E402
 
 OCRMYPDF = ROOT / "bench" / ".venv-ocrmypdf" / "bin"
 
@@ -77,31 +80,34 @@ PRODUCERS: dict[str, Callable[[Path, str, Path], tuple[Path, str]]] = {
 }
 
 
-def edge_error(pdf: Path, image: Path, languages: str) -> float | None:
-    """Median distance (pt) between pdftotext's word edges and the engine's word boxes."""
+def engine_words(image: Path, languages: str) -> list[Word]:
+    """The words the engine reads on the page, with their pixel boxes."""
     from pdfocr.engines.tesseract import TesseractEngine
 
     page = Image.open(image)
-    engine_words = [
-        word
-        for line in TesseractEngine().recognize(page, languages=tuple(languages.split("+")), dpi=DPI).lines
-        for word in line.words
-    ]
+    text = TesseractEngine().recognize(page, languages=tuple(languages.split("+")), dpi=DPI)
+    return [word for line in text.lines for word in line.words]
+
+
+def edge_errors(pdf: Path, words: list[Word]) -> tuple[float, float] | None:
+    """Median distances (pt) between the words of ``pdftotext -bbox`` and the engine's
+    word boxes, over the words both share: of their left and right edges, and of their
+    middles up and down the page (a level line on a skewed page has its ends' words
+    above or below their ink)."""
     xhtml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True).stdout
     boxes = re.findall(
-        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*?)</word>', xhtml
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', xhtml
     )
     scale = 72 / DPI
-    errors = []
-    found = [(text, float(left), float(right)) for left, right, text in boxes]
-    matcher = difflib.SequenceMatcher(
-        None, [w.text for w in engine_words], [t for t, _, _ in found], autojunk=False
-    )
+    across, down = [], []
+    found = [(text, *map(float, edges)) for *edges, text in boxes]
+    matcher = difflib.SequenceMatcher(None, [w.text for w in words], [f[0] for f in found], autojunk=False)
     for block in matcher.get_matching_blocks():
         for k in range(block.size):
-            word, (_, left, right) = engine_words[block.a + k], found[block.b + k]
-            errors += [abs(left - word.box.left * scale), abs(right - word.box.right * scale)]
-    return statistics.median(errors) if errors else None
+            word, (_, left, top, right, bottom) = words[block.a + k], found[block.b + k]
+            across += [abs(left - word.box.left * scale), abs(right - word.box.right * scale)]
+            down.append(abs((top + bottom) / 2 - (word.box.top + word.box.bottom) / 2 * scale))
+    return (statistics.median(across), statistics.median(down)) if across else None
 
 
 def main() -> int:
@@ -116,7 +122,7 @@ def main() -> int:
         name for name in args.producers.split(",") if name != "ocrmypdf" or (OCRMYPDF / "ocrmypdf").exists()
     ]
     results: dict[str, dict[str, dict[str, tuple[float, float]]]] = {name: {} for name in producers}
-    edges: dict[str, float | None] = {}
+    edges: dict[tuple[str, str], tuple[float, float] | None] = {}
     with tempfile.TemporaryDirectory(prefix="pdfocr-extractors-") as scratch:
         for case_name in cases:
             case = CASES[case_name]()
@@ -124,6 +130,7 @@ def main() -> int:
             folder.mkdir()
             image = folder / "page.png"
             case.image.save(image, dpi=(DPI, DPI))
+            words = engine_words(image, case.languages)
             for producer in producers:
                 pdf, engine_text = PRODUCERS[producer](image, case.languages, folder)
                 row = results[producer].setdefault(case_name, {})
@@ -132,8 +139,7 @@ def main() -> int:
                         row[extractor] = compare(engine_text, extract(pdf))
                     except Exception:  # an extractor that fails counts as reading nothing
                         row[extractor] = (0.0, 1.0)
-                if producer == "pdfocr":
-                    edges[case_name] = edge_error(pdf, image, case.languages)
+                edges[producer, case_name] = edge_errors(pdf, words)
     names = list(EXTRACTORS)
     for producer in producers:
         print(f"\n{producer}: lines found % / character error rate %")
@@ -144,10 +150,13 @@ def main() -> int:
                 f"{case_name:15}"
                 + "".join(f"{100 * cells[name][0]:>9.0f} /{100 * cells[name][1]:>5.1f}" for name in names)
             )
-    print("\npdfocr: median word edge error against the engine's boxes (pdftotext -bbox), points")
+    print("\nmedian word box error against the engine's boxes (pdftotext -bbox), points:")
+    print("left/right edges | middle up and down")
+    print(f"{'case':15}" + "".join(f"{producer:>16}" for producer in producers))
     for case_name in cases:
-        error = edges.get(case_name)
-        print(f"{case_name:15}{'-' if error is None else f'{error:.2f}':>8}")
+        measured = [edges.get((producer, case_name)) for producer in producers]
+        cells = ["-".rjust(16) if e is None else f"{e[0]:>9.2f} |{e[1]:>5.2f}" for e in measured]
+        print(f"{case_name:15}" + "".join(cells))
     return 0
 
 

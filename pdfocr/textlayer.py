@@ -39,7 +39,13 @@ def text_layer(text: PageText, width: float, height: float, dpi: tuple[float, fl
     # The initial font is ours too, so the page never refers to an unembedded Helvetica.
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=font)
     scale_x, scale_y = 72.0 / dpi[0], 72.0 / dpi[1]
-    lines = [(line, _line_pitch(block) / MAX_PITCH_TO_SIZE) for block in text.blocks for line in block.lines]
+    pitches = [_line_pitch(block) for block in text.blocks]
+    usual = statistics.median([pitch for pitch in pitches if pitch > 0] or [0.0])
+    lines = [
+        (line, (pitch or usual) / MAX_PITCH_TO_SIZE)
+        for block, pitch in zip(text.blocks, pitches, strict=True)
+        for line in block.lines
+    ]
     across = iter(_kept_apart([_place(line, least) for line, least in lines if not _runs_down(line)]))
     for line, _ in lines:
         if _runs_down(line):
@@ -191,13 +197,17 @@ def _draw_vertical_line(
     text.setTextRenderMode(3)
     text.setFont(font, size)
     words = sorted(line.words, key=lambda word: word.box.top)
+    pen: float | None = None  # how far down the page the text has run (points)
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else None
         top, bottom = word.box.top * scale_y, word.box.bottom * scale_y
-        text.setTextTransform(0, -1, 1, 0, baseline_x, page_height - top)
-        _show(text, word.text, bottom - top, size)
+        # As across the page: move only where the text does not run on by itself.
+        if pen is None or abs(pen - top) > 0.01:
+            text.setTextTransform(0, -1, 1, 0, baseline_x, page_height - top)
+            pen = top
+        pen += _show(text, word.text, bottom - pen, size)
         if following is not None and needs_space(word.text, following.text):
-            _show(text, " ", max(0.0, following.box.top * scale_y - bottom), size)
+            pen += _show(text, " ", max(0.0, following.box.top * scale_y - pen), size)
     canvas.drawText(text)
 
 
