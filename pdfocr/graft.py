@@ -2,14 +2,18 @@
 text off it (``redo_ocr``), and replacing what it shows by its rendering (``force_ocr``):
 the only places pdfocr edits a page it did not draw.
 
-The layer is a form XObject the size of the page as a reader sees it; it is placed on the
-page's crop box within its media box, turned by its /Rotate (qpdf's placement logic). The
-page's own content streams stay the very same objects, bracketed by new streams.
+The layer (a one-page PDF the size of the page as a reader sees it) is drawn in the page's
+own content, not as a form XObject: pdfminer.six lays out text only outside forms (its
+text in a form comes out with every line run into the next). Its operators are placed on
+the page's crop box within its media box, turned by its /Rotate (qpdf's placement logic),
+its resources added to the page's under names of their own. The page's own content
+streams stay the very same objects, bracketed by new streams.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -26,46 +30,107 @@ def turn(page: pikepdf.Page, clockwise: int) -> None:
         del page.obj.Rotate
 
 
-def graft(
-    document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Object, *, straighten: float = 0.0
-) -> None:
-    """Draw ``layer`` (a form XObject the size of the page as a reader sees it) over
-    ``page``: the page's content streams stay the very same objects, bracketed by new
-    streams (q before; as many Q as the page leaves open, and the layer, after).
+def graft(document: pikepdf.Pdf, page: pikepdf.Page, layer: pikepdf.Pdf, *, straighten: float = 0.0) -> None:
+    """Draw ``layer`` (a one-page PDF, the size of ``page`` as a reader sees it) over
+    ``page``: the page's content streams stay the very same objects, bracketed by
+    new streams (q before; as many Q as the page leaves open, and the layer, after).
 
     ``straighten`` (degrees counter-clockwise, ``deskew``) rotates the page's own content
     about the middle of the part a reader sees, so that a skewed scan shows straight
     while its image keeps its bytes; the layer, read from the straightened page, is not
     rotated."""
-    placement = _placed(page, layer)
+    placement = _placed(document, page, layer)
     contents = page.obj.get("/Contents")
     originals = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents else []
     unclosed = 0
     for operation in pikepdf.parse_content_stream(page, "q Q"):  # only these two operators
         unclosed = max(0, unclosed + (1 if str(operation.operator) == "q" else -1))
     before = pikepdf.Stream(document, b"q\n" + _rotation_about_middle(_shown_box(page), straighten))
-    after = pikepdf.Stream(document, b"\n" + b"Q\n" * (unclosed + 1) + placement)
+    after = _compressed(document, b"\n" + b"Q\n" * (unclosed + 1) + placement)
     page.obj.Contents = pikepdf.Array([before, *originals, after])
 
 
-def replace_content(document: pikepdf.Pdf, page: pikepdf.Page, drawing: pikepdf.Object) -> None:
-    """Make ``drawing`` (a form XObject the size of the page as a reader sees it: the page
-    rendered, with its text layer) all that the page's content shows (``force_ocr``). The
-    page object stays, with its boxes, /Rotate and annotations, and so does everything that
-    points at it: outline, links, named destinations, page labels."""
+def replace_content(document: pikepdf.Pdf, page: pikepdf.Page, drawing: pikepdf.Pdf) -> None:
+    """Make ``drawing`` (a one-page PDF, the size of ``page`` as a reader sees it: the
+    page rendered, with its text layer) all that the page's content shows
+    (``force_ocr``). The page object stays, with its boxes, /Rotate and annotations, and so
+    does everything that points at it: outline, links, named destinations, page labels."""
     page.obj.Resources = pikepdf.Dictionary()
-    page.obj.Contents = document.make_stream(_placed(page, drawing))
+    page.obj.Contents = _compressed(document, _placed(document, page, drawing))
     if "/StructParents" in page.obj:  # the tags it had point at content that is gone
         del page.obj.StructParents
 
 
-def _placed(page: pikepdf.Page, form: pikepdf.Object) -> bytes:
-    """The operators that draw ``form`` (made a resource of the page) on the part of the
-    page a reader sees, the way the reader sees it (turned by the page's /Rotate)."""
-    name = page.add_resource(form, pikepdf.Name.XObject, prefix="OCR")
-    return page.calc_form_xobject_placement(
-        form, name, _shown_box(page), invert_transformations=True, allow_expand=True
+def _placed(document: pikepdf.Pdf, page: pikepdf.Page, drawing: pikepdf.Pdf) -> bytes:
+    """The operators that draw the content of ``drawing`` (a one-page PDF) on the part of
+    ``page`` a reader sees, the way the reader sees it (turned by the page's /Rotate), its
+    resources made the page's under new names."""
+    source = drawing.pages[0]
+    form = source.as_form_xobject()  # only for qpdf to place; never written
+    placement = page.calc_form_xobject_placement(
+        form, pikepdf.Name("/Drawing"), _shown_box(page), invert_transformations=True, allow_expand=True
     )
+    (matrix,) = (
+        instruction.operands
+        for instruction in pikepdf.parse_content_stream(pikepdf.Stream(document, placement))
+        if str(instruction.operator) == "cm"
+    )
+    renamed = _resources_added(document, page, drawing, source.obj.get("/Resources"))
+    operations = []
+    for instruction in pikepdf.parse_content_stream(source):
+        named = None
+        if isinstance(instruction, pikepdf.ContentStreamInstruction):
+            named = _NAMED_RESOURCE.get(str(instruction.operator))
+        if named is None or not instruction.operands:
+            operations.append(instruction)  # inline images too
+            continue
+        category, which = named
+        operands = list(instruction.operands)
+        if isinstance(operands[which], pikepdf.Name):
+            operands[which] = renamed[category].get(str(operands[which]), operands[which])
+        operations.append(pikepdf.ContentStreamInstruction(operands, instruction.operator))
+    return pikepdf.unparse_content_stream(
+        [_instruction("q"), _instruction("cm", *matrix), *operations, _instruction("Q")]
+    )
+
+
+def _instruction(operator: str, *operands: Any) -> pikepdf.ContentStreamInstruction:
+    return pikepdf.ContentStreamInstruction(list(operands), pikepdf.Operator(operator))
+
+
+def _compressed(document: pikepdf.Pdf, content: bytes) -> pikepdf.Stream:
+    """A new content stream, compressed (the document is saved without recompressing)."""
+    return pikepdf.Stream(document, zlib.compress(content), Filter=pikepdf.Name.FlateDecode)
+
+
+# Operators naming a resource: its category, and which operand is the name.
+_NAMED_RESOURCE = {
+    "Tf": ("/Font", 0),
+    "Do": ("/XObject", 0),
+    "gs": ("/ExtGState", 0),
+    "cs": ("/ColorSpace", 0),
+    "CS": ("/ColorSpace", 0),
+    "sh": ("/Shading", 0),
+    "scn": ("/Pattern", -1),
+    "SCN": ("/Pattern", -1),
+    "BDC": ("/Properties", 1),
+}
+
+
+def _resources_added(
+    document: pikepdf.Pdf, page: pikepdf.Page, source: pikepdf.Pdf, resources: pikepdf.Object | None
+) -> dict[str, dict[str, pikepdf.Name]]:
+    """Add ``resources`` (of the PDF ``source``) to the page's, each under a name the page
+    does not use yet; returns, per category, each old name's new one."""
+    renamed: dict[str, dict[str, pikepdf.Name]] = {category: {} for category, _ in _NAMED_RESOURCE.values()}
+    if not isinstance(resources, pikepdf.Dictionary):
+        return renamed
+    copied = document.copy_foreign(resources if resources.is_indirect else source.make_indirect(resources))
+    for category, entries in copied.items():
+        if category in renamed and isinstance(entries, pikepdf.Dictionary):
+            for name, value in entries.items():
+                renamed[category][name] = page.add_resource(value, pikepdf.Name(category), prefix="OCR")
+    return renamed
 
 
 class InvisibleTextRemover:

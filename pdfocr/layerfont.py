@@ -31,6 +31,7 @@ FONT_NAME = "PdfocrGlyphless"
 ADVANCE = 500
 ASCENT = 800
 DESCENT = -200
+OVERHANG = 5  # how far the glyph's box reaches past its advance, either side
 # Glyph 1 is the blank glyph (glyph 0 is .notdef, which PDF/A forbids showing).
 BLANK_GLYPH = 1
 # Codes for characters past U+FFFF: the surrogate range, which holds no character.
@@ -116,7 +117,7 @@ class GlyphlessFont:
                 "Type": pdfdoc.PDFName("FontDescriptor"),
                 "FontName": pdfdoc.PDFName(FONT_NAME),
                 "Flags": 4,  # symbolic: its glyphs are not a standard Latin set
-                "FontBBox": pdfdoc.PDFArray([0, DESCENT, ADVANCE, ASCENT]),
+                "FontBBox": pdfdoc.PDFArray([-OVERHANG, DESCENT, ADVANCE + OVERHANG, ASCENT]),
                 "ItalicAngle": 0,
                 "Ascent": ASCENT,
                 "Descent": DESCENT,

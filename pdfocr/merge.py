@@ -14,7 +14,6 @@ import shutil
 import stat
 import tempfile
 import threading
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +122,7 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
     """For every input PDF (by its place in the bundle) with text layers: a copy with
     the layers grafted on.
 
-    Each layer is drawn over its page as a form XObject placed on the page as a reader
+    Each layer is drawn over its page, in the page's content, placed on the page as a reader
     sees it (its crop box within its media box, turned by its /Rotate); the page's own
     content streams are not touched, only bracketed by q/Q so that no graphics state
     leaks into the layer. Streams are written as they were read (no decoding, no
@@ -153,13 +152,10 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
                         remover.remove(page)
                     turn(page, part.turn)
                     with pikepdf.open(part.overlay) as layer:
-                        form = document.copy_foreign(layer.pages[0].as_form_xobject())
-                    if "/Filter" not in form:  # ours, not the input's: compressed
-                        form.write(zlib.compress(form.read_bytes()), filter=pikepdf.Name.FlateDecode)
-                    if part.replaces_content:
-                        replace_content(document, page, form)
-                    else:
-                        graft(document, page, form, straighten=part.straighten)
+                        if part.replaces_content:
+                            replace_content(document, page, layer)
+                        else:
+                            graft(document, page, layer, straighten=part.straighten)
                 document.save(
                     copy,
                     encryption=False,  # see the README: the output carries no restrictions

@@ -28,6 +28,11 @@ ADVANCE = 500
 # the renderer picks S and the baseline so that the box covers the word's ink.
 ASCENT = 800
 DESCENT = -200
+# A glyph's box reaches this far past its advance on either side, so that the boxes of
+# text shown one after the other overlap a little rather than only touch: PDFium starts a
+# new line between two pieces of text whose boxes do not overlap across the line's
+# direction, and it can take the direction of text turned by the page to be across it.
+OVERHANG = 5
 SURROGATES = (0xD800, 0xDFFF)
 LAST_CODE_POINT = 0x10FFFF
 
@@ -67,7 +72,7 @@ def build_font() -> FontBuilder:
     # an empty FontBBox makes MuPDF take each character as empty, and drop the text of
     # every line that runs straight across the page.
     head = builder.font["head"]
-    head.xMin, head.yMin, head.xMax, head.yMax = 0, DESCENT, ADVANCE, ASCENT
+    head.xMin, head.yMin, head.xMax, head.yMax = -OVERHANG, DESCENT, ADVANCE + OVERHANG, ASCENT
     # head.created/modified default to "now"; pin them so the file is reproducible, to a
     # real date (a zero date makes font checkers, fontTools among them, warn).
     builder.font["head"].created = builder.font["head"].modified = FONT_DATE
@@ -76,12 +81,12 @@ def build_font() -> FontBuilder:
 
 def _blank_glyph() -> Glyph:
     """A glyph that paints nothing but has a box: two contours of one point each, at the
-    corners of its em box. Extractors take a glyph's box as where its character is, and
+    corners of its em box (widened by the overhang). Extractors take a glyph's box as where its character is, and
     MuPDF drops a character whose box is empty (an outline-less glyph's is) when its line
     runs straight across the page."""
     glyph = Glyph()
     glyph.numberOfContours = 2
-    glyph.coordinates = GlyphCoordinates([(0, DESCENT), (ADVANCE, ASCENT)])
+    glyph.coordinates = GlyphCoordinates([(-OVERHANG, DESCENT), (ADVANCE + OVERHANG, ASCENT)])
     glyph.endPtsOfContours = [0, 1]
     glyph.flags = bytearray([flagOnCurve, flagOnCurve])
     glyph.program = ttProgram.Program()

@@ -26,11 +26,12 @@ def test_font_maps_all_of_unicode_to_a_glyph_that_paints_nothing() -> None:
         assert cmap[ord(char)] == "blank"
     assert len(cmap) > 1_100_000
     glyph = font["glyf"]["blank"]
-    # Two one-point contours: no area to paint, but a box (the em box) for extractors.
+    # Two one-point contours: no area to paint, but a box for extractors: the em box,
+    # a little wider than the advance, so that boxes of text in a row overlap.
     assert glyph.numberOfContours == 2 and glyph.endPtsOfContours == [0, 1]
-    assert list(glyph.coordinates) == [(0, -200), (500, 800)]
+    assert list(glyph.coordinates) == [(-5, -200), (505, 800)]
     head = font["head"]
-    assert (head.xMin, head.yMin, head.xMax, head.yMax) == (0, -200, 500, 800)
+    assert (head.xMin, head.yMin, head.xMax, head.yMax) == (-5, -200, 505, 800)
 
 
 def test_the_text_paints_nothing_even_when_drawn_visible(tmp_path: Path) -> None:
