@@ -30,6 +30,7 @@ from .conversion import (
     Progress,
     ProgressCallback,
     Result,
+    check_bundle,
     convert_bundle,
     read_image,
 )
@@ -189,6 +190,18 @@ class Converter:
 
         with self._conversion():
             return await self._in_thread(work)
+
+    def check(
+        self, inputs: Inputs, options: ConvertOptions | None = None, **keywords: Unpack[OptionKeywords]
+    ) -> int:
+        """Check, without reading any page, what :meth:`convert` would check first: the
+        options, the engine and its languages, and that every input is one pdfocr reads
+        (each PDF opened, each image's header read; images over ``max_megapixels``
+        refused). Returns the number of pages the bundle has; raises the
+        :class:`~pdfocr.errors.PdfocrError` the conversion would. A service calls this
+        before it accepts a job."""
+        chosen = self._call_options(options, keywords)
+        return check_bundle(self._pages, inputs, chosen)
 
     def ocr_image(
         self,

@@ -58,6 +58,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(int(ExitCode.USAGE), f"pdfocr: error: {message} (see pdfocr --help)\n")
 
 
+SERVICE_COMMANDS = ("serve", "token")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pdfocr",
@@ -278,7 +281,13 @@ class _Stopper:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit code."""
+    """Run the command; returns the exit code. ``pdfocr serve ...`` and ``pdfocr token
+    ...`` are the service's commands (a file named ``serve`` is converted as ``./serve``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SERVICE_COMMANDS:
+        from .service.cli import main as service_main
+
+        return service_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verbose:

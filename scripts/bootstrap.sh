@@ -5,8 +5,9 @@
 #     fonts the tests draw their pages with, MuPDF's mutool and Ghostscript (extractors
 #     the tests read the text layer with; Node.js too, for pdf.js), and Apache PDFBox (with a Java runtime, if
 #     there is none) whose Preflight the tests check PDF/A-1b outputs with;
-#   - a virtual environment .venv holding pdfocr (editable) and its test tools, and
-#     pdf.js from npm in tests/pdfjs.
+#   - a virtual environment .venv holding pdfocr (editable, with the server extra) and its
+#     test tools, and pdf.js from npm in tests/pdfjs;
+#   - Debian's Chromium, for the test of the service's page.
 # Uses sudo for apt-get when not run as root. PYTHON picks the interpreter (3.11+).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ packages=(
   poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei
   libpdfbox2-java libactivation-java libjaxb-api-java  # Preflight needs the last two on Java 11+
   mupdf-tools ghostscript  # the tests read the text layer back with MuPDF and Ghostscript too
+  chromium  # the service's page is tested in a real browser (Playwright drives Debian's Chromium)
 )
 command -v java >/dev/null || packages+=(default-jre-headless)
 command -v npm >/dev/null || packages+=(nodejs npm)  # pdf.js, Firefox's reader, for the tests

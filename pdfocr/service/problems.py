@@ -1,0 +1,61 @@
+"""Problem details (RFC 9457): how the service says what went wrong, in HTTP answers and in
+a job's status alike."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from ..errors import PdfocrError
+
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, kind: str, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A problem object; ``kind`` names the problem type (``urn:pdfocr:problem:<kind>``)."""
+    found: dict[str, Any] = {"type": f"urn:pdfocr:problem:{kind}", "title": title, "status": status}
+    if detail is not None:
+        found["detail"] = detail
+    found.update({key: value for key, value in extra.items() if value is not None})
+    return found
+
+
+def response(found: dict[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        found, status_code=found["status"], media_type=MEDIA_TYPE, headers=dict(headers or {})
+    )
+
+
+_KINDS = {
+    "UsageError": ("invalid-options", "The options cannot be used"),
+    "InputError": ("bad-input", "An input cannot be read"),
+    "DependencyError": ("missing-dependency", "The engine or a language is missing"),
+    "EngineError": ("engine-failed", "The OCR engine failed on a page"),
+    "OutputError": ("output-failed", "The result could not be written"),
+    "ArchivalError": ("archival-failed", "The PDF/A asked for cannot be made"),
+    "Interrupted": ("interrupted", "The conversion was stopped"),
+}
+
+
+def from_error(error: PdfocrError, names: Mapping[str, str]) -> dict[str, Any]:
+    """The problem for a library error, its files named as the client named them:
+    ``names`` maps each stored path to the client's name (a path is never shown)."""
+    kind, title = next(
+        (_KINDS[cls.__name__] for cls in type(error).__mro__ if cls.__name__ in _KINDS),
+        ("internal", "Internal error"),
+    )
+    file = names.get(error.file or "", None) if error.file else None
+    return problem(
+        error.http_status, kind, title, detail=client_text(str(error), names), file=file, page=error.page
+    )
+
+
+def client_text(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with every stored path in it replaced by the client's name for it."""
+    for path in sorted(names, key=len, reverse=True):
+        text = text.replace(path, names[path])
+    # Anything else that looks like a path of the service's (a work folder) is cut.
+    return re.sub(r"/\S*/(jobs|tmp)/\S+", "<file>", text)
