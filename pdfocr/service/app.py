@@ -109,6 +109,15 @@ class Health(BaseModel):
     status: str
 
 
+class ServiceInfo(BaseModel):
+    """What a client (the page) needs to know before it sends a job."""
+
+    auth: bool
+    max_upload_bytes: int
+    max_files: int
+    max_pages: int
+
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": description, "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}
     for status, description in [
@@ -374,6 +383,15 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         return OcrText(text=text)
 
     # -- operations ----------------------------------------------------------------------
+
+    @app.get("/v1/service", response_model=ServiceInfo, summary="Whether tokens are needed; the limits")
+    async def service_info() -> ServiceInfo:
+        return ServiceInfo(
+            auth=settings.auth,
+            max_upload_bytes=settings.max_upload_bytes,
+            max_files=settings.max_files,
+            max_pages=settings.max_pages,
+        )
 
     @app.get("/healthz", response_model=Health, summary="The process is up")
     async def healthz() -> Health:
