@@ -234,13 +234,31 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         "/v1/jobs",
         status_code=202,
         response_model=JobStatus,
-        responses={200: {"description": "A job made earlier with this Idempotency-Key"}, **PROBLEM_RESPONSES},
+        responses={
+            202: {
+                "description": "Accepted: the job is queued (its URL in Location)",
+                "links": {
+                    name: {"operationId": operation, "parameters": {"path.job_id": "$response.body#/id"}}
+                    for name, operation in [
+                        ("GetJob", "get_job"),
+                        ("GetJobPdf", "get_job_pdf"),
+                        ("GetJobText", "get_job_text"),
+                        ("DeleteJob", "delete_job"),
+                    ]
+                },
+            },
+            200: {"description": "A job made earlier with this Idempotency-Key"},
+            **PROBLEM_RESPONSES,
+        },
         summary="Submit scans to convert into one searchable PDF",
+        operation_id="submit_job",
     )
     async def submit(
         request: Request,
         who: Owner,
-        files: Annotated[list[UploadFile], File(description="Images, PDFs, multi-page TIFFs: one document")],
+        files: Annotated[
+            list[UploadFile], File(description="Images, PDFs, multi-page TIFFs: one document", min_length=1)
+        ],
         options: Annotated[JobOptions, Form()],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> Response:
@@ -302,7 +320,11 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         return JSONResponse(body, status_code=202, headers={"Location": body["links"]["self"]})
 
     @app.get(
-        "/v1/jobs/{job_id}", response_model=JobStatus, responses=PROBLEM_RESPONSES, summary="A job's state"
+        "/v1/jobs/{job_id}",
+        response_model=JobStatus,
+        responses=PROBLEM_RESPONSES,
+        summary="A job's state",
+        operation_id="get_job",
     )
     async def status(job_id: str, who: Owner) -> JobStatus:
         return _status(owned(job_id, who))
@@ -316,6 +338,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
             **PROBLEM_RESPONSES,
         },
         summary="The searchable PDF of a job that succeeded",
+        operation_id="get_job_pdf",
     )
     async def result_pdf(job_id: str, who: Owner) -> Response:
         job = _finished(owned(job_id, who))
@@ -328,6 +351,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         response_class=PlainTextResponse,
         responses={409: PROBLEM_RESPONSES[422], **PROBLEM_RESPONSES},
         summary="The text of a job that succeeded, pages separated by form feeds",
+        operation_id="get_job_text",
     )
     async def result_text(job_id: str, who: Owner) -> Response:
         job = _finished(owned(job_id, who))
@@ -338,6 +362,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         status_code=204,
         responses=PROBLEM_RESPONSES,
         summary="Cancel a job (its pages stop) and remove its files",
+        operation_id="delete_job",
     )
     async def remove(job_id: str, who: Owner) -> Response:
         job = owned(job_id, who)
@@ -360,6 +385,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         response_model=OcrText,
         responses=PROBLEM_RESPONSES,
         summary="The text of one small image, answered at once",
+        operation_id="ocr_image",
     )
     async def ocr(
         who: Owner,
