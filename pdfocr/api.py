@@ -136,6 +136,12 @@ class Converter:
         scheduler = self._scheduler
         return scheduler.in_flight if scheduler is not None else 0
 
+    @property
+    def workers_replaced(self) -> int:
+        """Worker processes that ended while the converter was open (a crash, a page past
+        its time limit, a cancelled page) and were replaced; for monitoring."""
+        return int(getattr(self._executor, "workers_replaced", 0))
+
     # -- conversions -----------------------------------------------------------------
 
     def convert(

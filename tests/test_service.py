@@ -276,8 +276,13 @@ def test_cancelling_stops_the_pages_and_removes_the_files(tmp_path: Path) -> Non
         assert found["state"] == "cancelled" and found["pages"]["done"] < 30
         assert not (data / "jobs" / job["id"]).exists()
         assert client.get(f"/v1/jobs/{job['id']}/pdf").status_code == 409
-        # Its pages have stopped: nothing is in flight.
-        assert "pdfocr_pages_in_flight 0.0" in client.get("/metrics").text
+        # Its pages have stopped: nothing is in flight, the workers they ran in replaced.
+        metrics = client.get("/metrics").text
+        assert "pdfocr_pages_in_flight 0.0" in metrics
+        restarts = next(
+            line for line in metrics.splitlines() if line.startswith("pdfocr_worker_restarts_total")
+        )
+        assert float(restarts.split()[1]) >= 1
         # A finished job, deleted, is gone.
         small = client.post("/v1/jobs", files=[("files", _sample("page3.png"))]).json()
         wait_for(client, small["id"], {"succeeded"})

@@ -89,6 +89,9 @@ class ProcessExecutor:
         self._wake_read, self._wake_write = os.pipe()
         self._wake_open = True
         self._folder: str | None = None
+        self.workers_replaced = 0
+        """Workers that ended before the executor closed (died, or were killed to stop a
+        page): each is replaced by a new one when a page needs it."""
 
     @property
     def capacity(self) -> int:
@@ -302,6 +305,8 @@ class ProcessExecutor:
         exit_code = worker.process.exitcode
         with self._lock:
             self._state.workers.remove(worker)
+            if not self._state.closing and worker.ready:
+                self.workers_replaced += 1
             job, worker.job = worker.job, None
             if job is not None:
                 _fail(job, WorkerLost(exit_code, job.stopped))

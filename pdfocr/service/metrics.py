@@ -1,6 +1,6 @@
 """Prometheus metrics of one service, in a registry of its own (no process-wide state):
-jobs by state, pages finished (``rate()`` gives pages per second), pages in flight and
-the queue's length."""
+jobs by state, pages finished (``rate()`` gives pages per second), pages in flight, the
+queue's length and worker restarts."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ class Metrics(Collector):
         )
         yield GaugeMetricFamily(
             "pdfocr_pages_in_flight", "Pages being OCRed right now", value=self._runner.converter.in_flight
+        )
+        yield CounterMetricFamily(
+            "pdfocr_worker_restarts",
+            "Worker processes replaced (a crash, a page past its time limit, a cancelled page)",
+            value=self._runner.converter.workers_replaced,
         )
 
     def exposition(self) -> tuple[bytes, str]:
