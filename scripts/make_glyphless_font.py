@@ -81,9 +81,9 @@ def build_font() -> FontBuilder:
 
 def _blank_glyph() -> Glyph:
     """A glyph that paints nothing but has a box: two contours of one point each, at the
-    corners of its em box (widened by the overhang). Extractors take a glyph's box as where its character is, and
-    MuPDF drops a character whose box is empty (an outline-less glyph's is) when its line
-    runs straight across the page."""
+    corners of its em box (widened by the overhang). Extractors take a glyph's box as
+    where its character is, and MuPDF drops a character whose box is empty (an
+    outline-less glyph's is) when its line runs straight across the page."""
     glyph = Glyph()
     glyph.numberOfContours = 2
     glyph.coordinates = GlyphCoordinates([(-OVERHANG, DESCENT), (ADVANCE + OVERHANG, ASCENT)])

@@ -232,6 +232,15 @@ def test_a_body_over_the_limit_is_refused_while_it_streams(tmp_path: Path) -> No
             if answer is not None:
                 assert answer.status_code == 413 and answer.json()["type"].endswith("too-large")
             assert sent < 64
+            # Without a token, nothing of the body is read either.
+            sent = 0
+            with server.client() as anonymous:
+                try:
+                    refused = anonymous.post("/v1/jobs", content=body(), headers=headers)
+                except httpx.TransportError:
+                    refused = None
+            assert refused is None or refused.status_code == 401
+            assert sent < 64
             declared = client.post(
                 "/v1/jobs",
                 content=b"x" * (2 * 1024 * 1024),
@@ -343,3 +352,18 @@ def test_no_auth_only_on_loopback(tmp_path: Path) -> None:
     with Server(tmp_path / "open", "--no-auth") as server, server.client() as client:
         job = client.post("/v1/jobs", files=[("files", _sample("page3.png"))]).json()
         assert wait_for(client, job["id"], {"succeeded"})["state"] == "succeeded"
+
+
+def test_a_job_past_its_deadline_fails_and_the_service_goes_on(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    token = make_token(data)
+    page = Image.open(SAMPLES / "page1.png").convert("L")
+    with Server(data, "-j", "1", "--job-deadline", "1") as server, server.client(token) as client:
+        job = client.post(
+            "/v1/jobs", files=[("files", ("long.tif", _tiff(*[page] * 20), "image/tiff"))]
+        ).json()
+        failed = wait_for(client, job["id"], {"failed", "succeeded"})
+        assert failed["state"] == "failed" and failed["problem"]["type"] == "urn:pdfocr:problem:deadline"
+        assert client.get(failed["links"]["pdf"]).status_code == 409
+        quick = client.post("/v1/jobs", files=[("files", _sample("page3.png"))]).json()
+        assert wait_for(client, quick["id"], {"succeeded", "failed"})["state"] == "succeeded"

@@ -168,8 +168,24 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         docs_url=None,
         redoc_url=None,
     )
+
+    async def refusal(authorization: str | None) -> Problem | None:
+        """Why a request with this Authorization header may not send a body, if it may not."""
+        if not settings.auth:
+            return None
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return Problem(
+                problem(401, "unauthorized", "A bearer token is needed"), {"WWW-Authenticate": "Bearer"}
+            )
+        if await asyncio.to_thread(store().token_owner, token.strip()) is None:
+            return Problem(problem(403, "forbidden", "The token is not one this service knows"))
+        return None
+
     app.add_middleware(
-        BodyLimit, limits={"/v1/jobs": settings.max_upload_bytes, "/v1/ocr": settings.sync_max_bytes}
+        BodyLimit,
+        limits={"/v1/jobs": settings.max_upload_bytes, "/v1/ocr": settings.sync_max_bytes},
+        refusal=refusal,
     )
 
     def store() -> Store:
@@ -514,20 +530,34 @@ def _version() -> str:
 
 
 class BodyLimit:
-    """Refuses a request body over its path's limit with 413: at once when its
-    Content-Length says so, else as soon as the bytes received pass the limit, before the
-    rest is read (nothing of it reaches the disk)."""
+    """Guards the routes that take uploads, before any of the body is read: a request
+    without a token the service knows is refused (401/403: FastAPI would read the whole
+    body before its dependencies run), and a body over the path's limit gets 413, at once
+    when its Content-Length says so, else as soon as the bytes received pass the limit
+    (the rest is never read, nothing of it reaches the disk)."""
 
-    def __init__(self, app: ASGIApp, limits: dict[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: dict[str, int],
+        refusal: Callable[[str | None], Awaitable[Problem | None]],
+    ) -> None:
         self.app = app
         self.limits = limits
+        self.refusal = refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if limit is None:
+        if limit is None or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        authorization = headers.get(b"authorization")
+        refused = await self.refusal(authorization.decode("latin-1") if authorization is not None else None)
+        if refused is not None:
+            await response(refused.found, {**refused.headers, "Connection": "close"})(scope, _nothing, send)
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
             return
