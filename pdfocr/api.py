@@ -198,16 +198,22 @@ class Converter:
             return await self._in_thread(work)
 
     def check(
-        self, inputs: Inputs, options: ConvertOptions | None = None, **keywords: Unpack[OptionKeywords]
+        self,
+        inputs: Inputs,
+        options: ConvertOptions | None = None,
+        *,
+        most: int | None = None,
+        **keywords: Unpack[OptionKeywords],
     ) -> int:
         """Check, without reading any page, what :meth:`convert` would check first: the
         options, the engine and its languages, and that every input is one pdfocr reads
         (each PDF opened, each image's header read; images over ``max_megapixels``
-        refused). Returns the number of pages the bundle has; raises the
+        refused). Returns the number of pages the bundle has (given ``most``, counting
+        stops as soon as there are more: a service's page limit); raises the
         :class:`~pdfocr.errors.PdfocrError` the conversion would. A service calls this
         before it accepts a job."""
         chosen = self._call_options(options, keywords)
-        return check_bundle(self._pages, inputs, chosen)
+        return check_bundle(self._pages, inputs, chosen, most)
 
     def ocr_image(
         self,

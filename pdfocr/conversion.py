@@ -106,16 +106,16 @@ def _prepare(pages: PageRunner, options: ConvertOptions, cancel: threading.Event
     return engine
 
 
-def check_bundle(pages: PageRunner, inputs: Inputs, options: ConvertOptions) -> int:
+def check_bundle(pages: PageRunner, inputs: Inputs, options: ConvertOptions, most: int | None = None) -> int:
     """What a conversion of ``inputs`` would refuse before reading any page: unusable
     options, a missing engine or language, a bad input (unless ``skip_bad_pages``); the
-    number of pages it would have."""
+    number of pages it would have (counting stops past ``most``)."""
     _prepare(pages, options, None)
     items = _as_list(inputs)
     if not items:
         raise UsageError("no inputs given")
     skip = (lambda error: None) if options.skip_bad_pages else None
-    return len(expand_inputs(items, skip, options))
+    return len(expand_inputs(items, skip, options, most))
 
 
 def convert_bundle(

@@ -110,13 +110,16 @@ def expand_inputs(
     items: Iterable[InputItem],
     on_bad: Callable[[InputError], object] | None = None,
     options: ConvertOptions | None = None,
+    most: int | None = None,
 ) -> list[PageSource]:
     """Turn a bundle into its pages, in order: files as given, folders in natural order,
     every frame of a multi-page TIFF. Raises :class:`InputError` for the first bad input
     or page, or, given ``on_bad``, hands each bad input or page to it and carries on
     without it. What ``options`` say of inputs applies: images over ``max_megapixels``
     are refused as likely bombs, ``password`` opens PDFs that need one, a signed PDF is
-    refused unless ``invalidate_digital_signatures``."""
+    refused unless ``invalidate_digital_signatures``. Given ``most``, it stops once the
+    bundle has more pages than that (a service's limit: counting the frames of a huge
+    TIFF is work too)."""
     options = options or ConvertOptions()
     pages: list[PageSource] = []
 
@@ -131,11 +134,15 @@ def expand_inputs(
             on_bad(error)
 
     for position, item in enumerate(items, start=1):
+        if most is not None and len(pages) > most:
+            break
         try:
             if isinstance(item, (str, os.PathLike)):
                 for path in _expand_path(Path(item)):
+                    if most is not None and len(pages) > most:
+                        break
                     try:
-                        add(_probe(str(path), options, path=str(path)))
+                        add(_probe(str(path), options, path=str(path), most=most))
                     except InputError as error:
                         if on_bad is None:
                             raise
@@ -259,8 +266,10 @@ def _probe(
     *,
     path: str | None = None,
     data: bytes | None = None,
+    most: int | None = None,
 ) -> list[PageSource]:
-    """Read just enough of an image to check it is one pdfocr supports and count its pages."""
+    """Read just enough of an image to check it is one pdfocr supports and count its pages
+    (of a TIFF, at most ``most`` + 1)."""
     try:
         if path is not None and not stat.S_ISREG(os.stat(path).st_mode):
             raise InputError("not a regular file (a device or a pipe?)", file=label)
@@ -286,7 +295,7 @@ def _probe(
                 )
             _refuse_bombs(image.size, options.max_megapixels, label)
             if image.format == "TIFF":
-                return _tiff_pages(image, label, options.max_megapixels, path, data)
+                return _tiff_pages(image, label, options.max_megapixels, path, data, most)
             # Only TIFF frames are pages; the frames of a GIF or WebP are an animation.
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
@@ -315,12 +324,18 @@ def _is_pdf(path: str | None, data: bytes | None) -> bool:
 
 
 def _tiff_pages(
-    image: Image.Image, label: str, max_megapixels: float, path: str | None, data: bytes | None
+    image: Image.Image,
+    label: str,
+    max_megapixels: float,
+    path: str | None,
+    data: bytes | None,
+    most: int | None = None,
 ) -> list[PageSource]:
-    """Every frame of a TIFF as a page. A frame whose directory is damaged becomes a
-    broken page, named by its number, and ends the file; the frames before it convert."""
+    """Every frame of a TIFF as a page (past ``most``, one more and no further). A frame
+    whose directory is damaged becomes a broken page, named by its number, and ends the
+    file; the frames before it convert."""
     count, broken = 1, None
-    while True:
+    while most is None or count <= most:
         try:
             image.seek(count)
         except EOFError:

@@ -90,6 +90,7 @@ def test_who_may_see_what(served: tuple[Server, str, str]) -> None:
         assert answer.headers["content-type"] == "application/problem+json"
         assert anonymous.post("/v1/jobs", files=[("files", _sample("page3.png"))]).status_code == 401
         assert anonymous.get("/metrics").status_code == 401
+        assert anonymous.post("/v1/ocr", files={"file": _sample("page3.png")}).status_code == 401
     with server.client("pdfocr_not-a-token") as stranger:
         assert stranger.get(f"/v1/jobs/{job['id']}").status_code == 403
     with server.client(second) as other:
@@ -104,8 +105,13 @@ def test_who_may_see_what(served: tuple[Server, str, str]) -> None:
     with server.client(first) as mine:
         assert wait_for(mine, job["id"], {"succeeded"})["state"] == "succeeded"
     # Tokens are kept as hashes only.
-    database = (server.data / "pdfocr.db").read_bytes()
+    files = [server.data / name for name in ("pdfocr.db", "pdfocr.db-wal") if (server.data / name).exists()]
+    database = b"".join(path.read_bytes() for path in files)
     assert first.encode() not in database and second.encode() not in database
+    with sqlite3.connect(server.data / "pdfocr.db") as db:
+        owners = {row[0] for row in db.execute("SELECT owner FROM jobs")}
+        hashes = {row[0] for row in db.execute("SELECT hash FROM tokens")}
+    assert owners <= hashes and first not in owners
 
 
 def test_bad_requests_get_a_problem_naming_what_is_wrong(served: tuple[Server, str, str]) -> None:
@@ -154,7 +160,7 @@ def test_limits_are_enforced_before_the_work(served: tuple[Server, str, str]) ->
         assert client.post("/v1/jobs", files=many).status_code == 413
         page = Image.new("L", (200, 300), 255)
         answer = client.post("/v1/jobs", files=[("files", ("long.tif", _tiff(*[page] * 41), "image/tiff"))])
-        assert answer.status_code == 422 and "41 pages" in answer.json()["detail"]
+        assert answer.status_code == 422 and "more than 40 pages" in answer.json()["detail"]
         # A decompression bomb: a small file of a huge image, refused from its header.
         bomb = io.BytesIO()
         Image.new("1", (40_000, 40_000), 1).save(bomb, format="PNG")
@@ -203,7 +209,8 @@ def test_operations_endpoints(served: tuple[Server, str, str]) -> None:
         assert page.status_code == 200 and "<html" in page.text
     with server.client(token) as client:
         metrics = client.get("/metrics").text
-    assert 'pdfocr_jobs{state="succeeded"}' in metrics and "pdfocr_pages_total" in metrics
+    values = dict(line.rsplit(" ", 1) for line in metrics.splitlines() if not line.startswith("#"))
+    assert float(values['pdfocr_jobs{state="succeeded"}']) >= 1 and float(values["pdfocr_pages_total"]) >= 1
     assert "pdfocr_queue_length" in metrics
 
 
@@ -310,6 +317,8 @@ def test_a_job_interrupted_by_a_stop_runs_again_after_a_restart(tmp_path: Path, 
     page = Image.open(SAMPLES / "page1.png").convert("L")
     server = Server(data, "-j", "1", "--drain-seconds", "0.5")
     with server.client(token) as client:
+        finished = client.post("/v1/jobs", files=[("files", _sample("page3.png"))]).json()
+        wait_for(client, finished["id"], {"succeeded"})
         job = client.post(
             "/v1/jobs", files=[("files", ("long.tif", _tiff(*[page] * 12), "image/tiff"))]
         ).json()
@@ -320,6 +329,8 @@ def test_a_job_interrupted_by_a_stop_runs_again_after_a_restart(tmp_path: Path, 
     # SIGTERM puts it back in the queue itself; a killed service leaves it "running".
     assert left == ("queued" if how == signal.SIGTERM else "running")
     with Server(data, "-j", "2", port=server.port) as again, again.client(token) as client:
+        assert client.get(f"/v1/jobs/{finished['id']}").json()["state"] == "succeeded"
+        assert client.get(f"/v1/jobs/{finished['id']}/pdf").status_code == 200
         done = wait_for(client, job["id"], {"succeeded", "failed"}, timeout=180)
         assert done["state"] == "succeeded" and done["pages"] == {"done": 12, "total": 12}
         assert len(pikepdf.open(io.BytesIO(client.get(done["links"]["pdf"]).content)).pages) == 12
@@ -367,3 +378,53 @@ def test_a_job_past_its_deadline_fails_and_the_service_goes_on(tmp_path: Path) -
         assert client.get(failed["links"]["pdf"]).status_code == 409
         quick = client.post("/v1/jobs", files=[("files", _sample("page3.png"))]).json()
         assert wait_for(client, quick["id"], {"succeeded", "failed"})["state"] == "succeeded"
+
+
+def test_one_service_per_data_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    make_token(data)
+    with Server(data):
+        done = subprocess.run(
+            [sys.executable, "-m", "pdfocr", "serve", "--data", str(data), "--port", "1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2 and "another pdfocr serve is using" in done.stderr
+
+
+def test_the_same_key_sent_twice_at_once_makes_one_job(served: tuple[Server, str, str]) -> None:
+    import concurrent.futures
+
+    server, token, _ = served
+    page = Image.open(SAMPLES / "page1.png").convert("L")
+    bundle = _tiff(*[page] * 6)  # slow enough to check that both are under way at once
+
+    def send() -> httpx.Response:
+        with server.client(token) as client:
+            return client.post(
+                "/v1/jobs",
+                files=[("files", ("six.tif", bundle, "image/tiff"))],
+                headers={"Idempotency-Key": "at-once"},
+            )
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: send(), range(2)))
+    assert sorted(answer.status_code for answer in answers) == [200, 202]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    with server.client(token) as client:
+        wait_for(client, answers[0].json()["id"], {"succeeded"})
+
+
+def test_without_tokens_other_origins_and_hosts_are_refused(tmp_path: Path) -> None:
+    with Server(tmp_path / "open", "--no-auth") as server, server.client() as client:
+        files = [("files", _sample("page3.png"))]
+        assert (
+            client.post("/v1/jobs", files=files, headers={"Origin": "http://evil.example"}).status_code == 403
+        )
+        assert client.get("/v1/service", headers={"Host": "evil.example"}).status_code == 403
+        assert client.post("/v1/jobs", files=files, headers={"Origin": server.url}).status_code == 202

@@ -8,8 +8,10 @@ a problem detail (RFC 9457); no traceback ever reaches a client.
 
 import asyncio
 import contextlib
+import functools
 import logging
 import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
@@ -31,7 +33,7 @@ from ..options import OUTPUT_TYPES, ConvertOptions
 from . import metrics
 from .problems import MEDIA_TYPE, from_error, problem, response
 from .runner import RESULT_PDF, RESULT_TEXT, JobRunner
-from .settings import ServiceSettings
+from .settings import ServiceSettings, is_loopback
 from .store import Job, JobState, Store, StoredInput
 
 log = logging.getLogger("pdfocr.service")
@@ -143,7 +145,14 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         store = Store(settings.database)
         shared = converter or Converter(ConvertOptions(jobs=settings.jobs))
         runner = JobRunner(store, settings, shared)
-        state.update(store=store, runner=runner, metrics=metrics.Metrics(store, runner))
+        state.update(
+            store=store,
+            runner=runner,
+            metrics=metrics.Metrics(store, runner),
+            reserved=0,
+            # One-image requests at once: as many as pages run at once; more wait as 429s.
+            ocr_slots=asyncio.Semaphore(shared.jobs),
+        )
         await runner.start()
         log.info(
             "serving",
@@ -182,10 +191,17 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
             return Problem(problem(403, "forbidden", "The token is not one this service knows"))
         return None
 
+    async def gate(path: str, authorization: str | None) -> Problem | None:
+        """Whether an upload to ``path`` is refused before its body is read."""
+        refused = await refusal(authorization)
+        if refused is None and path == "/v1/jobs":
+            refused = full_queue()
+        return refused
+
     app.add_middleware(
         BodyLimit,
         limits={"/v1/jobs": settings.max_upload_bytes, "/v1/ocr": settings.sync_max_bytes},
-        refusal=refusal,
+        gate=gate,
     )
 
     def store() -> Store:
@@ -288,13 +304,10 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         if idempotency_key:
             earlier = store().by_idempotency_key(who, idempotency_key)
             if earlier is not None:
-                return JSONResponse(_status(earlier).model_dump(mode="json"), status_code=200)
-        waiting = store().count_by_state()[JobState.QUEUED]
-        if waiting >= settings.queue_size:
-            raise Problem(
-                problem(429, "queue-full", "Too many jobs are waiting", detail=f"{waiting} jobs queued"),
-                {"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
+                return _replayed(earlier)
+        queue_full = full_queue()
+        if queue_full is not None:
+            raise queue_full
         if not files:
             raise Problem(problem(422, "no-files", "No files were sent"))
         if len(files) > settings.max_files:
@@ -305,13 +318,19 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
             )
         job_id = uuid.uuid4().hex
         folder = runner().folder(job_id)
+        state["reserved"] += 1  # a place in the queue, held while the job is checked
         try:
             stored = await asyncio.to_thread(_save, files, folder)
             names = {str(folder / item.stored): item.name for item in stored}
             chosen = _convert_options(options, settings)
             try:
                 pages = await asyncio.to_thread(
-                    runner().converter.check, [folder / item.stored for item in stored], chosen
+                    functools.partial(
+                        runner().converter.check,
+                        [folder / item.stored for item in stored],
+                        chosen,
+                        most=settings.max_pages,
+                    )
                 )
             except PdfocrError as error:
                 raise Problem(from_error(error, names)) from None
@@ -321,19 +340,38 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
                         422,
                         "too-many-pages",
                         "Too many pages",
-                        detail=f"{pages} pages; at most {settings.max_pages} per job",
+                        detail=f"more than {settings.max_pages} pages (at most {settings.max_pages} per job)",
                     )
                 )
-            job = store().create_job(
-                who, options.model_dump(exclude_none=True), stored, pages, idempotency_key, job_id=job_id
-            )
+            try:
+                job = store().create_job(
+                    who, options.model_dump(exclude_none=True), stored, pages, idempotency_key, job_id=job_id
+                )
+            except sqlite3.IntegrityError:  # the same key, sent again while this one was checked
+                earlier = store().by_idempotency_key(who, idempotency_key or "")
+                if earlier is None:
+                    raise
+                shutil.rmtree(folder, ignore_errors=True)
+                return _replayed(earlier)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        finally:
+            state["reserved"] -= 1
         runner().submit(job)
         log.info("job accepted", extra={"event": "job-accepted", "job": job.id, "pages": pages})
         body = _status(job).model_dump(mode="json")
         return JSONResponse(body, status_code=202, headers={"Location": body["links"]["self"]})
+
+    def full_queue() -> Problem | None:
+        """429, when the jobs waiting (and those being checked) fill the queue."""
+        waiting = store().count_by_state()[JobState.QUEUED] + state["reserved"]
+        if waiting < settings.queue_size:
+            return None
+        return Problem(
+            problem(429, "queue-full", "Too many jobs are waiting", detail=f"{waiting} jobs queued"),
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.get(
         "/v1/jobs/{job_id}",
@@ -358,9 +396,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
     )
     async def result_pdf(job_id: str, who: Owner) -> Response:
         job = _finished(owned(job_id, who))
-        return FileResponse(
-            runner().folder(job.id) / RESULT_PDF, media_type="application/pdf", filename=f"{job.id}.pdf"
-        )
+        return FileResponse(_result(job, RESULT_PDF), media_type="application/pdf", filename=f"{job.id}.pdf")
 
     @app.get(
         "/v1/jobs/{job_id}/text",
@@ -371,7 +407,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
     )
     async def result_text(job_id: str, who: Owner) -> Response:
         job = _finished(owned(job_id, who))
-        return FileResponse(runner().folder(job.id) / RESULT_TEXT, media_type="text/plain; charset=utf-8")
+        return FileResponse(_result(job, RESULT_TEXT), media_type="text/plain; charset=utf-8")
 
     @app.delete(
         "/v1/jobs/{job_id}",
@@ -386,6 +422,12 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         if job.state.finished:  # nothing left to show: the job goes entirely
             store().delete(job.id)
         return Response(status_code=204)
+
+    def _result(job: Job, name: str) -> Path:
+        path = runner().folder(job.id) / name
+        if not path.is_file():  # removed a moment ago (a DELETE, expiry)
+            raise Problem(problem(404, "not-found", "No such job", detail=f"no job {job.id} for this token"))
+        return path
 
     def _finished(job: Job) -> Job:
         if job.state is not JobState.SUCCEEDED:
@@ -408,20 +450,27 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         file: Annotated[UploadFile, File(description="One image")],
         languages: Annotated[str, Form(pattern=LANGUAGES_PATTERN, max_length=200)] = "eng",
     ) -> OcrText:
-        data = await file.read()
-        names = {"<input 1>": _client_name(file.filename, 1)}
-        try:
-            chosen = ConvertOptions(
-                languages=tuple(languages.split("+")),
-                max_megapixels=settings.sync_max_megapixels,
-                page_timeout=settings.page_timeout,
+        slots: asyncio.Semaphore = state["ocr_slots"]
+        if slots.locked():
+            raise Problem(
+                problem(429, "busy", "As many images as can be read at once are being read"),
+                {"Retry-After": "5"},
             )
-            pages = await asyncio.to_thread(runner().converter.check, [data], chosen)
-            if pages != 1:
-                raise Problem(problem(422, "one-image", "One image, one page", detail=f"{pages} pages"))
-            text = await runner().converter.ocr_image_async(data, chosen)
-        except PdfocrError as error:
-            raise Problem(from_error(error, names)) from None
+        async with slots:
+            data = await file.read()
+            names = {"<input 1>": _client_name(file.filename, 1)}
+            try:
+                chosen = ConvertOptions(
+                    languages=tuple(languages.split("+")),
+                    max_megapixels=settings.sync_max_megapixels,
+                    page_timeout=settings.page_timeout,
+                )
+                pages = await asyncio.to_thread(runner().converter.check, [data], chosen)
+                if pages != 1:
+                    raise Problem(problem(422, "one-image", "One image, one page", detail=f"{pages} pages"))
+                text = await runner().converter.ocr_image_async(data, chosen)
+            except PdfocrError as error:
+                raise Problem(from_error(error, names)) from None
         return OcrText(text=text)
 
     # -- operations ----------------------------------------------------------------------
@@ -461,6 +510,23 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     @app.middleware("http")
+    async def same_origin_without_tokens(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Without tokens (loopback only), the service still refuses what a web page
+        elsewhere could make the user's browser send it: a Host that is not a loopback
+        name (DNS rebinding) or a change from another origin."""
+        if not settings.auth:
+            host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
+            origin = request.headers.get("origin")
+            own = {f"{scheme}://{request.headers.get('host')}" for scheme in ("http", "https")}
+            if not is_loopback(host) or (
+                request.method not in ("GET", "HEAD", "OPTIONS") and origin is not None and origin not in own
+            ):
+                return response(problem(403, "forbidden", "Not from this service's own page or host"))
+        return await call_next(request)
+
+    @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -474,6 +540,12 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         return answer
 
     return app
+
+
+def _replayed(job: Job) -> JSONResponse:
+    """The answer to a retry with the same Idempotency-Key: the job the first one made."""
+    body = _status(job).model_dump(mode="json")
+    return JSONResponse(body, status_code=200, headers={"Location": body["links"]["self"]})
 
 
 def _status(job: Job) -> JobStatus:
@@ -540,11 +612,11 @@ class BodyLimit:
         self,
         app: ASGIApp,
         limits: dict[str, int],
-        refusal: Callable[[str | None], Awaitable[Problem | None]],
+        gate: Callable[[str, str | None], Awaitable[Problem | None]],
     ) -> None:
         self.app = app
         self.limits = limits
-        self.refusal = refusal
+        self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
@@ -553,7 +625,9 @@ class BodyLimit:
             return
         headers = dict(scope["headers"])
         authorization = headers.get(b"authorization")
-        refused = await self.refusal(authorization.decode("latin-1") if authorization is not None else None)
+        refused = await self.gate(
+            scope["path"], authorization.decode("latin-1") if authorization is not None else None
+        )
         if refused is not None:
             await response(refused.found, {**refused.headers, "Connection": "close"})(scope, _nothing, send)
             return

@@ -32,7 +32,7 @@ def _serve(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="pdfocr serve",
         description="Serve pdfocr over HTTP: jobs (POST /v1/jobs), their status and results, "
-        "a page for people at /, /healthz, /readyz, /metrics, /docs.",
+        "a page for people at /, /healthz, /readyz, /metrics, /openapi.json.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="default: 8080")
@@ -121,7 +121,14 @@ def _serve(argv: list[str]) -> int:
         access_log=False,
         timeout_graceful_shutdown=int(settings.drain_seconds) + 10,
     )
-    uvicorn.Server(config).run()
+    from .store import DataFolderInUse, exclusive
+
+    try:
+        with exclusive(settings.data):
+            uvicorn.Server(config).run()
+    except DataFolderInUse as error:
+        print(f"pdfocr serve: error: {error}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     return 0
 
 

@@ -57,5 +57,10 @@ def client_text(text: str, names: Mapping[str, str]) -> str:
     """``text`` with every stored path in it replaced by the client's name for it."""
     for path in sorted(names, key=len, reverse=True):
         text = text.replace(path, names[path])
-    # Anything else that looks like a path of the service's (a work folder) is cut.
-    return re.sub(r"/\S*/(jobs|tmp)/\S+", "<file>", text)
+    # Any other path (a work folder in /tmp, the data folder, relative or not) is the
+    # service's own business: cut.
+    return _PATH.sub("<file>", text)
+
+
+# An absolute path of two or more parts, or a relative one through a jobs folder.
+_PATH = re.compile(r"(?:/[^\s/:'\"]+){2,}/?|[^\s/:'\"]+(?:/[^\s/:'\"]+)*/jobs/[^\s:'\"]*")

@@ -28,6 +28,9 @@ log = logging.getLogger("pdfocr.service")
 
 RESULT_PDF = "result.pdf"
 RESULT_TEXT = "result.txt"
+MAX_ATTEMPTS = 3
+"""A job interrupted this many times (each time the service stopped or died while it
+ran: it may be what kills the service) fails instead of running again."""
 
 
 class JobRunner:
@@ -50,10 +53,21 @@ class JobRunner:
 
     @property
     def ready(self) -> bool:
-        return bool(self._loops) and not self._stopping
+        """Taking jobs: started, not stopping, every loop alive."""
+        return bool(self._loops) and not self._stopping and not any(loop.done() for loop in self._loops)
 
     async def start(self) -> None:
-        """Queue the jobs a previous run left queued or running, and start the loops."""
+        """Queue the jobs a previous run left queued or running (failing those that
+        have been interrupted too often), and start the loops."""
+        for job in self.store.in_state(JobState.RUNNING):
+            if job.attempts >= MAX_ATTEMPTS:
+                found = problem(
+                    500,
+                    "interrupted-too-often",
+                    "The service stopped while the job ran, too often",
+                    detail=f"interrupted {job.attempts} times; not run again",
+                )
+                self.store.finish(job.id, JobState.FAILED, problem=found)
         requeued = self.store.requeue_interrupted()
         if requeued:
             log.info("re-queued %d jobs interrupted by a stop", requeued, extra={"event": "requeued"})
@@ -96,15 +110,25 @@ class JobRunner:
             job_id = await self._queue.get()
             if self._stopping:
                 return
-            job = self.store.get(job_id)
-            if job is None or not self.store.start(job_id):
-                continue  # cancelled or deleted while it waited
+            try:
+                job = self.store.get(job_id)
+                if job is None or not self.store.start(job_id):
+                    continue  # cancelled or deleted while it waited
+            except Exception:  # the database, busy or full: the job waits for a restart
+                log.exception("could not start a job", extra={"event": "job-error", "job": job_id})
+                continue
             task = asyncio.create_task(self._convert(job))
             self._running[job_id] = task
             # Waiting does not pass this loop's cancellation (a stop) on to the job, which
             # drains; a cancelled job only ends this wait.
             await asyncio.wait({task})
             self._running.pop(job_id, None)
+            if not task.cancelled() and task.exception() is not None:
+                log.error(
+                    "a job's bookkeeping failed: %s",
+                    task.exception(),
+                    extra={"event": "job-error", "job": job_id},
+                )
 
     async def _convert(self, job: Job) -> None:
         folder = self.folder(job.id)
@@ -175,10 +199,28 @@ class JobRunner:
         )
 
     async def _sweep(self) -> None:
-        """Remove finished jobs (and their files) once they are older than the TTL."""
+        """Remove finished jobs (and their files) once they are older than the TTL, and
+        folders no job owns (an upload the service died while checking)."""
         while True:
-            for job_id in self.store.expired(time.time() - self.settings.result_ttl):
-                shutil.rmtree(self.folder(job_id), ignore_errors=True)
-                self.store.delete(job_id)
-                log.info("job expired", extra={"event": "job-expired", "job": job_id})
+            try:
+                for job_id in self.store.expired(time.time() - self.settings.result_ttl):
+                    shutil.rmtree(self.folder(job_id), ignore_errors=True)
+                    self.store.delete(job_id)
+                    log.info("job expired", extra={"event": "job-expired", "job": job_id})
+                self._remove_orphans()
+            except Exception:
+                log.exception("sweeping failed", extra={"event": "sweep-error"})
             await asyncio.sleep(min(60.0, self.settings.result_ttl / 4))
+
+    def _remove_orphans(self, older_than: float = 600.0) -> None:
+        """Job folders with no job, untouched for ``older_than`` seconds (younger ones may
+        be uploads being checked)."""
+        if not self.settings.jobs_folder.is_dir():
+            return
+        for folder in self.settings.jobs_folder.iterdir():
+            try:
+                stale = time.time() - folder.stat().st_mtime > older_than
+            except OSError:
+                continue
+            if stale and self.store.get(folder.name) is None:
+                shutil.rmtree(folder, ignore_errors=True)

@@ -8,6 +8,7 @@ under names the service makes: ``input-001`` and so on, ``result.pdf``, ``result
 from __future__ import annotations
 
 import enum
+import fcntl
 import hashlib
 import json
 import secrets
@@ -93,6 +94,26 @@ def hash_token(token: str) -> str:
     """Tokens are stored as their SHA-256: they are long random strings, so a fast hash
     is enough to keep a stolen database from giving them away."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class DataFolderInUse(Exception):
+    """Another service runs on this data folder."""
+
+
+@contextmanager
+def exclusive(data: Path) -> Iterator[None]:
+    """Hold the data folder for one service: a second one on the same folder would take
+    the first one's running jobs for interrupted ones and run them again."""
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / ".lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataFolderInUse(f"another pdfocr serve is using {data}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class Store:
