@@ -59,6 +59,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 SERVICE_COMMANDS = ("serve", "token")
+INDEX_COMMANDS = ("search", "index")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("keywords", "keywords for the document"),
     ):
         parser.add_argument(f"--{name}", metavar="TEXT", help=f"{what} (in its metadata)")
+    parser.add_argument(
+        "--index",
+        metavar="INDEX",
+        help="add the written PDF's pages to this full-text index (an SQLite file; see pdfocr search)",
+    )
     parser.add_argument(
         "--invalidate-digital-signatures",
         action="store_true",
@@ -282,12 +288,17 @@ class _Stopper:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code. ``pdfocr serve ...`` and ``pdfocr token
-    ...`` are the service's commands (a file named ``serve`` is converted as ``./serve``)."""
+    ...`` are the service's commands, ``pdfocr search ...`` and ``pdfocr index ...`` the
+    index's (a file named ``serve`` is converted as ``./serve``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SERVICE_COMMANDS:
         from .service.cli import main as service_main
 
         return service_main(argv)
+    if argv and argv[0] in INDEX_COMMANDS:
+        from .index.cli import main as index_main
+
+        return index_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verbose:
@@ -379,6 +390,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         author=args.author,
         subject=args.subject,
         keywords=args.keywords,
+        index=args.index,
         skip_bad_pages=args.skip_bad_pages,
         page_timeout=_page_timeout(args.page_timeout),
     )

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import os
 import pickle
+import sqlite3
 import tempfile
 import threading
 import time
@@ -16,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .archival import DocumentInfo, DocumentRequest
 from .engines import OcrEngine, OrientationDetector, engine_boundary, resolve_engine
@@ -139,6 +140,10 @@ def convert_bundle(
         check_writable(target)
     if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
         raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
+    if options.index is not None and not isinstance(output, (str, os.PathLike)):
+        raise UsageError("an index needs the PDF written to a file (it is read back from there)")
+    if options.index is not None:  # an unusable index is said before any work
+        _open_index(options.index).close()
     skipped: list[SkippedPage] = []
     sources = _expand(items, options, skipped)
     _refuse_overwriting_inputs(sources, targets)
@@ -213,7 +218,32 @@ def convert_bundle(
         document = write_outputs(
             parts, output, sidecar, _joined_text(results), request, Path(workdir), cancel
         )
+    if options.index is not None:
+        _add_to_index(_open_index(options.index), Path(output), items)  # type: ignore[arg-type]
     return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
+
+
+def _open_index(target: str) -> Any:
+    from .index import open_index
+
+    try:
+        return open_index(target)
+    except sqlite3.Error as error:
+        raise OutputError(f"cannot open the index: {error}", file=target) from None
+
+
+def _add_to_index(index: Any, output: Path, items: list[InputItem]) -> None:
+    from .index import read_pdf
+
+    sources = tuple(str(item) if isinstance(item, (str, os.PathLike)) else "<data>" for item in items)
+    try:
+        index.add(read_pdf(output, sources))
+    except sqlite3.Error as error:
+        raise OutputError(
+            f"the PDF is written, but adding it to the index failed: {error}", file=output
+        ) from None
+    finally:
+        index.close()
 
 
 def _document_info(options: ConvertOptions) -> DocumentInfo:

@@ -123,6 +123,9 @@ class ConvertOptions:
     author: str | None = None
     subject: str | None = None
     keywords: str | None = None
+    index: str | None = None
+    """A full-text index (an SQLite file, made if missing) to add the written PDF's pages
+    to, replacing what it held for that file (see :mod:`pdfocr.index`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", parse_languages(self.languages))
@@ -147,7 +150,7 @@ class ConvertOptions:
         _check_number("the rotation threshold", self.rotate_threshold, low=0.0)
         if self.output_type not in OUTPUT_TYPES:
             raise UsageError(f"unknown output type {self.output_type!r} (one of {', '.join(OUTPUT_TYPES)})")
-        for name in ("title", "author", "subject", "keywords"):
+        for name in ("title", "author", "subject", "keywords", "index"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise UsageError(f"{name} must be text, not {type(value).__name__}")
@@ -191,6 +194,7 @@ class OptionKeywords(TypedDict, total=False):
     author: str | None
     subject: str | None
     keywords: str | None
+    index: str | None
 
 
 def _check_number(

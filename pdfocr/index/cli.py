@@ -1,0 +1,91 @@
+"""``pdfocr search`` and ``pdfocr index``: query and manage a full-text index."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ExitCode, PdfocrError
+from . import open_index, read_pdf
+from .query import __doc__ as SYNTAX
+
+
+def main(argv: Sequence[str]) -> int:
+    command, rest = argv[0], list(argv[1:])
+    try:
+        return _search(rest) if command == "search" else _manage(rest)
+    except PdfocrError as error:
+        print(f"pdfocr {command}: error: {error}", file=sys.stderr)
+        return int(error.exit_code)
+    except (sqlite3.Error, OSError) as error:
+        print(f"pdfocr {command}: error: {error}", file=sys.stderr)
+        return int(ExitCode.OUTPUT)
+
+
+def _search(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="pdfocr search",
+        description="Find pages in a full-text index made with --index.",
+        epilog=SYNTAX,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("query", nargs="+", help="what to find (see below)")
+    parser.add_argument("--index", required=True, type=Path, help="the index (an SQLite file)")
+    parser.add_argument("-n", "--limit", type=int, default=10, help="hits at most (default: 10)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per hit, per line")
+    args = parser.parse_args(argv)
+    if not args.index.exists():
+        print(f"pdfocr search: error: {args.index}: no such index", file=sys.stderr)
+        return int(ExitCode.INPUT)
+    index = open_index(args.index)
+    try:
+        hits = index.search(" ".join(args.query), limit=args.limit)
+    finally:
+        index.close()
+    for hit in hits:
+        if args.json:
+            print(json.dumps(hit.as_json(), ensure_ascii=False))
+        else:
+            print(f"{hit.output}  page {hit.page}\n    {hit.snippet}")
+    return 0 if hits else 1
+
+
+def _manage(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="pdfocr index", description="Manage a full-text index.")
+    parser.add_argument("--index", required=True, type=Path, help="the index (an SQLite file)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="index searchable PDFs (again: their pages are replaced)")
+    add.add_argument("pdfs", nargs="+", type=Path)
+    remove = actions.add_parser("remove", help="take PDFs out of the index")
+    remove.add_argument("pdfs", nargs="+", type=Path)
+    actions.add_parser("list", help="the indexed PDFs, with their page counts")
+    actions.add_parser("reindex", help="read every indexed PDF again (those gone are taken out)")
+    args = parser.parse_args(argv)
+    index = open_index(args.index)
+    try:
+        if args.action == "add":
+            for pdf in args.pdfs:
+                index.add(read_pdf(pdf, (str(pdf),)))
+        elif args.action == "remove":
+            missing = [pdf for pdf in args.pdfs if not index.remove(str(pdf.resolve()))]
+            for pdf in missing:
+                print(f"pdfocr index: {pdf} was not in the index", file=sys.stderr)
+            if missing:
+                return int(ExitCode.INPUT)
+        elif args.action == "list":
+            for output, pages in index.documents():
+                print(f"{output}\t{pages} pages")
+        else:
+            for output, _ in index.documents():
+                if Path(output).is_file():
+                    index.add(read_pdf(output, (output,)))
+                else:
+                    index.remove(output)
+                    print(f"pdfocr index: {output} is gone; taken out", file=sys.stderr)
+    finally:
+        index.close()
+    return 0

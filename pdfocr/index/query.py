@@ -1,0 +1,99 @@
+"""The search query syntax, parsed once and written out for each back end.
+
+    invoice 2024          both words (AND is implied)
+    invoice OR receipt    either
+    invoice NOT draft     the first without the second (also: invoice -draft)
+    "signed contract"     the words in a row
+    inv*                  words starting with "inv"
+    扫描文件              characters anywhere in the text (scripts written without spaces)
+
+Words match whole words, case and accents folded (``resume`` finds ``résumé``). Anything
+else a user types is a word: quotes, stars and operators that do not fit the syntax are
+taken as text, so no input breaks a query.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    phrase: bool = False
+    prefix: bool = False
+    negated: bool = False
+
+    @property
+    def unsegmented(self) -> bool:
+        """Written without spaces between words (CJK, Thai...): matched as a substring."""
+        return any(_unsegmented(char) for char in self.text)
+
+
+@dataclass(frozen=True)
+class Query:
+    """Groups joined by OR; the terms of a group all present (or, negated, absent)."""
+
+    groups: tuple[tuple[Term, ...], ...]
+
+    @property
+    def empty(self) -> bool:
+        return not any(any(not term.negated for term in group) for group in self.groups)
+
+
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def parse(text: str) -> Query:
+    # Control characters (NUL among them) are no text anyone searches for: spaces.
+    text = "".join(" " if unicodedata.category(char) in ("Cc", "Cs") else char for char in text)
+    groups: list[list[Term]] = [[]]
+    negate_next = False
+    for match in _TOKEN.finditer(text):
+        quoted, bare = match.group(1), match.group(2)
+        if quoted is not None:
+            words = " ".join(quoted.split())
+            if words:
+                groups[-1].append(Term(words, phrase=" " in words, negated=negate_next))
+            negate_next = False
+            continue
+        if bare == "OR":
+            if groups[-1]:
+                groups.append([])
+            continue
+        if bare == "AND":
+            continue
+        if bare == "NOT":
+            negate_next = True
+            continue
+        negated = negate_next or (bare.startswith("-") and len(bare) > 1)
+        word = bare[1:] if bare.startswith("-") and len(bare) > 1 else bare
+        prefix = word.endswith("*") and len(word.rstrip("*")) > 0
+        word = word.rstrip("*") if prefix else word
+        word = word.strip('"')
+        if word:
+            groups[-1].append(Term(word, prefix=prefix, negated=negated))
+        negate_next = False
+    return Query(tuple(tuple(group) for group in groups if group))
+
+
+def fold(text: str) -> str:
+    """Case and accents folded, as the word index sees text."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _unsegmented(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF  # kana
+        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
+        or 0xAC00 <= code <= 0xD7AF  # Hangul
+        or 0x0E00 <= code <= 0x0EFF  # Thai, Lao
+        or 0x1000 <= code <= 0x109F  # Myanmar
+        or 0x1780 <= code <= 0x17FF  # Khmer
+        or 0x20000 <= code <= 0x2FFFF  # CJK extensions
+        or 0xF900 <= code <= 0xFAFF
+    )
