@@ -86,6 +86,9 @@ def test_reindexing_a_file_replaces_its_pages(index: SqliteIndex) -> None:
     assert dict(index.documents())["/docs/a.pdf"] == 1
     assert index.remove("/docs/a.pdf") and not index.remove("/docs/a.pdf")
     assert _found(index, "apples") == set()
+    # Every index forgets the old pages: words, trigrams, single characters.
+    index.add(_document("/docs/b.pdf", ["nothing in Chinese here"]))
+    assert _found(index, "文件") == _found(index, "可搜索") == _found(index, "draft") == set()
 
 
 @settings(max_examples=200, deadline=None)

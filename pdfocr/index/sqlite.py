@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import DependencyError
 from .model import Hit, IndexedDocument, snippet_and_boxes
-from .query import Term, parse
+from .query import Term, _unsegmented, parse
 
 MINIMUM_SQLITE = (3, 38, 0)  # the trigram tokenizer (3.34) and its LIKE support (3.38)
 
@@ -34,16 +34,23 @@ CREATE TABLE IF NOT EXISTS pages (
     number INTEGER NOT NULL,
     width REAL NOT NULL,
     height REAL NOT NULL,
-    text TEXT NOT NULL,
-    words TEXT NOT NULL
+    text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pages_document ON pages (document);
+-- Word boxes apart from the text: a scan of the texts (a short query) reads no boxes.
+CREATE TABLE IF NOT EXISTS page_words (
+    page INTEGER PRIMARY KEY REFERENCES pages (id) ON DELETE CASCADE,
+    words TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS pages_words USING fts5(
     text, content='pages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS pages_chars USING fts5(
     text, content='pages', content_rowid='id', tokenize='trigram'
 );
+-- Characters of scripts written without spaces, one token each (spaced(), in Python):
+-- a query shorter than a trigram is a phrase of them.
+CREATE VIRTUAL TABLE IF NOT EXISTS pages_spaced USING fts5(text, content='', tokenize='unicode61');
 CREATE TRIGGER IF NOT EXISTS pages_added AFTER INSERT ON pages BEGIN
     INSERT INTO pages_words (rowid, text) VALUES (new.id, new.text);
     INSERT INTO pages_chars (rowid, text) VALUES (new.id, new.text);
@@ -51,6 +58,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS pages_removed AFTER DELETE ON pages BEGIN
     INSERT INTO pages_words (pages_words, rowid, text) VALUES ('delete', old.id, old.text);
     INSERT INTO pages_chars (pages_chars, rowid, text) VALUES ('delete', old.id, old.text);
+    DELETE FROM page_words WHERE page = old.id;
 END;
 """
 
@@ -105,14 +113,17 @@ class SqliteIndex:
                     "INSERT INTO documents (output, sources, added) VALUES (?, ?, ?)",
                     (document.output, json.dumps(list(document.sources)), time.time()),
                 ).lastrowid
-                db.executemany(
-                    "INSERT INTO pages (document, number, width, height, text, words)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (number, page.number, page.width, page.height, page.text, json.dumps(page.words))
-                        for page in document.pages
-                    ],
-                )
+                for page in document.pages:
+                    row = db.execute(
+                        "INSERT INTO pages (document, number, width, height, text) VALUES (?, ?, ?, ?, ?)",
+                        (number, page.number, page.width, page.height, page.text),
+                    ).lastrowid
+                    db.execute(
+                        "INSERT INTO page_words (page, words) VALUES (?, ?)", (row, json.dumps(page.words))
+                    )
+                    db.execute(
+                        "INSERT INTO pages_spaced (rowid, text) VALUES (?, ?)", (row, spaced(page.text))
+                    )
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -153,8 +164,9 @@ class SqliteIndex:
                 row[0]: row
                 for row in self._db.execute(
                     "SELECT pages.id, documents.output, documents.sources, pages.number, pages.text,"
-                    " pages.words, pages.width, pages.height FROM pages JOIN documents"
-                    f" ON documents.id = pages.document WHERE pages.id IN ({','.join('?' * len(best))})",
+                    " page_words.words, pages.width, pages.height FROM pages JOIN documents"
+                    " ON documents.id = pages.document JOIN page_words ON page_words.page = pages.id"
+                    f" WHERE pages.id IN ({','.join('?' * len(best))})",
                     best,
                 )
             }
@@ -211,9 +223,29 @@ class SqliteIndex:
             rows = self._db.execute(
                 "SELECT rowid FROM pages_chars WHERE pages_chars MATCH ?", (_quoted(text),)
             )
-        else:  # shorter than a trigram: the texts themselves
+        elif all(_unsegmented(char) for char in text):  # shorter than a trigram: its characters in a row
+            phrase = _quoted(" ".join(text))
+            rows = self._db.execute("SELECT rowid FROM pages_spaced WHERE pages_spaced MATCH ?", (phrase,))
+        else:  # mixed and short: the texts themselves
             rows = self._db.execute("SELECT id FROM pages WHERE instr(text, ?) > 0", (text,))
         return {row[0] for row in rows}
+
+
+def spaced(text: str) -> str:
+    """``text`` with each character of a script written without spaces made a word."""
+    return "".join(f" {char} " if _unsegmented(char) else char for char in text)
+
+
+def _forget_spaced(db: sqlite3.Connection, output: str) -> None:
+    """Take a document's pages out of the contentless ``pages_spaced`` (which needs the
+    text each was indexed with)."""
+    rows = db.execute(
+        "SELECT id, text FROM pages WHERE document IN (SELECT id FROM documents WHERE output = ?)", (output,)
+    ).fetchall()
+    db.executemany(
+        "INSERT INTO pages_spaced (pages_spaced, rowid, text) VALUES ('delete', ?, ?)",
+        [(row[0], spaced(row[1])) for row in rows],
+    )
 
 
 def _quoted(text: str) -> str:
