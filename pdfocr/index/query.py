@@ -29,7 +29,7 @@ class Term:
     @property
     def unsegmented(self) -> bool:
         """Written without spaces between words (CJK, Thai...): matched as a substring."""
-        return any(_unsegmented(char) for char in self.text)
+        return any(unsegmented_char(char) for char in self.text)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _unsegmented(char: str) -> bool:
+def unsegmented_char(char: str) -> bool:
     code = ord(char)
     return (
         0x3040 <= code <= 0x30FF  # kana

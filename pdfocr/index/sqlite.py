@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import DependencyError
 from .model import Hit, IndexedDocument, snippet_and_boxes
-from .query import Term, _unsegmented, parse
+from .query import Term, parse, unsegmented_char
 
 MINIMUM_SQLITE = (3, 38, 0)  # the trigram tokenizer (3.34) and its LIKE support (3.38)
 
@@ -223,7 +223,7 @@ class SqliteIndex:
             rows = self._db.execute(
                 "SELECT rowid FROM pages_chars WHERE pages_chars MATCH ?", (_quoted(text),)
             )
-        elif all(_unsegmented(char) for char in text):  # shorter than a trigram: its characters in a row
+        elif all(unsegmented_char(char) for char in text):  # shorter than a trigram: its characters in a row
             phrase = _quoted(" ".join(text))
             rows = self._db.execute("SELECT rowid FROM pages_spaced WHERE pages_spaced MATCH ?", (phrase,))
         else:  # mixed and short: the texts themselves
@@ -233,7 +233,7 @@ class SqliteIndex:
 
 def spaced(text: str) -> str:
     """``text`` with each character of a script written without spaces made a word."""
-    return "".join(f" {char} " if _unsegmented(char) else char for char in text)
+    return "".join(f" {char} " if unsegmented_char(char) else char for char in text)
 
 
 def _forget_spaced(db: sqlite3.Connection, output: str) -> None:

@@ -15,6 +15,8 @@ from ..options import MAX_MEGAPIXELS
 from .settings import MIB, ServiceSettings
 
 DEFAULT_DATA = Path("pdfocr-data")
+DEFAULTS = ServiceSettings(data=DEFAULT_DATA)
+"""The settings' own defaults, which the options' defaults are."""
 
 
 def main(argv: Sequence[str]) -> int:
@@ -46,21 +48,36 @@ def _serve(argv: list[str]) -> int:
         "--no-auth", action="store_true", help="no tokens needed (only on a loopback address)"
     )
     parser.add_argument("-j", "--jobs", type=int, help="pages OCRed at once (default: one per CPU)")
-    parser.add_argument("--concurrent-jobs", type=int, default=2, help="jobs converted at once (default: 2)")
-    parser.add_argument("--queue-size", type=int, default=50, help="jobs that may wait (default: 50)")
+    parser.add_argument(
+        "--concurrent-jobs",
+        type=int,
+        default=DEFAULTS.concurrent_jobs,
+        help="jobs converted at once (default: 2)",
+    )
+    parser.add_argument(
+        "--queue-size", type=int, default=DEFAULTS.queue_size, help="jobs that may wait (default: 50)"
+    )
     parser.add_argument(
         "--max-upload-mb", type=float, default=256, help="a job's upload, at most (default: 256)"
     )
-    parser.add_argument("--max-files", type=int, default=200, help="files per job, at most (default: 200)")
-    parser.add_argument("--max-pages", type=int, default=1000, help="pages per job, at most (default: 1000)")
+    parser.add_argument(
+        "--max-files", type=int, default=DEFAULTS.max_files, help="files per job, at most (default: 200)"
+    )
+    parser.add_argument(
+        "--max-pages", type=int, default=DEFAULTS.max_pages, help="pages per job, at most (default: 1000)"
+    )
     parser.add_argument(
         "--max-megapixels",
         type=float,
         default=MAX_MEGAPIXELS,
         help=f"larger pages are refused as decompression bombs (default: {MAX_MEGAPIXELS:g})",
     )
-    parser.add_argument("--page-timeout", type=float, default=300, help="seconds per page (default: 300)")
-    parser.add_argument("--job-deadline", type=float, default=3600, help="seconds per job (default: 3600)")
+    parser.add_argument(
+        "--page-timeout", type=float, default=DEFAULTS.page_timeout, help="seconds per page (default: 300)"
+    )
+    parser.add_argument(
+        "--job-deadline", type=float, default=DEFAULTS.job_deadline, help="seconds per job (default: 3600)"
+    )
     parser.add_argument(
         "--result-ttl", type=float, default=24, help="hours a finished job is kept (default: 24)"
     )
