@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .archival import DocumentInfo, DocumentRequest
 from .engines import OcrEngine, OrientationDetector, engine_boundary, resolve_engine
@@ -26,6 +26,9 @@ from .inputs import InputItem, PageSource, expand_inputs
 from .merge import Output, PagePart, check_writable, write_outputs
 from .options import ConvertOptions
 from .page import PageOutcome, PageResult, PageTask, SkippedPage
+
+if TYPE_CHECKING:  # the index is imported only when a conversion uses one
+    from .index import SqliteIndex
 
 T = TypeVar("T")
 
@@ -223,7 +226,7 @@ def convert_bundle(
     return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
 
 
-def _open_index(target: str) -> Any:
+def _open_index(target: str) -> SqliteIndex:
     from .index import open_index
 
     try:
@@ -232,7 +235,7 @@ def _open_index(target: str) -> Any:
         raise OutputError(f"cannot open the index: {error}", file=target) from None
 
 
-def _add_to_index(index: Any, output: Path, items: list[InputItem]) -> None:
+def _add_to_index(index: SqliteIndex, output: Path, items: list[InputItem]) -> None:
     from .index import read_pdf
 
     sources = tuple(str(item) if isinstance(item, (str, os.PathLike)) else "<data>" for item in items)

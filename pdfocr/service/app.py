@@ -178,17 +178,27 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         redoc_url=None,
     )
 
-    async def refusal(authorization: str | None) -> Problem | None:
-        """Why a request with this Authorization header may not send a body, if it may not."""
+    async def identify(token: str | None) -> str:
+        """Who a bearer token (None: none was sent) belongs to; the one rule for every
+        route, before a body is read as after."""
         if not settings.auth:
-            return None
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return Problem(
+            return ANONYMOUS
+        if not token:
+            raise Problem(
                 problem(401, "unauthorized", "A bearer token is needed"), {"WWW-Authenticate": "Bearer"}
             )
-        if await asyncio.to_thread(store().token_owner, token.strip()) is None:
-            return Problem(problem(403, "forbidden", "The token is not one this service knows"))
+        found = await asyncio.to_thread(store().token_owner, token)
+        if found is None:
+            raise Problem(problem(403, "forbidden", "The token is not one this service knows"))
+        return found
+
+    async def refusal(authorization: str | None) -> Problem | None:
+        """Why a request with this Authorization header may not send a body, if it may not."""
+        scheme, _, token = (authorization or "").partition(" ")
+        try:
+            await identify(token.strip() if scheme.lower() == "bearer" else None)
+        except Problem as refused:
+            return refused
         return None
 
     async def gate(path: str, authorization: str | None) -> Problem | None:
@@ -211,16 +221,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         return state["runner"]  # type: ignore[no-any-return]
 
     async def owner(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-        if not settings.auth:
-            return ANONYMOUS
-        if credentials is None:
-            raise Problem(
-                problem(401, "unauthorized", "A bearer token is needed"), {"WWW-Authenticate": "Bearer"}
-            )
-        found = await asyncio.to_thread(store().token_owner, credentials.credentials)
-        if found is None:
-            raise Problem(problem(403, "forbidden", "The token is not one this service knows"))
-        return found
+        return await identify(credentials.credentials if credentials is not None else None)
 
     Owner = Annotated[str, Depends(owner)]
 
