@@ -153,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--index",
         metavar="INDEX",
-        help="add the written PDF's pages to this full-text index (an SQLite file; see pdfocr search)",
+        help="add the written PDF's pages to this full-text index (an SQLite file or a postgresql:// URL;"
+        " see pdfocr search)",
     )
     parser.add_argument(
         "--invalidate-digital-signatures",

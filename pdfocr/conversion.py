@@ -9,7 +9,6 @@ import contextlib
 import dataclasses
 import os
 import pickle
-import sqlite3
 import tempfile
 import threading
 import time
@@ -28,7 +27,7 @@ from .options import ConvertOptions
 from .page import PageOutcome, PageResult, PageTask, SkippedPage
 
 if TYPE_CHECKING:  # the index is imported only when a conversion uses one
-    from .index import SqliteIndex
+    from .index import IndexStore
 
 T = TypeVar("T")
 
@@ -226,25 +225,20 @@ def convert_bundle(
     return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
 
 
-def _open_index(target: str) -> SqliteIndex:
+def _open_index(target: str) -> IndexStore:
     from .index import open_index
 
-    try:
-        return open_index(target)
-    except sqlite3.Error as error:
-        raise OutputError(f"cannot open the index: {error}", file=target) from None
+    return open_index(target)  # its errors are pdfocr's, naming the index
 
 
-def _add_to_index(index: SqliteIndex, output: Path, items: list[InputItem]) -> None:
+def _add_to_index(index: IndexStore, output: Path, items: list[InputItem]) -> None:
     from .index import read_pdf
 
     sources = tuple(str(item) if isinstance(item, (str, os.PathLike)) else "<data>" for item in items)
     try:
         index.add(read_pdf(output, sources))
-    except sqlite3.Error as error:
-        raise OutputError(
-            f"the PDF is written, but adding it to the index failed: {error}", file=output
-        ) from None
+    except OutputError as error:
+        raise OutputError(f"the PDF is written, but adding it to the index failed: {error}") from None
     finally:
         index.close()
 

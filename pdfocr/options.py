@@ -124,8 +124,9 @@ class ConvertOptions:
     subject: str | None = None
     keywords: str | None = None
     index: str | None = None
-    """A full-text index (an SQLite file, made if missing) to add the written PDF's pages
-    to, replacing what it held for that file (see :mod:`pdfocr.index`)."""
+    """A full-text index (an SQLite file, made if missing, or a ``postgresql://`` URL) to
+    add the written PDF's pages to, replacing what it held for that file (see
+    :mod:`pdfocr.index`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", parse_languages(self.languages))

@@ -7,7 +7,8 @@
 #     there is none) whose Preflight the tests check PDF/A-1b outputs with;
 #   - a virtual environment .venv holding pdfocr (editable, with the server extra) and its
 #     test tools, and pdf.js from npm in tests/pdfjs;
-#   - Debian's Chromium, for the test of the service's page.
+#   - Debian's Chromium, for the test of the service's page;
+#   - Debian's PostgreSQL server, which the index's tests start (a cluster of their own).
 # Uses sudo for apt-get when not run as root. PYTHON picks the interpreter (3.11+).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ packages=(
   libpdfbox2-java libactivation-java libjaxb-api-java  # Preflight needs the last two on Java 11+
   mupdf-tools ghostscript  # the tests read the text layer back with MuPDF and Ghostscript too
   chromium  # the service's page is tested in a real browser (Playwright drives Debian's Chromium)
+  postgresql  # the index's PostgreSQL back end is tested against a real server
 )
 command -v java >/dev/null || packages+=(default-jre-headless)
 command -v npm >/dev/null || packages+=(nodejs npm)  # pdf.js, Firefox's reader, for the tests

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from postgres import PostgresServer  # noqa: E402
 from synthetic_pages import DrawnPage, draw_page, prose  # noqa: E402
 
 SAMPLES = ROOT / "samples"
@@ -131,3 +132,13 @@ def prose_lines() -> Callable[..., list[str]]:
 def save_page(page: DrawnPage, path: Path, **save_options: object) -> Path:
     page.image.save(path, dpi=(page.dpi, page.dpi), **save_options)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on loopback for the session (started on first use)."""
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.stop()

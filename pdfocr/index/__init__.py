@@ -1,8 +1,9 @@
 """The full-text index: every page pdfocr converts, found again by one query.
 
-``open_index(PATH)`` opens (or makes) an index in an SQLite file; ``index.add(read_pdf(pdf))``
-indexes a searchable PDF, replacing what was indexed for it; ``index.search("words")`` gives
-the best pages. The query syntax is in :mod:`pdfocr.index.query`.
+``open_index(TARGET)`` opens (or makes) an index: in an SQLite file (a path), or in a
+PostgreSQL database (a ``postgresql://`` URL). ``index.add(read_pdf(pdf))`` indexes a
+searchable PDF, replacing what was indexed for it; ``index.search("words")`` gives the best
+pages. The query syntax is in :mod:`pdfocr.index.query`; both back ends answer it alike.
 """
 
 from __future__ import annotations
@@ -10,11 +11,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from .model import Hit, IndexedDocument, IndexedPage, read_pdf
+from .postgres import PostgresIndex, is_postgres_url
 from .sqlite import SqliteIndex
+from .store import IndexStore, Listing
 
-__all__ = ["Hit", "IndexedDocument", "IndexedPage", "SqliteIndex", "open_index", "read_pdf"]
+__all__ = [
+    "Hit",
+    "IndexStore",
+    "IndexedDocument",
+    "IndexedPage",
+    "Listing",
+    "PostgresIndex",
+    "SqliteIndex",
+    "is_postgres_url",
+    "open_index",
+    "read_pdf",
+]
 
 
-def open_index(target: str | Path) -> SqliteIndex:
-    """The index at ``target``: a path to an SQLite file (made if missing)."""
+def open_index(target: str | Path) -> IndexStore:
+    """The index at ``target``: a ``postgresql://`` URL, or a path to an SQLite file (made
+    if missing)."""
+    if is_postgres_url(target):
+        return PostgresIndex(str(target))
     return SqliteIndex(target)

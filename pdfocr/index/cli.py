@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ExitCode, PdfocrError
-from . import open_index, read_pdf
+from . import is_postgres_url, open_index, read_pdf
 from .query import __doc__ as SYNTAX
+
+INDEX_HELP = "the index: an SQLite file, or a postgresql:// URL"
 
 
 def main(argv: Sequence[str]) -> int:
@@ -21,7 +22,7 @@ def main(argv: Sequence[str]) -> int:
     except PdfocrError as error:
         print(f"pdfocr {command}: error: {error}", file=sys.stderr)
         return int(error.exit_code)
-    except (sqlite3.Error, OSError) as error:
+    except OSError as error:
         print(f"pdfocr {command}: error: {error}", file=sys.stderr)
         return int(ExitCode.OUTPUT)
 
@@ -34,11 +35,11 @@ def _search(argv: list[str]) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("query", nargs="+", help="what to find (see below)")
-    parser.add_argument("--index", required=True, type=Path, help="the index (an SQLite file)")
+    parser.add_argument("--index", required=True, help=INDEX_HELP)
     parser.add_argument("-n", "--limit", type=int, default=10, help="hits at most (default: 10)")
     parser.add_argument("--json", action="store_true", help="one JSON object per hit, per line")
     args = parser.parse_args(argv)
-    if not args.index.exists():
+    if not is_postgres_url(args.index) and not Path(args.index).exists():
         print(f"pdfocr search: error: {args.index}: no such index", file=sys.stderr)
         return int(ExitCode.INPUT)
     index = open_index(args.index)
@@ -56,7 +57,7 @@ def _search(argv: list[str]) -> int:
 
 def _manage(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="pdfocr index", description="Manage a full-text index.")
-    parser.add_argument("--index", required=True, type=Path, help="the index (an SQLite file)")
+    parser.add_argument("--index", required=True, help=INDEX_HELP)
     actions = parser.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="index searchable PDFs (again: their pages are replaced)")
     add.add_argument("pdfs", nargs="+", type=Path)
@@ -77,15 +78,15 @@ def _manage(argv: list[str]) -> int:
             if missing:
                 return int(ExitCode.INPUT)
         elif args.action == "list":
-            for output, pages in index.documents():
-                print(f"{output}\t{pages} pages")
+            for entry in index.documents():
+                print(f"{entry.output}\t{entry.pages} pages")
         else:
-            for output, _ in index.documents():
-                if Path(output).is_file():
-                    index.add(read_pdf(output, (output,)))
+            for entry in index.documents():
+                if Path(entry.output).is_file():
+                    index.add(read_pdf(entry.output, entry.sources, entry.owner))
                 else:
-                    index.remove(output)
-                    print(f"pdfocr index: {output} is gone; taken out", file=sys.stderr)
+                    index.remove(entry.output)
+                    print(f"pdfocr index: {entry.output} is gone; taken out", file=sys.stderr)
     finally:
         index.close()
     return 0

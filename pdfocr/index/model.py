@@ -30,6 +30,8 @@ class IndexedDocument:
     """The searchable PDF (absolute path)."""
     sources: tuple[str, ...]
     pages: tuple[IndexedPage, ...]
+    owner: str | None = None
+    """Whose document it is (the service's token owner); searches may keep to one owner."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def read_pdf(path: str | Path, sources: tuple[str, ...] = ()) -> IndexedDocument:
+def read_pdf(path: str | Path, sources: tuple[str, ...] = (), owner: str | None = None) -> IndexedDocument:
     """A searchable PDF's pages as the index keeps them: each page's text and words with
     their boxes, read back with PDFium (the text Chrome gives, in reading order)."""
     import pypdfium2
@@ -158,4 +160,4 @@ def read_pdf(path: str | Path, sources: tuple[str, ...] = ()) -> IndexedDocument
             pages.append(IndexedPage(number, text.replace("\r\n", "\n"), float(width), float(height), words))
     finally:
         document.close()
-    return IndexedDocument(str(Path(path).resolve()), sources, tuple(pages))
+    return IndexedDocument(str(Path(path).resolve()), sources, tuple(pages), owner)

@@ -85,15 +85,24 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+_UNSEGMENTED = (
+    "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+    "\U00020000-\U0002ffff\uf900-\ufaff"
+)
+_UNSEGMENTED_CHAR = re.compile(f"[{_UNSEGMENTED}]")
+_WORD = re.compile(f"[{_UNSEGMENTED}]|(?:(?![{_UNSEGMENTED}])[^\\W_])+")
+
+
+def words_of(text: str) -> list[str]:
+    """The words of ``text`` as SQLite's ``unicode61`` tokenizer sees them (runs of letters
+    and digits, lowercased, accents removed), each character of a script without spaces
+    a word of its own: how a back end without that tokenizer (PostgreSQL) splits text."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _WORD.findall(unicodedata.normalize("NFC", bare))
+
+
 def unsegmented_char(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x3040 <= code <= 0x30FF  # kana
-        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
-        or 0xAC00 <= code <= 0xD7AF  # Hangul
-        or 0x0E00 <= code <= 0x0EFF  # Thai, Lao
-        or 0x1000 <= code <= 0x109F  # Myanmar
-        or 0x1780 <= code <= 0x17FF  # Khmer
-        or 0x20000 <= code <= 0x2FFFF  # CJK extensions
-        or 0xF900 <= code <= 0xFAFF
-    )
+    """A character of a script written without spaces (CJK, kana, Hangul, Thai, Lao,
+    Myanmar, Khmer)."""
+    return _UNSEGMENTED_CHAR.fullmatch(char) is not None

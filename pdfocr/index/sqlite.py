@@ -1,31 +1,35 @@
 """The full-text index in one SQLite file (FTS5).
 
-Two FTS5 indexes over the same page texts: words (``unicode61``, diacritics removed; ranked
-by BM25) and character trigrams (substrings, for scripts written without spaces). A query
-shorter than a trigram is answered by scanning the texts. Every user query goes through
-:mod:`pdfocr.index.query`: each term reaches FTS5 quoted, so no input breaks its parser.
+Two FTS5 indexes over the same page texts: words (``unicode61``, diacritics removed, each
+character of a script without spaces a word of its own; ranked by BM25) and character
+trigrams (substrings of three characters and more, for those scripts). Every user query
+goes through :mod:`pdfocr.index.query`: each term reaches FTS5 quoted, so no input breaks
+its parser.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import DependencyError
-from .model import Hit, IndexedDocument, snippet_and_boxes
-from .query import Term, parse, unsegmented_char
+from ..errors import DependencyError, OutputError
+from .model import Hit, IndexedDocument
+from .query import Term, unsegmented_char
+from .store import IndexStore, Listing, StoredPage, stored_page
 
 MINIMUM_SQLITE = (3, 38, 0)  # the trigram tokenizer (3.34) and its LIKE support (3.38)
+SCHEMA_VERSION = 2  # 1: single characters apart from the words (pages_spaced)
 
 SCHEMA = """
-PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY,
     output TEXT NOT NULL UNIQUE,
     sources TEXT NOT NULL,
+    owner TEXT,
     added REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pages (
@@ -37,29 +41,37 @@ CREATE TABLE IF NOT EXISTS pages (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pages_document ON pages (document);
--- Word boxes apart from the text: a scan of the texts (a short query) reads no boxes.
+-- Word boxes apart from the text: a scan of the texts reads no boxes.
 CREATE TABLE IF NOT EXISTS page_words (
     page INTEGER PRIMARY KEY REFERENCES pages (id) ON DELETE CASCADE,
     words TEXT NOT NULL
 );
+-- The words of spaced(text) (a function of this connection's): contentless, since what
+-- it indexes is not a column.
 CREATE VIRTUAL TABLE IF NOT EXISTS pages_words USING fts5(
-    text, content='pages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    text, content='', tokenize='unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS pages_chars USING fts5(
     text, content='pages', content_rowid='id', tokenize='trigram'
 );
--- Characters of scripts written without spaces, one token each (spaced(), in Python):
--- a query shorter than a trigram is a phrase of them.
-CREATE VIRTUAL TABLE IF NOT EXISTS pages_spaced USING fts5(text, content='', tokenize='unicode61');
 CREATE TRIGGER IF NOT EXISTS pages_added AFTER INSERT ON pages BEGIN
-    INSERT INTO pages_words (rowid, text) VALUES (new.id, new.text);
+    INSERT INTO pages_words (rowid, text) VALUES (new.id, spaced(new.text));
     INSERT INTO pages_chars (rowid, text) VALUES (new.id, new.text);
 END;
 CREATE TRIGGER IF NOT EXISTS pages_removed AFTER DELETE ON pages BEGIN
-    INSERT INTO pages_words (pages_words, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO pages_words (pages_words, rowid, text) VALUES ('delete', old.id, spaced(old.text));
     INSERT INTO pages_chars (pages_chars, rowid, text) VALUES ('delete', old.id, old.text);
     DELETE FROM page_words WHERE page = old.id;
 END;
+"""
+
+# An index of version 1 gets its word index made again from the texts it holds.
+UPGRADE_FROM_1 = """
+DROP TRIGGER pages_added;
+DROP TRIGGER pages_removed;
+DROP TABLE pages_words;
+DROP TABLE pages_spaced;
+ALTER TABLE documents ADD COLUMN owner TEXT;
 """
 
 
@@ -80,27 +92,51 @@ def check_sqlite() -> None:
         probe.close()
 
 
-class SqliteIndex:
+class SqliteIndex(IndexStore):
     """An index in the SQLite file at ``path`` (made on first use)."""
 
     def __init__(self, path: str | Path) -> None:
+        super().__init__()
         check_sqlite()
         self.path = Path(path)
-        self._lock = threading.Lock()
-        # Writers wait for each other (busy_timeout) rather than fail; WAL lets searches
-        # go on while a document is added.
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.executescript(SCHEMA)
+        with _errors(self.path, "cannot open the index"):
+            # Writers wait for each other (busy_timeout) rather than fail; WAL lets searches
+            # go on while a document is added.
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._db.create_function("spaced", 1, spaced, deterministic=True)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._made_current()
+
+    def _made_current(self) -> None:
+        """The tables made, or brought up to this version (one transaction)."""
+        db = self._db
+        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise DependencyError(
+                    f"{self.path}: this index was made by a newer pdfocr (version {version})"
+                )
+            old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'pages_spaced'").fetchone()
+            for statement in _statements((UPGRADE_FROM_1 if old else "") + SCHEMA):
+                db.execute(statement)
+            if old:
+                db.execute("INSERT INTO pages_words (rowid, text) SELECT id, spaced(text) FROM pages")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def add(self, document: IndexedDocument) -> None:
-        """Index a document's pages, replacing what was indexed for the same output
-        (one transaction: a crash leaves the old pages or the new ones)."""
-        with self._lock:
+        with self._lock, _errors(self.path, f"cannot index {document.output}"):
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -110,8 +146,8 @@ class SqliteIndex:
                 )
                 db.execute("DELETE FROM documents WHERE output = ?", (document.output,))
                 number = db.execute(
-                    "INSERT INTO documents (output, sources, added) VALUES (?, ?, ?)",
-                    (document.output, json.dumps(list(document.sources)), time.time()),
+                    "INSERT INTO documents (output, sources, owner, added) VALUES (?, ?, ?, ?)",
+                    (document.output, json.dumps(list(document.sources)), document.owner, time.time()),
                 ).lastrowid
                 for page in document.pages:
                     row = db.execute(
@@ -121,98 +157,56 @@ class SqliteIndex:
                     db.execute(
                         "INSERT INTO page_words (page, words) VALUES (?, ?)", (row, json.dumps(page.words))
                     )
-                    db.execute(
-                        "INSERT INTO pages_spaced (rowid, text) VALUES (?, ?)", (row, spaced(page.text))
-                    )
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
 
     def remove(self, output: str) -> bool:
-        with self._lock:
+        with self._lock, _errors(self.path, f"cannot take {output} out of the index"):
             db = self._db
             db.execute("BEGIN IMMEDIATE")
-            db.execute(
-                "DELETE FROM pages WHERE document IN (SELECT id FROM documents WHERE output = ?)", (output,)
-            )
-            removed = db.execute("DELETE FROM documents WHERE output = ?", (output,)).rowcount
+            try:
+                db.execute(
+                    "DELETE FROM pages WHERE document IN (SELECT id FROM documents WHERE output = ?)",
+                    (output,),
+                )
+                removed = db.execute("DELETE FROM documents WHERE output = ?", (output,)).rowcount
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
             db.execute("COMMIT")
         return removed > 0
 
-    def documents(self) -> list[tuple[str, int]]:
-        """Each indexed output, with its number of pages."""
-        with self._lock:
+    def documents(self) -> list[Listing]:
+        with self._lock, _errors(self.path, "cannot read the index"):
             rows = self._db.execute(
-                "SELECT output, (SELECT COUNT(*) FROM pages WHERE document = documents.id) FROM documents"
-                " ORDER BY output"
+                "SELECT output, sources, (SELECT COUNT(*) FROM pages WHERE document = documents.id), owner"
+                " FROM documents ORDER BY output"
             ).fetchall()
-        return [(row[0], row[1]) for row in rows]
+        return [Listing(row[0], tuple(json.loads(row[1])), row[2], row[3]) for row in rows]
 
-    def search(self, text: str, limit: int = 10) -> list[Hit]:
-        """The best pages for ``text`` (see :mod:`pdfocr.index.query`)."""
-        query = parse(text)
-        if query.empty:
-            return []
-        with self._lock:
-            scores: dict[int, float] = {}
-            for group in query.groups:
-                for page, score in self._group(group).items():
-                    scores[page] = min(score, scores.get(page, score))
-            best = sorted(scores, key=lambda page: (scores[page], page))[:limit]
-            rows = {
-                row[0]: row
-                for row in self._db.execute(
-                    "SELECT pages.id, documents.output, documents.sources, pages.number, pages.text,"
-                    " page_words.words, pages.width, pages.height FROM pages JOIN documents"
-                    " ON documents.id = pages.document JOIN page_words ON page_words.page = pages.id"
-                    f" WHERE pages.id IN ({','.join('?' * len(best))})",
-                    best,
-                )
-            }
-        hits = []
-        for page in best:
-            _, output, sources, number, page_text, words, width, height = rows[page]
-            snippet, boxes = snippet_and_boxes(page_text, json.loads(words), query)
-            hits.append(
-                Hit(
-                    output=output,
-                    sources=tuple(json.loads(sources)),
-                    page=number,
-                    score=-scores[page],
-                    snippet=snippet,
-                    boxes=boxes,
-                    size=(width, height),
-                )
-            )
-        return hits
+    def search(self, text: str, limit: int = 10, owner: str | None = None) -> list[Hit]:
+        with _errors(self.path, "cannot search the index"):
+            return super().search(text, limit, owner)
 
-    def _group(self, group: tuple[Term, ...]) -> dict[int, float]:
-        """Pages with every positive term of the group and none of its negated ones,
-        with their BM25 score (lower is better; 0 without words to rank by)."""
-        words = [term for term in group if not term.unsegmented]
-        positive_words = [term for term in words if not term.negated]
-        if positive_words:
-            expression = " AND ".join(_fts(term) for term in positive_words)
-            negated = [term for term in words if term.negated]
-            if negated:
-                expression = f"({expression}) NOT ({' OR '.join(_fts(term) for term in negated)})"
-            found = dict(
-                self._db.execute(
-                    "SELECT rowid, bm25(pages_words) FROM pages_words WHERE pages_words MATCH ?",
-                    (expression,),
-                ).fetchall()
-            )
-        else:
-            found = {row[0]: 0.0 for row in self._db.execute("SELECT id FROM pages")}
-            for term in words:  # negated words only
-                found = {page: score for page, score in found.items() if page not in self._word_pages(term)}
-        for term in group:
-            if not term.unsegmented:
-                continue
-            pages = self._substring_pages(term.text)
-            found = {page: score for page, score in found.items() if (page in pages) != term.negated}
-        return found
+    def _ranked(
+        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None
+    ) -> dict[int, float]:
+        expression = " AND ".join(_fts(term) for term in positive)
+        if negated:
+            expression = f"({expression}) NOT ({' OR '.join(_fts(term) for term in negated)})"
+        sql = "SELECT rowid, -bm25(pages_words) FROM pages_words WHERE pages_words MATCH ?"
+        parameters: tuple[str, ...] = (expression,)
+        if owner is not None:
+            sql += f" AND rowid IN ({OWNED_PAGES})"
+            parameters += (owner,)
+        return dict(self._db.execute(sql, parameters).fetchall())
+
+    def _all_pages(self, owner: str | None) -> set[int]:
+        if owner is None:
+            return {row[0] for row in self._db.execute("SELECT id FROM pages")}
+        return {row[0] for row in self._db.execute(OWNED_PAGES, (owner,))}
 
     def _word_pages(self, term: Term) -> set[int]:
         rows = self._db.execute("SELECT rowid FROM pages_words WHERE pages_words MATCH ?", (_fts(term),))
@@ -225,10 +219,34 @@ class SqliteIndex:
             )
         elif all(unsegmented_char(char) for char in text):  # shorter than a trigram: its characters in a row
             phrase = _quoted(" ".join(text))
-            rows = self._db.execute("SELECT rowid FROM pages_spaced WHERE pages_spaced MATCH ?", (phrase,))
-        else:  # mixed and short: the texts themselves
-            rows = self._db.execute("SELECT id FROM pages WHERE instr(text, ?) > 0", (text,))
+            rows = self._db.execute("SELECT rowid FROM pages_words WHERE pages_words MATCH ?", (phrase,))
+        else:  # mixed and short: the texts themselves, case folded like the trigrams
+            rows = self._db.execute("SELECT id FROM pages WHERE instr(lower(text), lower(?)) > 0", (text,))
         return {row[0] for row in rows}
+
+    def _pages(self, ids: Sequence[int]) -> dict[int, StoredPage]:
+        rows = self._db.execute(
+            "SELECT pages.id, documents.output, documents.sources, pages.number, pages.text,"
+            " page_words.words, pages.width, pages.height FROM pages JOIN documents"
+            " ON documents.id = pages.document JOIN page_words ON page_words.page = pages.id"
+            f" WHERE pages.id IN ({','.join('?' * len(ids))})",
+            list(ids),
+        )
+        return {row[0]: stored_page(*row[1:]) for row in rows}
+
+
+OWNED_PAGES = (
+    "SELECT pages.id FROM pages JOIN documents ON documents.id = pages.document WHERE documents.owner = ?"
+)
+
+
+@contextmanager
+def _errors(path: Path, what: str) -> Iterator[None]:
+    """SQLite's errors as pdfocr's: one line naming the index and what failed."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise OutputError(f"{what}: {error}", file=path) from None
 
 
 def spaced(text: str) -> str:
@@ -236,16 +254,16 @@ def spaced(text: str) -> str:
     return "".join(f" {char} " if unsegmented_char(char) else char for char in text)
 
 
-def _forget_spaced(db: sqlite3.Connection, output: str) -> None:
-    """Take a document's pages out of the contentless ``pages_spaced`` (which needs the
-    text each was indexed with)."""
-    rows = db.execute(
-        "SELECT id, text FROM pages WHERE document IN (SELECT id FROM documents WHERE output = ?)", (output,)
-    ).fetchall()
-    db.executemany(
-        "INSERT INTO pages_spaced (pages_spaced, rowid, text) VALUES ('delete', ?, ?)",
-        [(row[0], spaced(row[1])) for row in rows],
-    )
+def _statements(script: str) -> Iterator[str]:
+    """A script's statements one by one (``executescript`` would end the transaction)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
 
 
 def _quoted(text: str) -> str:

@@ -1,0 +1,249 @@
+"""The full-text index in PostgreSQL, for many users and machines (``postgresql://`` URLs).
+
+Words in a ``tsvector`` (GIN), substrings in a ``pg_trgm`` trigram index (GIN) over the
+texts. The words are split and folded in Python exactly as the SQLite index's tokenizer
+does (:func:`pdfocr.index.query.words_of`), and written as ``tsvector`` and ``tsquery``
+values, not through a text-search configuration: so both back ends find the same pages,
+and no user input reaches a query parser (a lexeme is data, quoted). Characters of scripts
+without spaces are words of one character, so a query of one or two of them is a phrase;
+longer ones go through the trigrams.
+
+Needs the ``psycopg`` driver (``pip install 'pdfocr[postgres]'``), a UTF-8 database, and the
+``pg_trgm`` extension (created if missing: trusted, so a database owner may).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DependencyError, OutputError
+from .model import Hit, IndexedDocument
+from .query import Term, words_of
+from .store import IndexStore, Listing, StoredPage, stored_page
+
+if TYPE_CHECKING:
+    import psycopg
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+MAX_LEXEME_BYTES = 2046  # longer words cannot be in a tsvector: not indexed, never found
+MAX_POSITION = 16383  # a tsvector's positions stop there
+MAX_POSITIONS = 255  # per lexeme
+
+SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE IF NOT EXISTS pdfocr_documents (
+    id bigserial PRIMARY KEY,
+    output text NOT NULL UNIQUE,
+    sources jsonb NOT NULL,
+    owner text,
+    added timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS pdfocr_documents_owner ON pdfocr_documents (owner);
+CREATE TABLE IF NOT EXISTS pdfocr_pages (
+    id bigserial PRIMARY KEY,
+    document bigint NOT NULL REFERENCES pdfocr_documents (id) ON DELETE CASCADE,
+    number integer NOT NULL,
+    width double precision NOT NULL,
+    height double precision NOT NULL,
+    text text NOT NULL,
+    words tsvector NOT NULL,
+    boxes jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pdfocr_pages_document ON pdfocr_pages (document);
+CREATE INDEX IF NOT EXISTS pdfocr_pages_words ON pdfocr_pages USING gin (words);
+CREATE INDEX IF NOT EXISTS pdfocr_pages_text ON pdfocr_pages USING gin (text gin_trgm_ops);
+"""
+
+OWNED_PAGES = (
+    "SELECT pdfocr_pages.id FROM pdfocr_pages JOIN pdfocr_documents"
+    " ON pdfocr_documents.id = pdfocr_pages.document WHERE pdfocr_documents.owner = %s"
+)
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(URL_SCHEMES)
+
+
+class PostgresIndex(IndexStore):
+    """An index in the PostgreSQL database at ``url`` (its tables made on first use)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        try:
+            import psycopg
+        except ImportError:
+            raise DependencyError(
+                "a PostgreSQL index needs the psycopg driver: pip install 'pdfocr[postgres]'"
+            ) from None
+        self.url = url
+        self._where = _redacted(url)
+        with _errors(self._where, "cannot open the index"):
+            self._db: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        try:
+            with _errors(self._where, "cannot open the index"):
+                encoding = self._db.execute("SHOW server_encoding").fetchone()
+                if encoding is None or encoding[0] != "UTF8":
+                    raise DependencyError(
+                        f"{self._where}: the index's database must be UTF8, not {encoding and encoding[0]}"
+                    )
+                with self._db.transaction():
+                    # Processes opening a new index at once: one makes the tables.
+                    self._db.execute("SELECT pg_advisory_xact_lock(hashtext('pdfocr index schema'))")
+                    for statement in filter(str.strip, SCHEMA.split(";")):
+                        self._db.execute(statement)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, document: IndexedDocument) -> None:
+        with self._lock, _errors(self._where, f"cannot index {document.output}"), self._db.transaction():
+            db = self._db
+            # Two writers of the same document take turns; other documents never wait.
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (document.output,))
+            db.execute("DELETE FROM pdfocr_documents WHERE output = %s", (document.output,))
+            row = db.execute(
+                "INSERT INTO pdfocr_documents (output, sources, owner) VALUES (%s, %s, %s) RETURNING id",
+                (document.output, json.dumps(list(document.sources)), document.owner),
+            ).fetchone()
+            assert row is not None
+            with db.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO pdfocr_pages (document, number, width, height, text, words, boxes)"
+                    " VALUES (%s, %s, %s, %s, %s, %s::tsvector, %s)",
+                    [
+                        (
+                            row[0],
+                            page.number,
+                            page.width,
+                            page.height,
+                            page.text.replace("\x00", ""),  # PostgreSQL's text holds no NUL
+                            tsvector(page.text),
+                            json.dumps(page.words),
+                        )
+                        for page in document.pages
+                    ],
+                )
+
+    def remove(self, output: str) -> bool:
+        with self._lock, _errors(self._where, f"cannot take {output} out of the index"):
+            removed = self._db.execute("DELETE FROM pdfocr_documents WHERE output = %s", (output,)).rowcount
+        return removed > 0
+
+    def documents(self) -> list[Listing]:
+        with self._lock, _errors(self._where, "cannot read the index"):
+            rows = self._db.execute(
+                "SELECT output, sources, (SELECT COUNT(*) FROM pdfocr_pages WHERE document ="
+                ' pdfocr_documents.id), owner FROM pdfocr_documents ORDER BY output COLLATE "C"'
+            ).fetchall()
+        return [Listing(row[0], tuple(row[1]), row[2], row[3]) for row in rows]
+
+    def search(self, text: str, limit: int = 10, owner: str | None = None) -> list[Hit]:
+        with _errors(self._where, "cannot search the index"):
+            return super().search(text.replace("\x00", ""), limit, owner)
+
+    def _ranked(
+        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None
+    ) -> dict[int, float]:
+        wanted = [tsquery(term) for term in positive]
+        if any(query is None for query in wanted):
+            return {}  # a word with no letters or digits: on no page (as in SQLite)
+        expression = " & ".join(f"({query})" for query in wanted)
+        unwanted = [query for query in map(tsquery, negated) if query is not None]
+        if unwanted:
+            expression = f"({expression}) & !({' | '.join(f'({query})' for query in unwanted)})"
+        sql = "SELECT id, ts_rank(words, q) FROM pdfocr_pages, CAST(%s AS tsquery) AS q WHERE words @@ q"
+        parameters: tuple[str, ...] = (expression,)
+        if owner is not None:
+            sql += f" AND id IN ({OWNED_PAGES})"
+            parameters += (owner,)
+        return {row[0]: float(row[1]) for row in self._db.execute(sql, parameters)}
+
+    def _all_pages(self, owner: str | None) -> set[int]:
+        if owner is None:
+            return {row[0] for row in self._db.execute("SELECT id FROM pdfocr_pages")}
+        return {row[0] for row in self._db.execute(OWNED_PAGES, (owner,))}
+
+    def _word_pages(self, term: Term) -> set[int]:
+        query = tsquery(term)
+        if query is None:
+            return set()
+        rows = self._db.execute("SELECT id FROM pdfocr_pages WHERE words @@ CAST(%s AS tsquery)", (query,))
+        return {row[0] for row in rows}
+
+    def _substring_pages(self, text: str) -> set[int]:
+        if len(text) < 3 and len(words_of(text)) == len(text):
+            # Shorter than a trigram, every character a word of its own: a phrase of them.
+            return self._word_pages(Term(text))
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._db.execute("SELECT id FROM pdfocr_pages WHERE text ILIKE %s", (pattern,))
+        return {row[0] for row in rows}
+
+    def _pages(self, ids: Sequence[int]) -> dict[int, StoredPage]:
+        rows = self._db.execute(
+            "SELECT pdfocr_pages.id, output, sources, number, text, boxes, width, height FROM pdfocr_pages"
+            " JOIN pdfocr_documents ON pdfocr_documents.id = pdfocr_pages.document"
+            " WHERE pdfocr_pages.id = ANY(%s)",
+            (list(ids),),
+        )
+        return {row[0]: stored_page(*row[1:]) for row in rows}
+
+
+def tsvector(text: str) -> str:
+    """``text``'s words as a ``tsvector`` literal, with their positions (for phrases)."""
+    positions: dict[str, list[int]] = {}
+    for position, word in enumerate(words_of(text), start=1):
+        if len(word.encode()) <= MAX_LEXEME_BYTES:
+            kept = positions.setdefault(word, [])
+            if len(kept) < MAX_POSITIONS:
+                kept.append(min(position, MAX_POSITION))
+    return " ".join(
+        f"{_lexeme(word)}:{','.join(map(str, sorted(set(at))))}" for word, at in positions.items()
+    )
+
+
+def tsquery(term: Term) -> str | None:
+    """A term as a ``tsquery`` literal: its words in a row (a prefix: the last one
+    starting so); None if it has no words."""
+    words = [word for word in words_of(term.text) if len(word.encode()) <= MAX_LEXEME_BYTES]
+    if not words:
+        return None
+    lexemes = [_lexeme(word) for word in words]
+    if term.prefix:
+        lexemes[-1] += ":*"
+    return " <-> ".join(lexemes)
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, to name the index in messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@contextmanager
+def _errors(where: str, what: str) -> Iterator[None]:
+    """The driver's errors as pdfocr's: one line naming the index and what failed."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        raise OutputError(f"{what}: {message}", file=where) from None

@@ -1,0 +1,164 @@
+"""What every index back end does the same way: a query's groups combined into pages,
+the best pages made hits. A back end (SQLite, PostgreSQL) answers only the primitive
+questions: which pages hold these words (ranked), these characters, and what is on a page.
+So both give the same hits for the same query, whatever their SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .model import Hit, IndexedDocument, snippet_and_boxes
+from .query import Term, parse
+
+
+@dataclass(frozen=True)
+class Listing:
+    """An indexed document, as ``pdfocr index list`` shows it."""
+
+    output: str
+    sources: tuple[str, ...]
+    pages: int
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    output: str
+    sources: tuple[str, ...]
+    number: int
+    text: str
+    words: list[list[object]]
+    width: float
+    height: float
+
+
+class IndexStore(ABC):
+    """An index: documents added and removed whole, pages found by query.
+
+    Safe to share between threads (one at a time on the connection); several processes
+    may write one index at once (the back end's transactions keep them apart).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    # -- what a back end implements -------------------------------------------------
+
+    @abstractmethod
+    def add(self, document: IndexedDocument) -> None:
+        """Index a document's pages, replacing what was indexed for the same output, in
+        one transaction (a crash leaves the old pages or the new ones, never a mix)."""
+
+    @abstractmethod
+    def remove(self, output: str) -> bool:
+        """Take a document out; False if it was not in."""
+
+    @abstractmethod
+    def documents(self) -> list[Listing]:
+        """Every indexed document, by output."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def _ranked(
+        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None
+    ) -> dict[int, float]:
+        """Pages with every positive word term and none of the negated ones, with a
+        relevance score (higher is better)."""
+
+    @abstractmethod
+    def _all_pages(self, owner: str | None) -> set[int]: ...
+
+    @abstractmethod
+    def _word_pages(self, term: Term) -> set[int]:
+        """Pages holding a word term."""
+
+    @abstractmethod
+    def _substring_pages(self, text: str) -> set[int]:
+        """Pages whose text holds ``text`` (case folded), for scripts without spaces."""
+
+    @abstractmethod
+    def _pages(self, ids: Sequence[int]) -> dict[int, StoredPage]: ...
+
+    # -- the same for every back end -------------------------------------------------
+
+    def __enter__(self) -> IndexStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def search(self, text: str, limit: int = 10, owner: str | None = None) -> list[Hit]:
+        """The best pages for ``text`` (the syntax: :mod:`pdfocr.index.query`), among the
+        documents of ``owner`` when given."""
+        query = parse(text)
+        if query.empty or limit <= 0:
+            return []
+        with self._lock:
+            scores: dict[int, float] = {}
+            for group in query.groups:
+                for found, score in self._group(group, owner).items():
+                    scores[found] = max(score, scores.get(found, score))
+            best = sorted(scores, key=lambda found: (-scores[found], found))[:limit]
+            pages = self._pages(best) if best else {}
+        hits = []
+        for page_id in best:
+            page = pages[page_id]
+            snippet, boxes = snippet_and_boxes(page.text, page.words, query)
+            hits.append(
+                Hit(
+                    output=page.output,
+                    sources=page.sources,
+                    page=page.number,
+                    score=scores[page_id],
+                    snippet=snippet,
+                    boxes=boxes,
+                    size=(page.width, page.height),
+                )
+            )
+        return hits
+
+    def _group(self, group: tuple[Term, ...], owner: str | None) -> dict[int, float]:
+        """Pages with every positive term of the group and none of its negated ones."""
+        words = [term for term in group if not term.unsegmented]
+        positive = [term for term in words if not term.negated]
+        negated = [term for term in words if term.negated]
+        if positive:
+            found = self._ranked(positive, negated, owner)
+        else:  # negated words only (the group has characters to find, or nothing)
+            found = dict.fromkeys(self._all_pages(owner), 0.0)
+            for term in negated:
+                excluded = self._word_pages(term)
+                found = {page: score for page, score in found.items() if page not in excluded}
+        for term in group:
+            if term.unsegmented and found:
+                pages = self._substring_pages(term.text)
+                found = {page: score for page, score in found.items() if (page in pages) != term.negated}
+        return found
+
+
+def stored_page(
+    output: str,
+    sources: str | list[str],
+    number: int,
+    text: str,
+    words: str | list[list[object]],
+    width: float,
+    height: float,
+) -> StoredPage:
+    """A page row as a back end reads it (JSON columns as text or already decoded)."""
+    return StoredPage(
+        output=output,
+        sources=tuple(json.loads(sources) if isinstance(sources, str) else sources),
+        number=number,
+        text=text,
+        words=json.loads(words) if isinstance(words, str) else words,
+        width=float(width),
+        height=float(height),
+    )
