@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +153,11 @@ def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str, signed_ok: boo
         )
 
 
+PDFIUM_LOCK = threading.RLock()
+"""Held around every use of PDFium in a process: it is not thread-safe, not even for
+different documents (pypdfium2's documentation), and a service's threads share it."""
+
+
 def read_pdf_page(
     label: str,
     index: int,
@@ -167,7 +173,7 @@ def read_pdf_page(
     page with text that shows images: its text is masked (rendering never shows
     invisible text, and visible text is made invisible for it), so only the images are
     read."""
-    with _pdf_file(label, path, data, index + 1) as stream:
+    with _pdf_file(label, path, data, index + 1) as stream, PDFIUM_LOCK:
         try:
             document = pdfium.PdfDocument(stream, password=password)
         except pdfium.PdfiumError as error:
@@ -178,6 +184,23 @@ def read_pdf_page(
             raise InputError(f"the page cannot be read ({error})", file=label, page=index + 1) from None
         finally:
             document.close()
+
+
+def page_preview(path: str, number: int, width: int) -> bytes:
+    """Page ``number`` (1-based) of a PDF as a PNG ``width`` pixels wide (a search hit,
+    shown); IndexError if there is no such page."""
+    with PDFIUM_LOCK:
+        document = pdfium.PdfDocument(path)
+        try:
+            if not 1 <= number <= len(document):
+                raise IndexError(f"no page {number}: the PDF has {len(document)}")
+            page = document[number - 1]
+            image = page.render(scale=width / page.get_width(), may_draw_forms=False).to_pil()
+        finally:
+            document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
 
 
 def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> PdfPage:

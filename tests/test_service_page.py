@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import pdftotext
+from conftest import pdftotext, until
+from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 from serving import Server, make_token
 
@@ -118,3 +120,40 @@ def test_a_wrong_token_is_said_on_the_page(page: Page) -> None:
     page.wait_for_selector("#form-message.error")
     assert "not one this service knows" in page.locator("#form-message").inner_text()
     assert page.locator(".job").count() == 0
+
+
+def test_search_shows_the_page_with_the_words_lit(page: Page, served: tuple[Server, str]) -> None:
+    _, token = served
+    page.fill("#token", token)
+    page.set_input_files("#files", [str(SAMPLES / "page1.png")])
+    page.click("#convert")
+    page.wait_for_selector(".job-download:not([hidden])", timeout=120_000)
+    assert page.locator("#search-section").is_visible()
+    page.fill("#query", '"twelve percent"')
+    page.press("#query", "Enter")
+    page.wait_for_selector(".hit")
+    # This token's jobs in this module so far hold the line too; this one is its own hit.
+    first = page.locator(".hit", has_text="page1.png, page 1")
+    assert first.locator("mark").all_inner_texts() == ["twelve percent"]
+    first.click()
+    # (Polled from here: the page's CSP forbids the eval that wait_for_function uses.)
+    until(lambda: page.evaluate("() => document.getElementById('hit-image').naturalWidth") > 0, 30)
+    assert page.locator("#hit-view").is_visible()
+    # Two words lit, each over the image, side by side on one line, in the page's middle
+    # band where page1.png has that line (the boxes scaled from PDF points).
+    image = page.locator("#hit-image").bounding_box()
+    lit = [box for box in (item.bounding_box() for item in page.locator(".highlight").all()) if box]
+    assert image and len(lit) == 2
+    for box in lit:
+        assert image["x"] <= box["x"] and box["x"] + box["width"] <= image["x"] + image["width"]
+        assert image["y"] + 0.1 * image["height"] < box["y"] < image["y"] + 0.5 * image["height"]
+        assert 0 < box["height"] < 0.05 * image["height"]
+    assert lit[0]["x"] + lit[0]["width"] <= lit[1]["x"] and abs(lit[0]["y"] - lit[1]["y"]) < 2
+    # The lit pixels are the words' ink: dark pixels under each box.
+    shot = Image.open(io.BytesIO(page.locator(".highlight").first.screenshot())).convert("L")
+    assert shot.getextrema()[0] < 100
+    page.fill("#query", "zzzyzzy")
+    page.press("#query", "Enter")
+    page.wait_for_selector("#search-message:has-text('No page holds that')")
+    assert page.locator(".hit").count() == 0
+    assert not REFUSED[id(page)]

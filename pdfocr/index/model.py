@@ -7,8 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .query import Query, fold
+
+if TYPE_CHECKING:
+    import pypdfium2
 
 Box = tuple[float, float, float, float]
 """left, bottom, right, top in PDF points (the page's own coordinates)."""
@@ -84,6 +88,13 @@ def snippet_and_boxes(
         begin, end = max(0, first - SNIPPET_CONTEXT), min(len(source), first + SNIPPET_CONTEXT * 2)
     else:
         begin, end = 0, min(len(source), SNIPPET_CONTEXT * 2)
+    # Whole words at both ends (text without spaces is cut where it must be).
+    if begin > 0:
+        space = source.find(" ", begin, first if spans else end)
+        begin = space + 1 if space >= 0 else begin
+    if end < len(source):
+        space = source.rfind(" ", spans[0][1] if spans else begin, end)
+        end = space if space >= 0 else end
     parts, cursor = [], begin
     for start, stop in spans:
         if start < begin or stop > end:
@@ -132,7 +143,15 @@ def read_pdf(path: str | Path, sources: tuple[str, ...] = (), owner: str | None 
     their boxes, read back with PDFium (the text Chrome gives, in reading order)."""
     import pypdfium2
 
-    document = pypdfium2.PdfDocument(str(path))
+    from ..pdfpages import PDFIUM_LOCK
+
+    with PDFIUM_LOCK:
+        return IndexedDocument(
+            str(Path(path).resolve()), sources, _pages(pypdfium2.PdfDocument(str(path))), owner
+        )
+
+
+def _pages(document: pypdfium2.PdfDocument) -> tuple[IndexedPage, ...]:
     pages = []
     try:
         for number, page in enumerate(document, start=1):
@@ -160,4 +179,4 @@ def read_pdf(path: str | Path, sources: tuple[str, ...] = (), owner: str | None 
             pages.append(IndexedPage(number, text.replace("\r\n", "\n"), float(width), float(height), words))
     finally:
         document.close()
-    return IndexedDocument(str(Path(path).resolve()), sources, tuple(pages), owner)
+    return tuple(pages)

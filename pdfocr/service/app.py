@@ -15,10 +15,10 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Form, Header, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..api import Converter
 from ..errors import PdfocrError
 from ..options import OUTPUT_TYPES, ConvertOptions
+from ..pdfpages import page_preview
 from . import metrics
 from .problems import MEDIA_TYPE, from_error, problem, response
 from .runner import RESULT_PDF, RESULT_TEXT, JobRunner
@@ -40,6 +41,7 @@ log = logging.getLogger("pdfocr.service")
 
 ANONYMOUS = "anonymous"
 RETRY_AFTER_SECONDS = 30
+MAX_PREVIEW_WIDTH = 2000
 
 
 class Problem(Exception):
@@ -111,10 +113,29 @@ class Health(BaseModel):
     status: str
 
 
+class SearchHit(BaseModel):
+    job: str
+    page: int = Field(description="1-based page of the job's PDF")
+    score: float = Field(description="Higher is better")
+    snippet: str = Field(description="Text around the first match, matches in [ and ]")
+    boxes: list[list[float]] = Field(
+        description="The matching words' boxes: left, bottom, right, top in PDF points"
+    )
+    page_size: list[float] = Field(description="Width and height of the page in PDF points")
+    sources: list[str] = Field(description="The job's files, as they were sent")
+    links: dict[str, str] = Field(description="The job, its PDF, the page as an image")
+
+
+class SearchResults(BaseModel):
+    query: str
+    hits: list[SearchHit]
+
+
 class ServiceInfo(BaseModel):
     """What a client (the page) needs to know before it sends a job."""
 
     auth: bool
+    search: bool = Field(description="Whether jobs are indexed (GET /v1/search)")
     max_upload_bytes: int
     max_files: int
     max_pages: int
@@ -152,6 +173,8 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
             reserved=0,
             # One-image requests at once: as many as pages run at once; more wait as 429s.
             ocr_slots=asyncio.Semaphore(shared.jobs),
+            # Pages rendered for the page at once (PDFium takes one at a time anyway).
+            preview_slots=asyncio.Semaphore(2),
         )
         await runner.start()
         log.info(
@@ -424,7 +447,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
             store().delete(job.id)
         return Response(status_code=204)
 
-    def _result(job: Job, name: str) -> Path:
+    def _result(job: Job, name: str) -> FilePath:
         path = runner().folder(job.id) / name
         if not path.is_file():  # removed a moment ago (a DELETE, expiry)
             raise Problem(problem(404, "not-found", "No such job", detail=f"no job {job.id} for this token"))
@@ -436,6 +459,74 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
                 problem(409, "not-ready", "The job has no result", detail=f"the job is {job.state.value}")
             )
         return job
+
+    # -- the full-text index -------------------------------------------------------------
+
+    @app.get(
+        "/v1/search",
+        response_model=SearchResults,
+        responses=PROBLEM_RESPONSES,
+        summary="Pages of the caller's jobs that hold the query (the syntax of pdfocr search)",
+        operation_id="search",
+    )
+    async def search(
+        who: Owner,
+        q: Annotated[str, Query(min_length=1, max_length=500, description="What to find")],
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> SearchResults:
+        index = runner().index
+        if index is None:
+            raise Problem(
+                problem(404, "no-index", "This service keeps no index", detail="started with --no-index")
+            )
+        try:
+            found = await asyncio.to_thread(index.search, q, limit, who)
+        except PdfocrError as error:  # the index's server down, say: logged, not shown
+            log.error("search failed: %s", error, extra={"event": "search-error"})
+            raise Problem(
+                problem(503, "index-unavailable", "The index cannot be searched now"), {"Retry-After": "30"}
+            ) from None
+        hits = []
+        for hit in found:
+            job_id = runner().job_of(hit.output)
+            if job_id is None:  # a shared index: pages this service did not write
+                continue
+            base = f"/v1/jobs/{job_id}"
+            hits.append(
+                SearchHit(
+                    job=job_id,
+                    page=hit.page,
+                    score=hit.score,
+                    snippet=hit.snippet,
+                    boxes=[list(box) for box in hit.boxes],
+                    page_size=list(hit.size),
+                    sources=list(hit.sources),
+                    links={"job": base, "pdf": f"{base}/pdf", "image": f"{base}/pages/{hit.page}/image"},
+                )
+            )
+        return SearchResults(query=q, hits=hits)
+
+    @app.get(
+        "/v1/jobs/{job_id}/pages/{page}/image",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}, 409: PROBLEM_RESPONSES[422], **PROBLEM_RESPONSES},
+        summary="A page of a job's PDF as a PNG image (to show a search hit)",
+        operation_id="get_page_image",
+    )
+    async def page_image(
+        job_id: str,
+        page: Annotated[int, Path(ge=1, le=100_000)],
+        who: Owner,
+        width: Annotated[int, Query(ge=100, le=MAX_PREVIEW_WIDTH)] = 1000,
+    ) -> Response:
+        job = _finished(owned(job_id, who))
+        pdf = _result(job, RESULT_PDF)
+        async with state["preview_slots"]:
+            try:
+                image = await asyncio.to_thread(page_preview, str(pdf), page, width)
+            except IndexError as error:
+                raise Problem(problem(404, "no-page", "No such page", detail=str(error))) from None
+        return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     # -- one image, answered at once -----------------------------------------------------
 
@@ -480,6 +571,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
     async def service_info() -> ServiceInfo:
         return ServiceInfo(
             auth=settings.auth,
+            search=settings.index is not None,
             max_upload_bytes=settings.max_upload_bytes,
             max_files=settings.max_files,
             max_pages=settings.max_pages,
@@ -576,7 +668,7 @@ def _convert_options(options: JobOptions, settings: ServiceSettings) -> ConvertO
         raise Problem(from_error(error, {})) from None
 
 
-def _save(files: list[UploadFile], folder: Path) -> list[StoredInput]:
+def _save(files: list[UploadFile], folder: FilePath) -> list[StoredInput]:
     """Each upload into the job's folder under a name of the service's own."""
     folder.mkdir(parents=True)
     stored = []

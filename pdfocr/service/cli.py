@@ -90,6 +90,14 @@ def _serve(argv: list[str]) -> int:
         default=20,
         help="on SIGTERM, how long running jobs may finish before they are re-queued (default: 20)",
     )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--index",
+        default=DEFAULTS.index,
+        help="the full-text index every job's pages go to (GET /v1/search): an SQLite file (relative:"
+        f" in --data) or a postgresql:// URL (default: {DEFAULTS.index})",
+    )
+    where.add_argument("--no-index", action="store_true", help="keep no index (no /v1/search)")
     args = parser.parse_args(argv)
     settings = ServiceSettings(
         data=args.data,
@@ -108,6 +116,7 @@ def _serve(argv: list[str]) -> int:
         page_timeout=args.page_timeout,
         job_deadline=args.job_deadline,
         result_ttl=args.result_ttl * 3600,
+        index=None if args.no_index else args.index,
     )
     try:
         import uvicorn
@@ -120,6 +129,11 @@ def _serve(argv: list[str]) -> int:
         )
         return int(ExitCode.DEPENDENCY)
     _log_as_json()
+    if settings.index_target is not None:  # an unusable index is said before serving
+        from ..index import open_index
+
+        settings.data.mkdir(parents=True, exist_ok=True)
+        open_index(settings.index_target).close()
     if settings.auth:
         from .store import Store
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..api import Converter, Progress
 from ..errors import PdfocrError
+from ..index import IndexStore, open_index, read_pdf
 from ..options import ConvertOptions
 from .problems import from_error, problem
 from .settings import ServiceSettings
@@ -47,9 +48,20 @@ class JobRunner:
         self._loops: list[asyncio.Task[None]] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = False
+        self.index: IndexStore | None = None
+        """Where every job's pages go (None: the service keeps no index)."""
 
     def folder(self, job_id: str) -> Path:
         return self.settings.jobs_folder / job_id
+
+    def indexed_as(self, job_id: str) -> str:
+        """The name a job's PDF has in the index."""
+        return str((self.folder(job_id) / RESULT_PDF).resolve())
+
+    def job_of(self, output: str) -> str | None:
+        """The job whose PDF an index hit names (None: not one of this service's)."""
+        job_id = Path(output).parent.name
+        return job_id if output == self.indexed_as(job_id) else None
 
     @property
     def ready(self) -> bool:
@@ -57,8 +69,10 @@ class JobRunner:
         return bool(self._loops) and not self._stopping and not any(loop.done() for loop in self._loops)
 
     async def start(self) -> None:
-        """Queue the jobs a previous run left queued or running (failing those that
-        have been interrupted too often), and start the loops."""
+        """Open the index, queue the jobs a previous run left queued or running (failing
+        those that have been interrupted too often), and start the loops."""
+        if self.settings.index_target is not None:
+            self.index = await asyncio.to_thread(open_index, self.settings.index_target)
         for job in self.store.in_state(JobState.RUNNING):
             if job.attempts >= MAX_ATTEMPTS:
                 found = problem(
@@ -88,7 +102,7 @@ class JobRunner:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError, Exception):
                 await asyncio.wait_for(asyncio.shield(task), timeout=10)
-        shutil.rmtree(self.folder(job_id), ignore_errors=True)
+        await self.forget(job_id)
 
     async def stop(self) -> None:
         """Stop taking jobs; let the running ones finish for ``drain_seconds``, then put
@@ -104,6 +118,19 @@ class JobRunner:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=30)
+        if self.index is not None:
+            self.index.close()
+
+    async def forget(self, job_id: str) -> None:
+        """Remove a job's files and its pages from the index."""
+        shutil.rmtree(self.folder(job_id), ignore_errors=True)
+        if self.index is not None:
+            try:
+                await asyncio.to_thread(self.index.remove, self.indexed_as(job_id))
+            except PdfocrError:
+                log.exception(
+                    "could not take a job out of the index", extra={"event": "index-error", "job": job_id}
+                )
 
     async def _loop(self) -> None:
         while True:
@@ -175,6 +202,8 @@ class JobRunner:
             found = problem(500, "internal", "Internal error", detail=type(error).__name__)
             self.store.finish(job.id, JobState.FAILED, problem=found)
         else:
+            # Indexed before it is said to have succeeded: once it has, a search finds it.
+            await self._index(job)
             page_errors = [from_error(skipped.error, names) for skipped in result.skipped]
             self.store.finish(
                 job.id, JobState.SUCCEEDED, page_errors=page_errors, output_type=result.output_type
@@ -188,6 +217,19 @@ class JobRunner:
                     "seconds": round(time.monotonic() - started, 3),
                 },
             )
+
+    async def _index(self, job: Job) -> None:
+        """Add a job's pages to the index, its owner's; a failure is logged, and the job
+        still succeeds (its PDF is whole)."""
+        index = self.index
+        if index is None:
+            return
+        sources = tuple(item.name for item in job.inputs)
+        pdf = self.folder(job.id) / RESULT_PDF
+        try:
+            await asyncio.to_thread(lambda: index.add(read_pdf(pdf, sources, owner=job.owner)))
+        except Exception:
+            log.exception("could not index a job", extra={"event": "index-error", "job": job.id})
 
     def options_for(self, job: Job) -> ConvertOptions:
         """The job's options, with the service's limits."""
@@ -204,7 +246,7 @@ class JobRunner:
         while True:
             try:
                 for job_id in self.store.expired(time.time() - self.settings.result_ttl):
-                    shutil.rmtree(self.folder(job_id), ignore_errors=True)
+                    await self.forget(job_id)
                     self.store.delete(job_id)
                     log.info("job expired", extra={"event": "job-expired", "job": job_id})
                 self._remove_orphans()

@@ -10,6 +10,7 @@ from ..errors import UsageError
 from ..options import MAX_MEGAPIXELS
 
 MIB = 1024 * 1024
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")  # as pdfocr.index's (not imported: it is lazy)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class ServiceSettings:
     sync_max_megapixels: float = 50.0
     drain_seconds: float = 20.0
     """On SIGTERM, how long running jobs may take to finish before they are re-queued."""
+    index: str | None = "index.db"
+    """The full-text index every job's pages go to (``GET /v1/search``): an SQLite file
+    (a relative path is in ``data``) or a ``postgresql://`` URL; None: no index."""
 
     def __post_init__(self) -> None:
         if not self.auth and not is_loopback(self.host):
@@ -63,6 +67,13 @@ class ServiceSettings:
     @property
     def jobs_folder(self) -> Path:
         return self.data / "jobs"
+
+    @property
+    def index_target(self) -> str | None:
+        """Where the index is: a URL, or the SQLite file's path."""
+        if self.index is None or self.index.startswith(POSTGRES_SCHEMES):
+            return self.index
+        return str(self.data / self.index)  # an absolute path stays as it is
 
 
 def is_loopback(host: str) -> bool:

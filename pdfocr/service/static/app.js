@@ -134,6 +134,95 @@ function follow(job, name) {
   poll();
 }
 
+// -- search: the caller's converted pages, a hit shown on its page with its words lit --
+
+const searchForm = document.getElementById("search-form");
+const searchMessage = document.getElementById("search-message");
+const hitList = document.getElementById("hits");
+const hitView = document.getElementById("hit-view");
+const hitPage = document.getElementById("hit-page");
+const hitImage = document.getElementById("hit-image");
+let shownImage = null;
+
+// "the [signed] contract" as text nodes and <mark>s (never as HTML: it is the page's text).
+function markedSnippet(snippet) {
+  const parts = [];
+  let rest = snippet;
+  for (let match = /\[([^\]]*)\]/.exec(rest); match; match = /\[([^\]]*)\]/.exec(rest)) {
+    parts.push(document.createTextNode(rest.slice(0, match.index)));
+    const mark = document.createElement("mark");
+    mark.textContent = match[1];
+    parts.push(mark);
+    rest = rest.slice(match.index + match[0].length);
+  }
+  parts.push(document.createTextNode(rest));
+  return parts;
+}
+
+async function show(hit, button) {
+  for (const other of hitList.querySelectorAll("button")) other.removeAttribute("aria-current");
+  button.setAttribute("aria-current", "true");
+  const response = await fetch(`${hit.links.image}?width=1000`, { headers: authHeaders() });
+  if (!response.ok) {
+    searchMessage.className = "error";
+    searchMessage.textContent = await problemText(response);
+    return;
+  }
+  if (shownImage) URL.revokeObjectURL(shownImage);
+  shownImage = URL.createObjectURL(await response.blob());
+  hitImage.src = shownImage;
+  hitImage.alt = `Page ${hit.page} of ${hit.sources.join(", ")}`;
+  document.getElementById("hit-caption").textContent = `${hit.sources.join(", ")}, page ${hit.page}`;
+  // Boxes are in PDF points from the bottom left; the image fills the box's width.
+  const [width, height] = hit.page_size;
+  for (const old of hitPage.querySelectorAll(".highlight")) old.remove();
+  for (const [left, bottom, right, top] of hit.boxes) {
+    const lit = document.createElement("span");
+    lit.className = "highlight";
+    lit.style.left = `${(left / width) * 100}%`;
+    lit.style.top = `${((height - top) / height) * 100}%`;
+    lit.style.width = `${((right - left) / width) * 100}%`;
+    lit.style.height = `${((top - bottom) / height) * 100}%`;
+    hitPage.append(lit);
+  }
+  hitView.hidden = false;
+}
+
+searchForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const query = searchForm.elements.q.value.trim();
+  if (!query) return;
+  searchMessage.className = "";
+  searchMessage.textContent = "Searching…";
+  const response = await fetch(`/v1/search?${new URLSearchParams({ q: query, limit: "20" })}`, {
+    headers: authHeaders(),
+  });
+  if (!response.ok) {
+    searchMessage.className = "error";
+    searchMessage.textContent = await problemText(response);
+    return;
+  }
+  const found = await response.json();
+  searchMessage.textContent = found.hits.length ? "" : "No page holds that.";
+  hitView.hidden = true;
+  hitList.replaceChildren(...found.hits.map((hit) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "hit";
+    const where = document.createElement("strong");
+    where.textContent = `${hit.sources.join(", ")}, page ${hit.page}`;
+    const snippet = document.createElement("span");
+    snippet.className = "snippet";
+    snippet.append(...markedSnippet(hit.snippet));
+    button.append(where, snippet);
+    button.addEventListener("click", () => show(hit, button));
+    item.append(button);
+    return item;
+  }));
+});
+
 fetch("/v1/service").then((response) => response.json()).then((service) => {
   document.getElementById("token-row").hidden = !service.auth;
+  document.getElementById("search-section").hidden = !service.search;
 }).catch(() => {});
