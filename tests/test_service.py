@@ -342,11 +342,14 @@ def test_finished_jobs_expire(tmp_path: Path) -> None:
     with Server(data, "--result-ttl", str(2 / 3600)) as server, server.client(token) as client:
         job = client.post("/v1/jobs", files=[("files", _sample("page3.png"))]).json()
         wait_for(client, job["id"], {"succeeded"})
+        hits = client.get("/v1/search", params={"q": "343"}).json()["hits"]  # "memo number 343"
+        assert [hit["job"] for hit in hits] == [job["id"]]
         deadline = time.monotonic() + 20
         while client.get(f"/v1/jobs/{job['id']}").status_code != 404:
             assert time.monotonic() < deadline, "the job did not expire"
             time.sleep(0.2)
         assert not (data / "jobs" / job["id"]).exists()
+        assert client.get("/v1/search", params={"q": "343"}).json()["hits"] == []  # out of the index
 
 
 def test_no_auth_only_on_loopback(tmp_path: Path) -> None:

@@ -64,7 +64,10 @@ def _manage(argv: list[str]) -> int:
     remove = actions.add_parser("remove", help="take PDFs out of the index")
     remove.add_argument("pdfs", nargs="+", type=Path)
     actions.add_parser("list", help="the indexed PDFs, with their page counts")
-    actions.add_parser("reindex", help="read every indexed PDF again (those gone are taken out)")
+    actions.add_parser(
+        "reindex",
+        help="read every indexed PDF again (those gone are taken out; a service's jobs are left to it)",
+    )
     args = parser.parse_args(argv)
     index = open_index(args.index)
     try:
@@ -81,7 +84,11 @@ def _manage(argv: list[str]) -> int:
             for entry in index.documents():
                 print(f"{entry.output}\t{entry.pages} pages")
         else:
+            # A service's jobs (those with an owner) are the service's to keep: it may
+            # be on another machine, where their files are.
             for entry in index.documents():
+                if entry.owner is not None:
+                    continue
                 if Path(entry.output).is_file():
                     index.add(read_pdf(entry.output, entry.sources, entry.owner))
                 else:
