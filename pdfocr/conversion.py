@@ -144,91 +144,101 @@ def convert_bundle(
         raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
     if options.index is not None and not isinstance(output, (str, os.PathLike)):
         raise UsageError("an index needs the PDF written to a file (it is read back from there)")
-    if options.index is not None:  # an unusable index is said before any work
-        _open_index(options.index).close()
-    skipped: list[SkippedPage] = []
-    sources = _expand(items, options, skipped)
-    _refuse_overwriting_inputs(sources, targets)
-    engine = _prepare(pages, options, cancel)
+    # An unusable index is said before any work; the same connection adds the pages.
+    with _opened_index(options.index) as search_index:
+        skipped: list[SkippedPage] = []
+        sources = _expand(items, options, skipped)
+        _refuse_overwriting_inputs(sources, targets)
+        engine = _prepare(pages, options, cancel)
 
-    # A failed run may leave pages of its own still being stopped; their late files
-    # must not turn the real error into a cleanup error.
-    with _work_folder() as workdir:
-        sources = _pdfs_on_disk(sources, Path(workdir))
-        tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
-        documents = _documents(sources)
-        done = 0
+        # A failed run may leave pages of its own still being stopped; their late files
+        # must not turn the real error into a cleanup error.
+        with _work_folder() as workdir:
+            sources = _pdfs_on_disk(sources, Path(workdir))
+            tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
+            documents = _documents(sources)
+            done = 0
 
-        def original_page(
-            task: PageTask, outcome: PageOutcome | None = None, overlay: str | None = None
-        ) -> PagePart:
-            """The task's page of its input PDF, to keep, with ``overlay`` grafted on as
-            ``outcome`` says (None: a page that could not be read, kept as it was)."""
-            source = task.source
-            return PagePart(
-                source=source.path,
-                document=documents[task.index],
-                page=source.frame,
-                overlay=overlay,
-                password=options.password,
-                replaces_text=outcome.replaces_text if outcome else False,
-                replaces_content=outcome.replaces_content if outcome else False,
-                turn=outcome.result.rotated if outcome else 0,
-                # A page replaced by its rendering shows the straightened pixels already.
-                straighten=outcome.result.deskewed if outcome and outcome.layer_only else 0.0,
-            )
+            def original_page(
+                task: PageTask, outcome: PageOutcome | None = None, overlay: str | None = None
+            ) -> PagePart:
+                """The task's page of its input PDF, to keep, with ``overlay`` grafted on as
+                ``outcome`` says (None: a page that could not be read, kept as it was)."""
+                source = task.source
+                return PagePart(
+                    source=source.path,
+                    document=documents[task.index],
+                    page=source.frame,
+                    overlay=overlay,
+                    password=options.password,
+                    replaces_text=outcome.replaces_text if outcome else False,
+                    replaces_content=outcome.replaces_content if outcome else False,
+                    turn=outcome.result.rotated if outcome else 0,
+                    # A page replaced by its rendering shows the straightened pixels already.
+                    straighten=outcome.result.deskewed if outcome and outcome.layer_only else 0.0,
+                )
 
-        def page_done(outcome: PageOutcome) -> tuple[PageResult, PagePart]:
-            nonlocal done
-            done += 1
-            path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
-            if outcome.pdf:
-                _write_page(path, outcome.pdf, workdir)
-            if tasks[outcome.index].source.is_pdf:  # the input's page stays, edited
-                overlay = str(path) if outcome.pdf else None
-                part = original_page(tasks[outcome.index], outcome, overlay)
-            else:
-                part = PagePart(file=str(path))
-            _issue_warnings(outcome.result)
+            def page_done(outcome: PageOutcome) -> tuple[PageResult, PagePart]:
+                nonlocal done
+                done += 1
+                path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
+                if outcome.pdf:
+                    _write_page(path, outcome.pdf, workdir)
+                if tasks[outcome.index].source.is_pdf:  # the input's page stays, edited
+                    overlay = str(path) if outcome.pdf else None
+                    part = original_page(tasks[outcome.index], outcome, overlay)
+                else:
+                    part = PagePart(file=str(path))
+                _issue_warnings(outcome.result)
+                if progress is not None:
+                    progress(Progress(done, len(tasks), outcome.result, time.perf_counter() - started))
+                return outcome.result, part
+
             if progress is not None:
-                progress(Progress(done, len(tasks), outcome.result, time.perf_counter() - started))
-            return outcome.result, part
+                progress(Progress(0, len(tasks), None, time.perf_counter() - started))
 
-        if progress is not None:
-            progress(Progress(0, len(tasks), None, time.perf_counter() - started))
-
-        finished = pages.run(tasks, page_done, cancel)  # one outcome per task, in order
-        written = [outcome for outcome in finished if not isinstance(outcome, SkippedPage)]
-        skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
-        if not written:
-            raise skipped[0].error  # not one page could be converted
-        results = tuple(result for result, _ in written)
-        # The last moment a cancelled conversion can still leave everything untouched.
-        _stop_if_cancelled(cancel)
-        parts, names = [], []
-        for task, outcome in zip(tasks, finished, strict=True):
-            if not isinstance(outcome, SkippedPage):
-                parts.append(outcome[1])
-            elif task.source.is_pdf:
-                # A PDF's page that could not be read is still the user's page: kept
-                # as it was, without a text layer (and listed as skipped).
-                parts.append(original_page(task))
-            else:
-                continue
-            names.append((task.source.label, task.source.page_number))
-        request = DocumentRequest(options.output_type, _document_info(options), tuple(names))
-        document = write_outputs(
-            parts, output, sidecar, _joined_text(results), request, Path(workdir), cancel
-        )
-    if options.index is not None:
-        _add_to_index(_open_index(options.index), Path(output), items)  # type: ignore[arg-type]
-    return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
+            finished = pages.run(tasks, page_done, cancel)  # one outcome per task, in order
+            written = [outcome for outcome in finished if not isinstance(outcome, SkippedPage)]
+            skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
+            if not written:
+                raise skipped[0].error  # not one page could be converted
+            results = tuple(result for result, _ in written)
+            # The last moment a cancelled conversion can still leave everything untouched.
+            _stop_if_cancelled(cancel)
+            parts, names = [], []
+            for task, outcome in zip(tasks, finished, strict=True):
+                if not isinstance(outcome, SkippedPage):
+                    parts.append(outcome[1])
+                elif task.source.is_pdf:
+                    # A PDF's page that could not be read is still the user's page: kept
+                    # as it was, without a text layer (and listed as skipped).
+                    parts.append(original_page(task))
+                else:
+                    continue
+                names.append((task.source.label, task.source.page_number))
+            request = DocumentRequest(options.output_type, _document_info(options), tuple(names))
+            document = write_outputs(
+                parts, output, sidecar, _joined_text(results), request, Path(workdir), cancel
+            )
+        if search_index is not None:
+            _add_to_index(search_index, Path(output), items)  # type: ignore[arg-type]
+        return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
 
 
-def _open_index(target: str) -> IndexStore:
+@contextlib.contextmanager
+def _opened_index(target: str | None) -> Iterator[IndexStore | None]:
+    """The index at ``target`` (None: none), open for the conversion; its errors are
+    pdfocr's, naming the index."""
+    if target is None:
+        yield None
+        return
     from .index import open_index
 
-    return open_index(target)  # its errors are pdfocr's, naming the index
+    index = open_index(target)
+    try:
+        yield index
+    finally:
+        index.close()
 
 
 def _add_to_index(index: IndexStore, output: Path, items: list[InputItem]) -> None:
@@ -239,8 +249,6 @@ def _add_to_index(index: IndexStore, output: Path, items: list[InputItem]) -> No
         index.add(read_pdf(output, sources))
     except OutputError as error:
         raise OutputError(f"the PDF is written, but adding it to the index failed: {error}") from None
-    finally:
-        index.close()
 
 
 def _document_info(options: ConvertOptions) -> DocumentInfo:

@@ -150,6 +150,9 @@ def _same_hits(both: tuple[IndexStore, IndexStore], query: str) -> set[tuple[str
 def test_both_back_ends_give_the_same_hits(both_indexes: tuple[IndexStore, IndexStore], query: str) -> None:
     _same_hits(both_indexes, query)
     _same_hits(both_indexes, query.replace(" ", "* ") + "*")
+    for index in both_indexes:  # the best few are the first few of all (each back end cuts early)
+        every = [(hit.output, hit.page) for hit in index.search(query, limit=100)]
+        assert [(hit.output, hit.page) for hit in index.search(query, limit=2)] == every[:2]
 
 
 @pytest.mark.parametrize(
@@ -319,3 +322,23 @@ def test_a_writer_killed_mid_document_leaves_the_index_whole(
         for table in ("pages_words", "pages_chars"):
             check.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_words_read_back_keep_characters_beyond_the_basic_plane(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    from pdfocr.index import read_pdf
+    from pdfocr.layerfont import register_font
+
+    pdf = tmp_path / "astral.pdf"
+    drawn = canvas.Canvas(str(pdf), pagesize=(300, 200))
+    drawn.setFont(register_font(), 12)
+    drawn.drawString(10, 100, "a𝐀b 😀x cd")
+    drawn.save()
+    page = read_pdf(pdf).pages[0]
+    assert [word[0] for word in page.words] == ["a𝐀b", "😀x", "cd"]
+    # Each word's box starts where the one before ends (a wrong character index would
+    # give a box of another character).
+    lefts = [word[1] for word in page.words]
+    rights = [word[3] for word in page.words]
+    assert lefts[0] == pytest.approx(10, abs=0.5) and rights[0] < lefts[1] and rights[1] < lefts[2]

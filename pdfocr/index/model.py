@@ -157,26 +157,37 @@ def _pages(document: pypdfium2.PdfDocument) -> tuple[IndexedPage, ...]:
         for number, page in enumerate(document, start=1):
             width, height = page.get_size()
             textpage = page.get_textpage()
-            count = textpage.count_chars()
-            text = textpage.get_text_range() if count else ""
-            words: list[tuple[str, float, float, float, float]] = []
-            current, box = "", [0.0, 0.0, 0.0, 0.0]
-            for index in range(count):
-                char = textpage.get_text_range(index, 1)
-                if not char or char.isspace():
-                    if current:
-                        words.append((current, *box))  # type: ignore[arg-type]
-                    current = ""
-                    continue
-                left, bottom, right, top = textpage.get_charbox(index)
-                if not current:
-                    box = [left, bottom, right, top]
-                else:
-                    box = [min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top)]
-                current += char
-            if current:
-                words.append((current, *box))  # type: ignore[arg-type]
-            pages.append(IndexedPage(number, text.replace("\r\n", "\n"), float(width), float(height), words))
+            text = textpage.get_text_range() if textpage.count_chars() else ""
+            pages.append(
+                IndexedPage(
+                    number, text.replace("\r\n", "\n"), float(width), float(height), _words(textpage, text)
+                )
+            )
     finally:
         document.close()
     return tuple(pages)
+
+
+def _words(textpage: pypdfium2.PdfTextPage, text: str) -> list[tuple[str, float, float, float, float]]:
+    """The page's words, each with the box around its characters. The text is read once
+    (a call per character would cost most of the indexing); PDFium counts characters in
+    UTF-16 units, so one beyond the Basic Multilingual Plane takes two indexes."""
+    words: list[tuple[str, float, float, float, float]] = []
+    current, box = "", (0.0, 0.0, 0.0, 0.0)
+    index = 0
+    for char in text:
+        if char.isspace():
+            if current:
+                words.append((current, *box))
+            current = ""
+        else:
+            left, bottom, right, top = textpage.get_charbox(index)
+            if current:
+                box = (min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top))
+            else:
+                box = (left, bottom, right, top)
+            current += char
+        index += 2 if ord(char) > 0xFFFF else 1
+    if current:
+        words.append((current, *box))
+    return words

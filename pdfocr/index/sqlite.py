@@ -191,16 +191,19 @@ class SqliteIndex(IndexStore):
             return super().search(text, limit, owner)
 
     def _ranked(
-        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None
+        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None, limit: int | None
     ) -> dict[int, float]:
         expression = " AND ".join(_fts(term) for term in positive)
         if negated:
             expression = f"({expression}) NOT ({' OR '.join(_fts(term) for term in negated)})"
-        sql = "SELECT rowid, -bm25(pages_words) FROM pages_words WHERE pages_words MATCH ?"
-        parameters: tuple[str, ...] = (expression,)
+        sql = "SELECT rowid, -rank FROM pages_words WHERE pages_words MATCH ?"  # rank: BM25
+        parameters: list[str | int] = [expression]
         if owner is not None:
             sql += f" AND rowid IN ({OWNED_PAGES})"
-            parameters += (owner,)
+            parameters.append(owner)
+        if limit is not None:
+            sql += " ORDER BY rank, rowid LIMIT ?"
+            parameters.append(limit)
         return dict(self._db.execute(sql, parameters).fetchall())
 
     def _all_pages(self, owner: str | None) -> set[int]:
@@ -212,17 +215,18 @@ class SqliteIndex(IndexStore):
         rows = self._db.execute("SELECT rowid FROM pages_words WHERE pages_words MATCH ?", (_fts(term),))
         return {row[0] for row in rows}
 
-    def _substring_pages(self, text: str) -> set[int]:
+    def _substring_pages(self, text: str, owner: str | None = None) -> set[int]:
         if len(text) >= 3:
-            rows = self._db.execute(
-                "SELECT rowid FROM pages_chars WHERE pages_chars MATCH ?", (_quoted(text),)
-            )
+            sql, parameter = "SELECT rowid FROM pages_chars WHERE pages_chars MATCH ?", _quoted(text)
         elif all(unsegmented_char(char) for char in text):  # shorter than a trigram: its characters in a row
-            phrase = _quoted(" ".join(text))
-            rows = self._db.execute("SELECT rowid FROM pages_words WHERE pages_words MATCH ?", (phrase,))
+            sql, parameter = (
+                "SELECT rowid FROM pages_words WHERE pages_words MATCH ?",
+                _quoted(" ".join(text)),
+            )
         else:  # mixed and short: the texts themselves, case folded like the trigrams
-            rows = self._db.execute("SELECT id FROM pages WHERE instr(lower(text), lower(?)) > 0", (text,))
-        return {row[0] for row in rows}
+            sql, parameter = "SELECT id FROM pages WHERE instr(lower(text), lower(?)) > 0", text
+        pages = {row[0] for row in self._db.execute(sql, (parameter,))}
+        return pages if owner is None else pages & self._all_pages(owner)
 
     def _pages(self, ids: Sequence[int]) -> dict[int, StoredPage]:
         rows = self._db.execute(

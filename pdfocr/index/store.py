@@ -67,10 +67,11 @@ class IndexStore(ABC):
 
     @abstractmethod
     def _ranked(
-        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None
+        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None, limit: int | None
     ) -> dict[int, float]:
         """Pages with every positive word term and none of the negated ones, with a
-        relevance score (higher is better)."""
+        relevance score (higher is better); the best ``limit`` of them (ties: the lower
+        page id first) when a limit is given."""
 
     @abstractmethod
     def _all_pages(self, owner: str | None) -> set[int]: ...
@@ -80,7 +81,7 @@ class IndexStore(ABC):
         """Pages holding a word term."""
 
     @abstractmethod
-    def _substring_pages(self, text: str) -> set[int]:
+    def _substring_pages(self, text: str, owner: str | None = None) -> set[int]:
         """Pages whose text holds ``text`` (case folded), for scripts without spaces."""
 
     @abstractmethod
@@ -103,7 +104,9 @@ class IndexStore(ABC):
         with self._lock:
             scores: dict[int, float] = {}
             for group in query.groups:
-                for found, score in self._group(group, owner).items():
+                # A page among the best of the OR of groups is among the best of the
+                # group that scores it highest: each group may stop at the limit.
+                for found, score in self._group(group, owner, limit).items():
                     scores[found] = max(score, scores.get(found, score))
             best = sorted(scores, key=lambda found: (-scores[found], found))[:limit]
             pages = self._pages(best) if best else {}
@@ -124,20 +127,28 @@ class IndexStore(ABC):
             )
         return hits
 
-    def _group(self, group: tuple[Term, ...], owner: str | None) -> dict[int, float]:
-        """Pages with every positive term of the group and none of its negated ones."""
+    def _group(self, group: tuple[Term, ...], owner: str | None, limit: int) -> dict[int, float]:
+        """Pages with every positive term of the group and none of its negated ones (at
+        least the best ``limit`` of them)."""
         words = [term for term in group if not term.unsegmented]
         positive = [term for term in words if not term.negated]
         negated = [term for term in words if term.negated]
+        characters = [term for term in group if term.unsegmented]
         if positive:
-            found = self._ranked(positive, negated, owner)
-        else:  # negated words only (the group has characters to find, or nothing)
-            found = dict.fromkeys(self._all_pages(owner), 0.0)
+            # Pages the characters will filter out must not take places: no limit then.
+            found = self._ranked(positive, negated, owner, None if characters else limit)
+        else:
+            first = next((term for term in characters if not term.negated), None)
+            if first is not None:  # the pages with these characters, not every page
+                found = dict.fromkeys(self._substring_pages(first.text, owner), 0.0)
+                characters.remove(first)
+            else:  # negated terms alone (one side of an OR)
+                found = dict.fromkeys(self._all_pages(owner), 0.0)
             for term in negated:
                 excluded = self._word_pages(term)
                 found = {page: score for page, score in found.items() if page not in excluded}
-        for term in group:
-            if term.unsegmented and found:
+        for term in characters:
+            if found:
                 pages = self._substring_pages(term.text)
                 found = {page: score for page, score in found.items() if (page in pages) != term.negated}
         return found
