@@ -186,20 +186,34 @@ def read_pdf_page(
             document.close()
 
 
+PREVIEW_MEGAPIXELS = 4.0
+"""A page shown (a search hit) is at most this large, however tall and thin the page."""
+
+
 def page_preview(path: str, number: int, width: int) -> bytes:
     """Page ``number`` (1-based) of a PDF as a PNG ``width`` pixels wide (a search hit,
-    shown); IndexError if there is no such page."""
+    shown), or narrower if that would pass :data:`PREVIEW_MEGAPIXELS`. Raises
+    :class:`InputError` for a page the PDF does not have or PDFium cannot render."""
     with PDFIUM_LOCK:
-        document = pdfium.PdfDocument(path)
+        try:
+            document = pdfium.PdfDocument(path)
+        except pdfium.PdfiumError as error:
+            raise InputError(f"the PDF cannot be read ({error})", file=path) from None
         try:
             if not 1 <= number <= len(document):
-                raise IndexError(f"no page {number}: the PDF has {len(document)}")
+                raise InputError(f"no page {number}: the PDF has {len(document)}", file=path)
             page = document[number - 1]
-            image = page.render(scale=width / page.get_width(), may_draw_forms=False).to_pil()
+            page_width, page_height = page.get_size()
+            scale = min(
+                width / max(page_width, 1.0), _within_page(page_width, page_height, PREVIEW_MEGAPIXELS) / 72
+            )
+            image = page.render(scale=scale, may_draw_forms=False).to_pil()
+        except pdfium.PdfiumError as error:
+            raise InputError(f"the page cannot be rendered ({error})", file=path, page=number) from None
         finally:
             document.close()
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 

@@ -79,7 +79,15 @@ def test_searching_asks_for_a_token_and_a_sane_query(served: tuple[Server, str, 
         assert anonymous.get("/v1/search", params={"q": "x"}).status_code == 401
         assert anonymous.get("/v1/service").json()["search"] is True
     with server.client(first) as client:
-        for params in ({}, {"q": ""}, {"q": "x" * 501}, {"q": "x", "limit": 0}, {"q": "x", "limit": 101}):
+        too_many = " ".join(f"w{number}" for number in range(33))
+        for params in (
+            {},
+            {"q": ""},
+            {"q": "x" * 501},
+            {"q": too_many},
+            {"q": "x", "limit": 0},
+            {"q": "x", "limit": 101},
+        ):
             answer = client.get("/v1/search", params=params)
             assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
         # Whatever the query says, it is a query: never an error.
@@ -121,3 +129,20 @@ def test_an_index_that_cannot_be_opened_stops_the_service_before_it_serves(tmp_p
     )
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert "index" in refused.stderr and "x.db" in refused.stderr
+
+
+def test_a_page_shown_is_bounded_in_pixels_whatever_its_shape(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    from pdfocr.errors import InputError
+    from pdfocr.pdfpages import PREVIEW_MEGAPIXELS, page_preview
+
+    pdf = tmp_path / "ribbon.pdf"
+    drawn = canvas.Canvas(str(pdf), pagesize=(3, 14400))  # the tallest, thinnest page PDF allows
+    drawn.line(0, 0, 3, 14400)
+    drawn.save()
+    shown = Image.open(io.BytesIO(page_preview(str(pdf), 1, 2000)))
+    assert shown.width * shown.height <= PREVIEW_MEGAPIXELS * 1e6 * 1.01
+    assert shown.height == pytest.approx(shown.width * 4800, rel=0.05)  # the page's proportions
+    with pytest.raises(InputError, match="no page 2"):
+        page_preview(str(pdf), 2, 500)

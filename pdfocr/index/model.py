@@ -4,7 +4,7 @@ boxes of the matching words to highlight)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,17 +155,41 @@ def _pages(document: pypdfium2.PdfDocument) -> tuple[IndexedPage, ...]:
     pages = []
     try:
         for number, page in enumerate(document, start=1):
-            width, height = page.get_size()
+            width, height = page.get_size()  # as shown: turned by the page's /Rotate
             textpage = page.get_textpage()
-            text = textpage.get_text_range() if textpage.count_chars() else ""
-            pages.append(
-                IndexedPage(
-                    number, text.replace("\r\n", "\n"), float(width), float(height), _words(textpage, text)
-                )
-            )
+            count = textpage.count_chars()
+            text = textpage.get_text_range() if count else ""
+            if len(text.encode("utf-16-le")) != 2 * count:
+                # PDFium's text is not one unit per character here: word by character.
+                text = "".join(textpage.get_text_range(index, 1) or " " for index in range(count))
+            shown = _shown(page.get_rotation(), page.get_cropbox())
+            words = [(word, *shown(box)) for word, *box in _words(textpage, text)]
+            pages.append(IndexedPage(number, text.replace("\r\n", "\n"), float(width), float(height), words))
     finally:
         document.close()
     return tuple(pages)
+
+
+def _shown(
+    rotation: int, cropbox: tuple[float, float, float, float]
+) -> Callable[[Sequence[float]], tuple[float, float, float, float]]:
+    """What turns a box in the page's own space (where PDFium's character boxes are)
+    into one on the page as shown: from the crop box's corner, turned clockwise by
+    ``rotation`` (as viewers and renderings show it, and as the page's size is given)."""
+    left, bottom, right, top = cropbox
+    width, height = right - left, top - bottom
+
+    def shown(box: Sequence[float]) -> tuple[float, float, float, float]:
+        x0, y0, x1, y1 = box[0] - left, box[1] - bottom, box[2] - left, box[3] - bottom
+        if rotation == 90:
+            x0, y0, x1, y1 = y0, width - x1, y1, width - x0
+        elif rotation == 180:
+            x0, y0, x1, y1 = width - x1, height - y1, width - x0, height - y0
+        elif rotation == 270:
+            x0, y0, x1, y1 = height - y1, x0, height - y0, x1
+        return (x0, y0, x1, y1)
+
+    return shown
 
 
 def _words(textpage: pypdfium2.PdfTextPage, text: str) -> list[tuple[str, float, float, float, float]]:

@@ -8,6 +8,12 @@ and no user input reaches a query parser (a lexeme is data, quoted). Characters 
 without spaces are words of one character, so a query of one or two of them is a phrase;
 longer ones go through the trigrams.
 
+What a ``tsvector`` cannot hold is not found: a word longer than 2046 bytes, and a phrase
+whose words are past the page's 16,383rd word or a word's 255th time on the page.
+
+A connection the server dropped (a restart, an idle timeout) is made again at the next
+call; one connection per index, its calls one at a time.
+
 Needs the ``psycopg`` driver (``pip install 'pdfocr[postgres]'``), a UTF-8 database, and the
 ``pg_trgm`` extension (created if missing: trusted, so a database owner may).
 """
@@ -15,19 +21,20 @@ Needs the ``psycopg`` driver (``pip install 'pdfocr[postgres]'``), a UTF-8 datab
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import DependencyError, OutputError
 from .model import Hit, IndexedDocument
-from .query import Term, words_of
-from .store import IndexStore, Listing, StoredPage, stored_page
+from .query import words_of
+from .store import IndexStore, Listing, StoredPage, Words, stored_page
 
 if TYPE_CHECKING:
     import psycopg
 
 URL_SCHEMES = ("postgresql://", "postgres://")
+T = TypeVar("T")
 
 MAX_LEXEME_BYTES = 2046  # longer words cannot be in a tsvector: not indexed, never found
 MAX_POSITION = 16383  # a tsvector's positions stop there
@@ -80,108 +87,149 @@ class PostgresIndex(IndexStore):
     def __init__(self, url: str) -> None:
         super().__init__()
         try:
-            import psycopg
+            import psycopg  # noqa: F401  (missing: said before anything else)
         except ImportError:
             raise DependencyError(
                 "a PostgreSQL index needs the psycopg driver: pip install 'pdfocr[postgres]'"
             ) from None
         self.url = url
         self._where = _redacted(url)
-        with _errors(self._where, "cannot open the index"):
-            self._db: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        self._closed = False
+        self._db: psycopg.Connection[Any] = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        """A connection to a database checked (UTF8) and made an index (the tables)."""
+        import psycopg
+
+        with self._errors("cannot open the index"):
+            db = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         try:
-            with _errors(self._where, "cannot open the index"):
-                encoding = self._db.execute("SHOW server_encoding").fetchone()
+            with self._errors("cannot open the index"):
+                encoding = db.execute("SHOW server_encoding").fetchone()
                 if encoding is None or encoding[0] != "UTF8":
                     raise DependencyError(
                         f"{self._where}: the index's database must be UTF8, not {encoding and encoding[0]}"
                     )
-                made = self._db.execute("SELECT to_regclass(%s)", (LAST_MADE,)).fetchone()
+                made = db.execute("SELECT to_regclass(%s)", (LAST_MADE,)).fetchone()
                 if made is None or made[0] is None:
-                    with self._db.transaction():
+                    with db.transaction():
                         # Processes opening a new index at once: one makes the tables.
-                        self._db.execute("SELECT pg_advisory_xact_lock(hashtext('pdfocr index schema'))")
+                        db.execute("SELECT pg_advisory_xact_lock(hashtext('pdfocr index schema'))")
                         for statement in _statements(SCHEMA):
-                            self._db.execute(statement)
+                            db.execute(statement)
         except BaseException:
-            self._db.close()
+            db.close()
             raise
+        return db
+
+    @property
+    def _connection(self) -> psycopg.Connection[Any]:
+        """The connection, made again if the server dropped it (under the lock)."""
+        if (self._db.closed or self._db.broken) and not self._closed:
+            self._db = self._connect()
+        return self._db
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        import psycopg
+
+        try:
+            yield
+        except psycopg.Error as error:
+            message = " ".join(str(error).split()) or type(error).__name__
+            raise OutputError(f"{what}: {message}", file=self._where) from None
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()
 
+    def _once_more(self, work: Callable[[], T]) -> T:
+        """``work``, and once more on a new connection if the server dropped this one:
+        safe, since every call here may run twice (an add replaces, a remove removes)."""
+        try:
+            return work()
+        except OutputError:
+            if self._closed or not self._db.broken:
+                raise
+        return work()
+
     def add(self, document: IndexedDocument) -> None:
-        with self._lock, _errors(self._where, f"cannot index {document.output}"), self._db.transaction():
-            db = self._db
-            # Two writers of the same document take turns; other documents never wait.
-            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (document.output,))
-            db.execute("DELETE FROM pdfocr_documents WHERE output = %s", (document.output,))
-            row = db.execute(
-                "INSERT INTO pdfocr_documents (output, sources, owner) VALUES (%s, %s, %s) RETURNING id",
-                (document.output, json.dumps(list(document.sources)), document.owner),
-            ).fetchone()
-            assert row is not None
-            ids = [
-                found[0]
-                for found in db.execute(
-                    "SELECT nextval(pg_get_serial_sequence('pdfocr_pages', 'id'))"
-                    " FROM generate_series(1, %s)",
-                    (len(document.pages),),
-                )
-            ]
-            with db.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO pdfocr_pages (id, document, number, width, height, text, boxes)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        (
-                            page_id,
-                            row[0],
-                            page.number,
-                            page.width,
-                            page.height,
-                            page.text.replace("\x00", ""),  # PostgreSQL's text holds no NUL
-                            json.dumps(page.words),
-                        )
-                        for page_id, page in zip(ids, document.pages, strict=True)
-                    ],
-                )
-                cursor.executemany(
-                    "INSERT INTO pdfocr_page_words (page, words) VALUES (%s, %s::tsvector)",
-                    [
-                        (page_id, tsvector(page.text))
-                        for page_id, page in zip(ids, document.pages, strict=True)
-                    ],
-                )
+        self._once_more(lambda: self._add(document))
 
     def remove(self, output: str) -> bool:
-        with self._lock, _errors(self._where, f"cannot take {output} out of the index"):
-            removed = self._db.execute("DELETE FROM pdfocr_documents WHERE output = %s", (output,)).rowcount
-        return removed > 0
+        return self._once_more(lambda: self._remove(output))
 
     def documents(self) -> list[Listing]:
-        with self._lock, _errors(self._where, "cannot read the index"):
-            rows = self._db.execute(
+        return self._once_more(self._documents)
+
+    def search(self, text: str, limit: int = 10, owner: str | None = None) -> list[Hit]:
+        return self._once_more(
+            lambda: super(PostgresIndex, self).search(text.replace("\x00", ""), limit, owner)
+        )
+
+    def _add(self, document: IndexedDocument) -> None:
+        with self._lock, self._errors(f"cannot index {document.output}"):
+            db = self._connection
+            with db.transaction():
+                # Two writers of the same document take turns; other documents never wait.
+                db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (document.output,))
+                db.execute("DELETE FROM pdfocr_documents WHERE output = %s", (document.output,))
+                row = db.execute(
+                    "INSERT INTO pdfocr_documents (output, sources, owner) VALUES (%s, %s, %s) RETURNING id",
+                    (document.output, _json(list(document.sources)), document.owner),
+                ).fetchone()
+                assert row is not None
+                ids = [
+                    found[0]
+                    for found in db.execute(
+                        "SELECT nextval(pg_get_serial_sequence('pdfocr_pages', 'id'))"
+                        " FROM generate_series(1, %s)",
+                        (len(document.pages),),
+                    )
+                ]
+                pages = list(zip(ids, document.pages, strict=True))
+                with db.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO pdfocr_pages (id, document, number, width, height, text, boxes)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        [
+                            (
+                                page_id,
+                                row[0],
+                                page.number,
+                                page.width,
+                                page.height,
+                                page.text.replace("\x00", ""),  # PostgreSQL's text holds no NUL
+                                _json(page.words),
+                            )
+                            for page_id, page in pages
+                        ],
+                    )
+                    cursor.executemany(
+                        "INSERT INTO pdfocr_page_words (page, words) VALUES (%s, %s::tsvector)",
+                        [(page_id, tsvector(page.text)) for page_id, page in pages],
+                    )
+
+    def _remove(self, output: str) -> bool:
+        with self._lock, self._errors(f"cannot take {output} out of the index"):
+            removed = self._connection.execute("DELETE FROM pdfocr_documents WHERE output = %s", (output,))
+        return removed.rowcount > 0
+
+    def _documents(self) -> list[Listing]:
+        with self._lock, self._errors("cannot read the index"):
+            rows = self._connection.execute(
                 "SELECT output, sources, (SELECT COUNT(*) FROM pdfocr_pages WHERE document ="
                 ' pdfocr_documents.id), owner FROM pdfocr_documents ORDER BY output COLLATE "C"'
             ).fetchall()
         return [Listing(row[0], tuple(row[1]), row[2], row[3]) for row in rows]
 
-    def search(self, text: str, limit: int = 10, owner: str | None = None) -> list[Hit]:
-        with _errors(self._where, "cannot search the index"):
-            return super().search(text.replace("\x00", ""), limit, owner)
-
     def _ranked(
-        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None, limit: int | None
+        self, positive: Sequence[Words], negated: Sequence[Words], owner: str | None, limit: int | None
     ) -> dict[int, float]:
-        wanted = [tsquery(term) for term in positive]
-        if any(query is None for query in wanted):
-            return {}  # a word with no letters or digits: on no page (as in SQLite)
-        expression = " & ".join(f"({query})" for query in wanted)
-        unwanted = [query for query in map(tsquery, negated) if query is not None]
-        if unwanted:
-            expression = f"({expression}) & !({' | '.join(f'({query})' for query in unwanted)})"
+        expression = " & ".join(f"({tsquery(term)})" for term in positive)
+        if negated:
+            expression = f"({expression}) & !({' | '.join(f'({tsquery(term)})' for term in negated)})"
         sql = (
             "SELECT page, ts_rank(words, q) AS score FROM pdfocr_page_words, CAST(%s AS tsquery) AS q"
             " WHERE words @@ q"
@@ -193,36 +241,31 @@ class PostgresIndex(IndexStore):
         if limit is not None:
             sql += " ORDER BY score DESC, page LIMIT %s"
             parameters.append(limit)
-        return {row[0]: float(row[1]) for row in self._db.execute(sql, parameters)}
+        return {row[0]: float(row[1]) for row in self._connection.execute(sql, parameters)}
 
     def _all_pages(self, owner: str | None) -> set[int]:
         if owner is None:
-            return {row[0] for row in self._db.execute("SELECT id FROM pdfocr_pages")}
-        return {row[0] for row in self._db.execute(OWNED_PAGES, (owner,))}
+            return {row[0] for row in self._connection.execute("SELECT id FROM pdfocr_pages")}
+        return {row[0] for row in self._connection.execute(OWNED_PAGES, (owner,))}
 
-    def _word_pages(self, term: Term) -> set[int]:
-        query = tsquery(term)
-        if query is None:
-            return set()
-        rows = self._db.execute(
-            "SELECT page FROM pdfocr_page_words WHERE words @@ CAST(%s AS tsquery)", (query,)
+    def _word_pages(self, term: Words) -> set[int]:
+        rows = self._connection.execute(
+            "SELECT page FROM pdfocr_page_words WHERE words @@ CAST(%s AS tsquery)", (tsquery(term),)
         )
         return {row[0] for row in rows}
 
-    def _substring_pages(self, text: str, owner: str | None = None) -> set[int]:
-        if len(text) < 3 and len(words_of(text)) == len(text):
-            # Shorter than a trigram, every character a word of its own: a phrase of them.
-            pages = self._word_pages(Term(text))
-        else:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            pages = {
-                row[0]
-                for row in self._db.execute("SELECT id FROM pdfocr_pages WHERE text ILIKE %s", (pattern,))
-            }
-        return pages if owner is None else pages & self._all_pages(owner)
+    def _trigram_pages(self, text: str) -> set[int]:
+        rows = self._connection.execute("SELECT id FROM pdfocr_pages WHERE text ILIKE %s", (_like(text),))
+        return {row[0] for row in rows}
+
+    def _scan_pages(self, text: str) -> set[int]:
+        rows = self._connection.execute(
+            "SELECT id FROM pdfocr_pages WHERE strpos(lower(text), %s) > 0", (text.lower(),)
+        )
+        return {row[0] for row in rows}
 
     def _pages(self, ids: Sequence[int]) -> dict[int, StoredPage]:
-        rows = self._db.execute(
+        rows = self._connection.execute(
             "SELECT pdfocr_pages.id, output, sources, number, text, boxes, width, height FROM pdfocr_pages"
             " JOIN pdfocr_documents ON pdfocr_documents.id = pdfocr_pages.document"
             " WHERE pdfocr_pages.id = ANY(%s)",
@@ -244,16 +287,24 @@ def tsvector(text: str) -> str:
     )
 
 
-def tsquery(term: Term) -> str | None:
+def tsquery(term: Words) -> str:
     """A term as a ``tsquery`` literal: its words in a row (a prefix: the last one
-    starting so); None if it has no words."""
-    words = [word for word in words_of(term.text) if len(word.encode()) <= MAX_LEXEME_BYTES]
-    if not words:
-        return None
-    lexemes = [_lexeme(word) for word in words]
+    starting so)."""
+    lexemes = [_lexeme(word) for word in term.words]
     if term.prefix:
         lexemes[-1] += ":*"
     return " <-> ".join(lexemes)
+
+
+def _like(text: str) -> str:
+    """A pattern for ILIKE that finds ``text`` anywhere, its characters taken as such."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _json(value: object) -> str:
+    """JSON that ``jsonb`` takes: it refuses the NUL character, which a file name or a
+    page's word may hold."""
+    return json.dumps(value).replace("\\u0000", "")
 
 
 def _statements(script: str) -> list[str]:
@@ -267,24 +318,14 @@ def _lexeme(word: str) -> str:
 
 
 def _redacted(url: str) -> str:
-    """The URL without its password, to name the index in messages."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-@contextmanager
-def _errors(where: str, what: str) -> Iterator[None]:
-    """The driver's errors as pdfocr's: one line naming the index and what failed."""
-    import psycopg
-
+    """The index's name in messages: user, host, port and database, never a password
+    (in the URL's user part or its parameters)."""
     try:
-        yield
-    except psycopg.Error as error:
-        message = " ".join(str(error).split()) or type(error).__name__
-        raise OutputError(f"{what}: {message}", file=where) from None
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts = conninfo_to_dict(url)
+    except Exception:  # no driver, or not a URL it reads: say only what kind it is
+        return "postgresql://..."
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"

@@ -9,7 +9,7 @@
 
 Words match whole words, case and accents folded (``resume`` finds ``résumé``). Anything
 else a user types is a word: quotes, stars and operators that do not fit the syntax are
-taken as text, so no input breaks a query.
+taken as text, so no input breaks a query. A query holds 32 terms at most.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from ..errors import UsageError
+
+MAX_TERMS = 32
+"""Terms in a query, at most: each costs a lookup, and no one types more."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ def parse(text: str) -> Query:
         if word:
             groups[-1].append(Term(word, prefix=prefix, negated=negated))
         negate_next = False
+    terms = sum(len(group) for group in groups)
+    if terms > MAX_TERMS:
+        raise UsageError(f"the query has {terms} terms; at most {MAX_TERMS}")
     return Query(tuple(tuple(group) for group in groups if group))
 
 
@@ -90,15 +98,18 @@ _UNSEGMENTED = (
     "\U00020000-\U0002ffff\uf900-\ufaff"
 )
 _UNSEGMENTED_CHAR = re.compile(f"[{_UNSEGMENTED}]")
-_WORD = re.compile(f"[{_UNSEGMENTED}]|(?:(?![{_UNSEGMENTED}])[^\\W_])+")
+# Letters, digits and private-use characters: what SQLite's unicode61 takes for word
+# characters (its categories L* N* Co).
+_WORD = re.compile(f"[{_UNSEGMENTED}]|(?:(?![{_UNSEGMENTED}])[^\\W_]|[\ue000-\uf8ff])+")
 
 
 def words_of(text: str) -> list[str]:
-    """The words of ``text`` as SQLite's ``unicode61`` tokenizer sees them (runs of letters
-    and digits, lowercased, accents removed), each character of a script without spaces
-    a word of its own: how a back end without that tokenizer (PostgreSQL) splits text."""
+    """The words of ``text`` as every back end indexes and looks them up: runs of
+    letters and digits, lowercased, marks (accents, vowel signs) removed, each character
+    of a script without spaces a word of its own. One splitter for all, so that they
+    find the same pages."""
     decomposed = unicodedata.normalize("NFD", text.lower())
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    bare = "".join(char for char in decomposed if unicodedata.category(char)[0] != "M")
     return _WORD.findall(unicodedata.normalize("NFC", bare))
 
 

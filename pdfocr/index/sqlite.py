@@ -1,10 +1,10 @@
 """The full-text index in one SQLite file (FTS5).
 
-Two FTS5 indexes over the same page texts: words (``unicode61``, diacritics removed, each
-character of a script without spaces a word of its own; ranked by BM25) and character
-trigrams (substrings of three characters and more, for those scripts). Every user query
-goes through :mod:`pdfocr.index.query`: each term reaches FTS5 quoted, so no input breaks
-its parser.
+Two FTS5 indexes over the same page texts: words (as :func:`~pdfocr.index.query.words_of`
+splits them, which the PostgreSQL back end does too; ranked by BM25) and character
+trigrams (substrings of three characters and more, for scripts without spaces). Every user
+query goes through :mod:`pdfocr.index.query`: each term reaches FTS5 quoted, so no input
+breaks its parser.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import DependencyError, OutputError
-from .model import Hit, IndexedDocument
-from .query import Term, unsegmented_char
-from .store import IndexStore, Listing, StoredPage, stored_page
+from .model import IndexedDocument
+from .query import words_of
+from .store import IndexStore, Listing, StoredPage, Words, stored_page
 
 MINIMUM_SQLITE = (3, 38, 0)  # the trigram tokenizer (3.34) and its LIKE support (3.38)
-SCHEMA_VERSION = 2  # 1: single characters apart from the words (pages_spaced)
+SCHEMA_VERSION = 3  # 1: single characters apart (pages_spaced); 2: words split by unicode61
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -46,8 +46,8 @@ CREATE TABLE IF NOT EXISTS page_words (
     page INTEGER PRIMARY KEY REFERENCES pages (id) ON DELETE CASCADE,
     words TEXT NOT NULL
 );
--- The words of spaced(text) (a function of this connection's): contentless, since what
--- it indexes is not a column.
+-- The words of each text, split by words(text) (a function of this connection's):
+-- contentless, since what it indexes is not a column.
 CREATE VIRTUAL TABLE IF NOT EXISTS pages_words USING fts5(
     text, content='', tokenize='unicode61 remove_diacritics 2'
 );
@@ -55,23 +55,22 @@ CREATE VIRTUAL TABLE IF NOT EXISTS pages_chars USING fts5(
     text, content='pages', content_rowid='id', tokenize='trigram'
 );
 CREATE TRIGGER IF NOT EXISTS pages_added AFTER INSERT ON pages BEGIN
-    INSERT INTO pages_words (rowid, text) VALUES (new.id, spaced(new.text));
+    INSERT INTO pages_words (rowid, text) VALUES (new.id, words(new.text));
     INSERT INTO pages_chars (rowid, text) VALUES (new.id, new.text);
 END;
 CREATE TRIGGER IF NOT EXISTS pages_removed AFTER DELETE ON pages BEGIN
-    INSERT INTO pages_words (pages_words, rowid, text) VALUES ('delete', old.id, spaced(old.text));
+    INSERT INTO pages_words (pages_words, rowid, text) VALUES ('delete', old.id, words(old.text));
     INSERT INTO pages_chars (pages_chars, rowid, text) VALUES ('delete', old.id, old.text);
     DELETE FROM page_words WHERE page = old.id;
 END;
 """
 
-# An index of version 1 gets its word index made again from the texts it holds.
-UPGRADE_FROM_1 = """
-DROP TRIGGER pages_added;
-DROP TRIGGER pages_removed;
-DROP TABLE pages_words;
-DROP TABLE pages_spaced;
-ALTER TABLE documents ADD COLUMN owner TEXT;
+# An older index gets its word index made again from the texts it holds.
+UPGRADE = """
+DROP TRIGGER IF EXISTS pages_added;
+DROP TRIGGER IF EXISTS pages_removed;
+DROP TABLE IF EXISTS pages_words;
+DROP TABLE IF EXISTS pages_spaced;
 """
 
 
@@ -99,99 +98,89 @@ class SqliteIndex(IndexStore):
         super().__init__()
         check_sqlite()
         self.path = Path(path)
-        with _errors(self.path, "cannot open the index"):
+        with self._errors("cannot open the index"):
             # Writers wait for each other (busy_timeout) rather than fail; WAL lets searches
             # go on while a document is added.
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-            self._db.create_function("spaced", 1, spaced, deterministic=True)
+            self._db.create_function("words", 1, _indexed_words, deterministic=True)
+            self._db.create_function("lowered", 1, _lowered, deterministic=True)
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._made_current()
 
     def _made_current(self) -> None:
         """The tables made, or brought up to this version (one transaction)."""
-        db = self._db
-        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise DependencyError(
                     f"{self.path}: this index was made by a newer pdfocr (version {version})"
                 )
-            old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'pages_spaced'").fetchone()
-            for statement in _statements((UPGRADE_FROM_1 if old else "") + SCHEMA):
+            older = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents'").fetchone()
+            for statement in _statements((UPGRADE if older else "") + SCHEMA):
                 db.execute(statement)
-            if old:
-                db.execute("INSERT INTO pages_words (rowid, text) SELECT id, spaced(text) FROM pages")
+            if older:
+                columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
+                if "owner" not in columns:
+                    db.execute("ALTER TABLE documents ADD COLUMN owner TEXT")
+                db.execute("INSERT INTO pages_words (rowid, text) SELECT id, words(text) FROM pages")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it, or none (IMMEDIATE: writers queue at its
+        start, not at its first write, so none fails half-way on a busy index)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
         except BaseException:
-            db.execute("ROLLBACK")
+            self._db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
+        self._db.execute("COMMIT")
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise OutputError(f"{what}: {error}", file=self.path) from None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def add(self, document: IndexedDocument) -> None:
-        with self._lock, _errors(self.path, f"cannot index {document.output}"):
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(
-                    "DELETE FROM pages WHERE document IN (SELECT id FROM documents WHERE output = ?)",
-                    (document.output,),
-                )
-                db.execute("DELETE FROM documents WHERE output = ?", (document.output,))
-                number = db.execute(
-                    "INSERT INTO documents (output, sources, owner, added) VALUES (?, ?, ?, ?)",
-                    (document.output, json.dumps(list(document.sources)), document.owner, time.time()),
+        with self._lock, self._errors(f"cannot index {document.output}"), self._transaction() as db:
+            _delete(db, document.output)
+            number = db.execute(
+                "INSERT INTO documents (output, sources, owner, added) VALUES (?, ?, ?, ?)",
+                (document.output, json.dumps(list(document.sources)), document.owner, time.time()),
+            ).lastrowid
+            for page in document.pages:
+                row = db.execute(
+                    "INSERT INTO pages (document, number, width, height, text) VALUES (?, ?, ?, ?, ?)",
+                    (number, page.number, page.width, page.height, page.text),
                 ).lastrowid
-                for page in document.pages:
-                    row = db.execute(
-                        "INSERT INTO pages (document, number, width, height, text) VALUES (?, ?, ?, ?, ?)",
-                        (number, page.number, page.width, page.height, page.text),
-                    ).lastrowid
-                    db.execute(
-                        "INSERT INTO page_words (page, words) VALUES (?, ?)", (row, json.dumps(page.words))
-                    )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                db.execute(
+                    "INSERT INTO page_words (page, words) VALUES (?, ?)", (row, json.dumps(page.words))
+                )
 
     def remove(self, output: str) -> bool:
-        with self._lock, _errors(self.path, f"cannot take {output} out of the index"):
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(
-                    "DELETE FROM pages WHERE document IN (SELECT id FROM documents WHERE output = ?)",
-                    (output,),
-                )
-                removed = db.execute("DELETE FROM documents WHERE output = ?", (output,)).rowcount
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        return removed > 0
+        with self._lock, self._errors(f"cannot take {output} out of the index"), self._transaction() as db:
+            return _delete(db, output)
 
     def documents(self) -> list[Listing]:
-        with self._lock, _errors(self.path, "cannot read the index"):
+        with self._lock, self._errors("cannot read the index"):
             rows = self._db.execute(
                 "SELECT output, sources, (SELECT COUNT(*) FROM pages WHERE document = documents.id), owner"
                 " FROM documents ORDER BY output"
             ).fetchall()
         return [Listing(row[0], tuple(json.loads(row[1])), row[2], row[3]) for row in rows]
 
-    def search(self, text: str, limit: int = 10, owner: str | None = None) -> list[Hit]:
-        with _errors(self.path, "cannot search the index"):
-            return super().search(text, limit, owner)
-
     def _ranked(
-        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None, limit: int | None
+        self, positive: Sequence[Words], negated: Sequence[Words], owner: str | None, limit: int | None
     ) -> dict[int, float]:
         expression = " AND ".join(_fts(term) for term in positive)
         if negated:
@@ -211,22 +200,17 @@ class SqliteIndex(IndexStore):
             return {row[0] for row in self._db.execute("SELECT id FROM pages")}
         return {row[0] for row in self._db.execute(OWNED_PAGES, (owner,))}
 
-    def _word_pages(self, term: Term) -> set[int]:
+    def _word_pages(self, term: Words) -> set[int]:
         rows = self._db.execute("SELECT rowid FROM pages_words WHERE pages_words MATCH ?", (_fts(term),))
         return {row[0] for row in rows}
 
-    def _substring_pages(self, text: str, owner: str | None = None) -> set[int]:
-        if len(text) >= 3:
-            sql, parameter = "SELECT rowid FROM pages_chars WHERE pages_chars MATCH ?", _quoted(text)
-        elif all(unsegmented_char(char) for char in text):  # shorter than a trigram: its characters in a row
-            sql, parameter = (
-                "SELECT rowid FROM pages_words WHERE pages_words MATCH ?",
-                _quoted(" ".join(text)),
-            )
-        else:  # mixed and short: the texts themselves, case folded like the trigrams
-            sql, parameter = "SELECT id FROM pages WHERE instr(lower(text), lower(?)) > 0", text
-        pages = {row[0] for row in self._db.execute(sql, (parameter,))}
-        return pages if owner is None else pages & self._all_pages(owner)
+    def _trigram_pages(self, text: str) -> set[int]:
+        rows = self._db.execute("SELECT rowid FROM pages_chars WHERE pages_chars MATCH ?", (_quoted(text),))
+        return {row[0] for row in rows}
+
+    def _scan_pages(self, text: str) -> set[int]:
+        rows = self._db.execute("SELECT id FROM pages WHERE instr(lowered(text), ?) > 0", (_lowered(text),))
+        return {row[0] for row in rows}
 
     def _pages(self, ids: Sequence[int]) -> dict[int, StoredPage]:
         rows = self._db.execute(
@@ -244,18 +228,19 @@ OWNED_PAGES = (
 )
 
 
-@contextmanager
-def _errors(path: Path, what: str) -> Iterator[None]:
-    """SQLite's errors as pdfocr's: one line naming the index and what failed."""
-    try:
-        yield
-    except sqlite3.Error as error:
-        raise OutputError(f"{what}: {error}", file=path) from None
+def _delete(db: sqlite3.Connection, output: str) -> bool:
+    """Take a document and its pages out (the triggers take them out of the FTS indexes)."""
+    db.execute("DELETE FROM pages WHERE document IN (SELECT id FROM documents WHERE output = ?)", (output,))
+    return db.execute("DELETE FROM documents WHERE output = ?", (output,)).rowcount > 0
 
 
-def spaced(text: str) -> str:
-    """``text`` with each character of a script written without spaces made a word."""
-    return "".join(f" {char} " if unsegmented_char(char) else char for char in text)
+def _indexed_words(text: str) -> str:
+    """What the word index tokenizes: the words of ``text``, split and folded already."""
+    return " ".join(words_of(text))
+
+
+def _lowered(text: str) -> str:
+    return text.lower()
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -275,5 +260,6 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _fts(term: Term) -> str:
-    return _quoted(term.text) + ("*" if term.prefix else "")
+def _fts(term: Words) -> str:
+    """A term's words in a row (FTS5 splits the string as they were split for the index)."""
+    return _quoted(" ".join(term.words)) + ("*" if term.prefix else "")

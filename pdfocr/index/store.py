@@ -10,10 +10,11 @@ import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from .model import Hit, IndexedDocument, snippet_and_boxes
-from .query import Term, parse
+from .query import Term, parse, unsegmented_char, words_of
 
 
 @dataclass(frozen=True)
@@ -66,23 +67,32 @@ class IndexStore(ABC):
     def close(self) -> None: ...
 
     @abstractmethod
+    def _errors(self, what: str) -> AbstractContextManager[None]:
+        """The driver's errors, raised in the block, as pdfocr's: one line naming the
+        index and ``what`` failed."""
+
+    @abstractmethod
     def _ranked(
-        self, positive: Sequence[Term], negated: Sequence[Term], owner: str | None, limit: int | None
+        self, positive: Sequence[Words], negated: Sequence[Words], owner: str | None, limit: int | None
     ) -> dict[int, float]:
-        """Pages with every positive word term and none of the negated ones, with a
-        relevance score (higher is better); the best ``limit`` of them (ties: the lower
-        page id first) when a limit is given."""
+        """Pages with every positive term and none of the negated ones, with a relevance
+        score (higher is better); the best ``limit`` of them (ties: the lower page id
+        first) when a limit is given."""
 
     @abstractmethod
     def _all_pages(self, owner: str | None) -> set[int]: ...
 
     @abstractmethod
-    def _word_pages(self, term: Term) -> set[int]:
-        """Pages holding a word term."""
+    def _word_pages(self, term: Words) -> set[int]:
+        """Pages holding a term's words."""
 
     @abstractmethod
-    def _substring_pages(self, text: str, owner: str | None = None) -> set[int]:
-        """Pages whose text holds ``text`` (case folded), for scripts without spaces."""
+    def _trigram_pages(self, text: str) -> set[int]:
+        """Pages whose text holds ``text`` (three characters or more; case folded)."""
+
+    @abstractmethod
+    def _scan_pages(self, text: str) -> set[int]:
+        """Pages whose text holds ``text`` (lowercased), read page by page."""
 
     @abstractmethod
     def _pages(self, ids: Sequence[int]) -> dict[int, StoredPage]: ...
@@ -101,7 +111,7 @@ class IndexStore(ABC):
         query = parse(text)
         if query.empty or limit <= 0:
             return []
-        with self._lock:
+        with self._lock, self._errors("cannot search the index"):
             scores: dict[int, float] = {}
             for group in query.groups:
                 # A page among the best of the OR of groups is among the best of the
@@ -112,7 +122,9 @@ class IndexStore(ABC):
             pages = self._pages(best) if best else {}
         hits = []
         for page_id in best:
-            page = pages[page_id]
+            page = pages.get(page_id)
+            if page is None:  # taken out by another writer since it was found
+                continue
             snippet, boxes = snippet_and_boxes(page.text, page.words, query)
             hits.append(
                 Hit(
@@ -130,9 +142,11 @@ class IndexStore(ABC):
     def _group(self, group: tuple[Term, ...], owner: str | None, limit: int) -> dict[int, float]:
         """Pages with every positive term of the group and none of its negated ones (at
         least the best ``limit`` of them)."""
-        words = [term for term in group if not term.unsegmented]
+        words = [Words.of(term) for term in group if not term.unsegmented]
+        if any(not term.words for term in words if not term.negated):
+            return {}  # a word without letters or digits is on no page
         positive = [term for term in words if not term.negated]
-        negated = [term for term in words if term.negated]
+        negated = [term for term in words if term.negated and term.words]
         characters = [term for term in group if term.unsegmented]
         if positive:
             # Pages the characters will filter out must not take places: no limit then.
@@ -144,14 +158,41 @@ class IndexStore(ABC):
                 characters.remove(first)
             else:  # negated terms alone (one side of an OR)
                 found = dict.fromkeys(self._all_pages(owner), 0.0)
-            for term in negated:
-                excluded = self._word_pages(term)
+            for unwanted in negated:
+                excluded = self._word_pages(unwanted)
                 found = {page: score for page, score in found.items() if page not in excluded}
         for term in characters:
             if found:
                 pages = self._substring_pages(term.text)
                 found = {page: score for page, score in found.items() if (page in pages) != term.negated}
         return found
+
+    def _substring_pages(self, text: str, owner: str | None = None) -> set[int]:
+        """Pages whose text holds ``text``, for scripts without spaces: through trigrams
+        from three characters; shorter, as a phrase of single characters (each is a word
+        of its own) or, mixed with other scripts, by reading the texts."""
+        if len(text) >= 3:
+            pages = self._trigram_pages(text)
+        elif all(unsegmented_char(char) for char in text):
+            characters = Words(tuple(words_of(text)))
+            pages = self._word_pages(characters) if characters.words else set()
+        else:
+            pages = self._scan_pages(text)
+        return pages if owner is None else pages & self._all_pages(owner)
+
+
+@dataclass(frozen=True)
+class Words:
+    """A term as the back ends look it up: its words (see ``words_of``), in a row."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    """The last word is a prefix."""
+    negated: bool = False
+
+    @classmethod
+    def of(cls, term: Term) -> Words:
+        return cls(tuple(words_of(term.text)), term.prefix, term.negated)
 
 
 def stored_page(

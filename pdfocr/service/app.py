@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api import Converter
-from ..errors import PdfocrError
+from ..errors import InputError, PdfocrError, UsageError
 from ..options import OUTPUT_TYPES, ConvertOptions
 from ..pdfpages import page_preview
 from . import metrics
@@ -481,6 +481,8 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
             )
         try:
             found = await asyncio.to_thread(index.search, q, limit, who)
+        except UsageError as error:  # the query itself (too many terms)
+            raise Problem(problem(422, "bad-query", "The query cannot be run", detail=str(error))) from None
         except PdfocrError as error:  # the index's server down, say: logged, not shown
             log.error("search failed: %s", error, extra={"event": "search-error"})
             raise Problem(
@@ -524,8 +526,10 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
         async with state["preview_slots"]:
             try:
                 image = await asyncio.to_thread(page_preview, str(pdf), page, width)
-            except IndexError as error:
-                raise Problem(problem(404, "no-page", "No such page", detail=str(error))) from None
+            except InputError as error:
+                raise Problem(
+                    problem(404, "no-page", "The page cannot be shown", detail=error.message)
+                ) from None
         return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     # -- one image, answered at once -----------------------------------------------------

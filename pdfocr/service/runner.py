@@ -226,8 +226,18 @@ class JobRunner:
             return
         sources = tuple(item.name for item in job.inputs)
         pdf = self.folder(job.id) / RESULT_PDF
+
+        def add() -> None:
+            index.add(read_pdf(pdf, sources, owner=job.owner))
+            # Cancelled or deleted while it was indexed (this thread goes on though its
+            # job's task is cancelled): taken out again. A cancel from now on finds the
+            # pages there and takes them out itself.
+            now = self.store.get(job.id)
+            if now is None or now.state is JobState.CANCELLED:
+                index.remove(self.indexed_as(job.id))
+
         try:
-            await asyncio.to_thread(lambda: index.add(read_pdf(pdf, sources, owner=job.owner)))
+            await asyncio.to_thread(add)
         except Exception:
             log.exception("could not index a job", extra={"event": "index-error", "job": job.id})
 

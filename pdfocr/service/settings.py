@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
+from ..index import is_postgres_url
 from ..options import MAX_MEGAPIXELS
 
 MIB = 1024 * 1024
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")  # as pdfocr.index's (not imported: it is lazy)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class ServiceSettings:
     @property
     def index_target(self) -> str | None:
         """Where the index is: a URL, or the SQLite file's path."""
-        if self.index is None or self.index.startswith(POSTGRES_SCHEMES):
+        if self.index is None or is_postgres_url(self.index):
             return self.index
         return str(self.data / self.index)  # an absolute path stays as it is
 

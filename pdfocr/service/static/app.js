@@ -143,6 +143,8 @@ const hitView = document.getElementById("hit-view");
 const hitPage = document.getElementById("hit-page");
 const hitImage = document.getElementById("hit-image");
 let shownImage = null;
+let latestShow = 0;
+let latestSearch = 0;  // a hit clicked after another wins, whichever image arrives first
 
 // "the [signed] contract" as text nodes and <mark>s (never as HTML: it is the page's text).
 function markedSnippet(snippet) {
@@ -162,14 +164,18 @@ function markedSnippet(snippet) {
 async function show(hit, button) {
   for (const other of hitList.querySelectorAll("button")) other.removeAttribute("aria-current");
   button.setAttribute("aria-current", "true");
+  const mine = ++latestShow;
   const response = await fetch(`${hit.links.image}?width=1000`, { headers: authHeaders() });
+  if (mine !== latestShow) return;
   if (!response.ok) {
     searchMessage.className = "error";
     searchMessage.textContent = await problemText(response);
     return;
   }
+  const image = await response.blob();
+  if (mine !== latestShow) return;
   if (shownImage) URL.revokeObjectURL(shownImage);
-  shownImage = URL.createObjectURL(await response.blob());
+  shownImage = URL.createObjectURL(image);
   hitImage.src = shownImage;
   hitImage.alt = `Page ${hit.page} of ${hit.sources.join(", ")}`;
   document.getElementById("hit-caption").textContent = `${hit.sources.join(", ")}, page ${hit.page}`;
@@ -194,9 +200,11 @@ searchForm.addEventListener("submit", async (event) => {
   if (!query) return;
   searchMessage.className = "";
   searchMessage.textContent = "Searching…";
+  const mine = ++latestSearch;
   const response = await fetch(`/v1/search?${new URLSearchParams({ q: query, limit: "20" })}`, {
     headers: authHeaders(),
   });
+  if (mine !== latestSearch) return;  // a later search answers instead
   if (!response.ok) {
     searchMessage.className = "error";
     searchMessage.textContent = await problemText(response);
