@@ -34,6 +34,7 @@ from .conversion import (
     convert_bundle,
     read_image,
 )
+from .engines import OcrEngine
 from .errors import Interrupted, PdfocrWarning, UsageError
 from .executors import PageExecutor, ProcessExecutor
 from .executors.process import check_main_script
@@ -71,8 +72,9 @@ class Converter:
             results = await asyncio.gather(*(converter.convert_async(s, o) for s, o in work))
 
     ``options`` (or the same fields as keywords) are the defaults of every call; each call
-    may change any of them but ``jobs``. ``executor`` is where pages run (default: worker
-    processes of this machine, :class:`~pdfocr.executors.ProcessExecutor`).
+    may change any of them but ``jobs`` and ``cluster``. ``executor`` is where pages run
+    (default: worker processes of this machine, :class:`~pdfocr.executors.ProcessExecutor`;
+    with ``cluster``, a Dask cluster's workers, :class:`~pdfocr.executors.cluster.DaskExecutor`).
 
     An error in one conversion does not disturb the others. :meth:`close` (or leaving the
     ``with`` block) waits for the conversions under way, then stops the workers;
@@ -101,6 +103,12 @@ class Converter:
                 ),
                 stacklevel=3,
             )
+        if options.cluster is not None:
+            if executor is not None:
+                raise UsageError("a Converter runs its pages on a cluster or on an executor, not both")
+            from .executors.cluster import DaskExecutor
+
+            executor, budget = DaskExecutor(options.cluster), None  # connected now: said now if not
         self._executor = executor
         self._budget = budget
         self._lease = contextlib.ExitStack()
@@ -310,10 +318,11 @@ class Converter:
         if self._closed:
             raise UsageError("this Converter is closed")
         chosen = _options(options or self.options, keywords)
-        if chosen.jobs is not None and chosen.jobs != self.options.jobs:
-            raise UsageError("jobs is set when the Converter is made, not for each call")
-        # A call's options that leave jobs unsaid (None) take the converter's.
-        return chosen if chosen.jobs == self.options.jobs else chosen.replace(jobs=self.options.jobs)
+        for name in ("jobs", "cluster"):
+            if getattr(chosen, name) is not None and getattr(chosen, name) != getattr(self.options, name):
+                raise UsageError(f"{name} is set when the Converter is made, not for each call")
+        # A call's options that leave jobs and cluster unsaid (None) take the converter's.
+        return chosen.replace(jobs=self.options.jobs, cluster=self.options.cluster)
 
     def _scheduler_for(self, pages: int, cancel: threading.Event | None) -> Scheduler:
         """The scheduler, made on first use: a converter for one call first takes its
@@ -480,6 +489,13 @@ class _ConverterPages:
             check_main_script()  # the default executor, not made yet
         else:
             executor.prepare()
+
+    def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
+        executor = self._converter._executor
+        if executor is None:  # this machine's workers, not made yet
+            engine.check(languages)
+        else:
+            executor.check_engine(engine, languages)
 
     def run(
         self, tasks: Sequence[PageTask], on_done: Callable[[PageOutcome], T], cancel: threading.Event | None

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-j", "--jobs", type=int, metavar="N", help="pages OCRed at once (default: CPU count)"
     )
     parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the pages on the workers of this Dask scheduler (tcp://host:8786, tls://...;"
+        " see pdfocr worker)",
+    )
+    parser.add_argument(
         "--dpi",
         type=float,
         default=DEFAULT_DPI,
@@ -375,6 +381,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
     return ConvertOptions(
         languages=parse_languages(args.language),
         jobs=args.jobs,
+        cluster=args.cluster,
         dpi=args.dpi,
         force_dpi=args.force_dpi,
         engine=resolve_engine(args.engine, **_engine_settings(args)),

@@ -86,6 +86,9 @@ class PageRunner(Protocol):
     def check_caller(self) -> None:
         """Refuse, with a :class:`UsageError`, a caller from which pages cannot run."""
 
+    def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
+        """Refuse an engine or language that the workers running the pages lack."""
+
     def run(
         self,
         tasks: Sequence[PageTask],
@@ -101,7 +104,7 @@ def _prepare(pages: PageRunner, options: ConvertOptions, cancel: threading.Event
     pages.check_caller()
     engine = resolve_engine(options.engine)
     with engine_boundary(engine):
-        engine.check(options.languages)
+        pages.check_engine(engine, options.languages)
     if options.rotate_pages and not isinstance(engine, OrientationDetector):
         raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
     _check_picklable(engine)

@@ -122,6 +122,14 @@ class EngineError(PdfocrError):
     http_status = 422
 
 
+class ClusterError(PdfocrError):
+    """The cluster the pages were to run on cannot be reached, has no workers, or went
+    away during the run (nothing is written)."""
+
+    exit_code = ExitCode.DEPENDENCY
+    http_status = 503
+
+
 class OutputError(PdfocrError):
     """The output (PDF or sidecar) cannot be written."""
 

@@ -67,9 +67,10 @@ def judge(lost: WorkerLost, *, retries: int, page_timeout: float | None) -> Verd
         return Stop(lost.stopped)
     died = f"the worker process converting this page died ({how_it_ended(lost.exit_code)})"
     if lost.exit_code is None or lost.exit_code == -signal.SIGKILL:
-        if retries < MAX_RETRIES:
+        lost_times = retries + lost.times  # a cluster reports a page lost with several workers at once
+        if lost_times <= MAX_RETRIES:
             return Retry()
-        return Blame(EngineError(f"{died}, {retries + 1} times"))
+        return Blame(EngineError(f"{died}, {lost_times} times"))
     return Blame(EngineError(died))
 
 

@@ -74,6 +74,10 @@ class ConvertOptions:
     """Pages OCRed at once; ``None`` means one per CPU. More than the CPUs this process may
     use only slows every page down, so the workers are capped at that (see
     :attr:`worker_count`)."""
+    cluster: str | None = None
+    """A Dask scheduler's address (``tcp://host:8786``, ``tls://...``): the pages run on
+    its workers instead of this machine's (see :mod:`pdfocr.executors.cluster`); like
+    ``jobs``, chosen when a :class:`~pdfocr.Converter` is made."""
     dpi: float = DEFAULT_DPI
     """Resolution assumed for images that carry none (see ``force_dpi``)."""
     force_dpi: bool = False
@@ -141,6 +145,12 @@ class ConvertOptions:
             not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1
         ):
             raise UsageError(f"jobs must be a positive whole number, not {self.jobs!r}")
+        if self.cluster is not None and not (
+            isinstance(self.cluster, str) and re.match(r"^(tcp|tls)://[^\s/]+$", self.cluster)
+        ):
+            raise UsageError(
+                f"a cluster is a Dask scheduler's address (tcp://host:port), not {self.cluster!r}"
+            )
         _check_number("dpi", self.dpi, low=MIN_DPI, high=MAX_DPI)
         if not self.engine:
             raise UsageError("an engine name is needed")
@@ -176,6 +186,7 @@ class OptionKeywords(TypedDict, total=False):
 
     languages: Sequence[str] | str
     jobs: int | None
+    cluster: str | None
     dpi: float
     force_dpi: bool
     engine: str | OcrEngine

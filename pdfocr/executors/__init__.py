@@ -20,11 +20,14 @@ A page's future ends in one of three ways:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..page import PageOutcome, PageTask
+
+if TYPE_CHECKING:
+    from ..engines import OcrEngine
 
 
 class StopReason(enum.Enum):
@@ -44,7 +47,12 @@ class WorkerLost(Exception):
     Never reaches the user: the scheduler turns it into a retry or a page error."""
 
     def __init__(
-        self, exit_code: int | None, stopped: StopReason | None = None, *, before_start: bool = False
+        self,
+        exit_code: int | None,
+        stopped: StopReason | None = None,
+        *,
+        before_start: bool = False,
+        times: int = 1,
     ) -> None:
         super().__init__(exit_code, stopped, before_start)
         self.exit_code = exit_code
@@ -54,6 +62,9 @@ class WorkerLost(Exception):
         """Why it was stopped on purpose; None when it ended on its own."""
         self.before_start = before_start
         """The page never reached a worker: workers die before they are ready."""
+        self.times = times
+        """Workers the page was lost with (a cluster tries a page on several workers
+        before it gives up on it)."""
 
 
 Started = Callable[["Future[PageOutcome]"], None]
@@ -83,6 +94,11 @@ class PageExecutor(Protocol):
     def prepare(self) -> None:
         """Called in the caller's own thread before each run: refuse at once, with a
         :class:`~pdfocr.errors.UsageError`, a caller from which workers cannot start."""
+        ...
+
+    def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
+        """Refuse, as the engine's ``check`` does, an engine or language that the workers
+        lack (workers elsewhere: naming the worker)."""
         ...
 
     def close(self, *, kill: bool = False) -> None:

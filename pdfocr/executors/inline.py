@@ -6,11 +6,16 @@ future at once, and its thread finishes in the background, its result thrown awa
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from ..errors import PdfocrError
 from ..page import PageOutcome, PageTask, process_page
 from . import Started, StopReason, WorkerLost
+
+if TYPE_CHECKING:
+    from ..engines import OcrEngine
 
 
 class InlineExecutor:
@@ -70,6 +75,9 @@ class InlineExecutor:
 
     def prepare(self) -> None:
         pass  # threads of this process start from anywhere
+
+    def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
+        engine.check(languages)  # the workers are on this machine
 
     def stop(self, future: Future[PageOutcome], reason: StopReason) -> None:
         with self._lock:

@@ -23,16 +23,21 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from ..errors import OutputError, PdfocrError, UsageError, os_reason
 from ..page import PageOutcome, PageTask
 from ..worker import READY, kill_descendants, serve
 from . import Started, StopReason, WorkerLost
+
+if TYPE_CHECKING:
+    from ..engines import OcrEngine
 
 # How long workers told to exit may take before they are killed.
 EXIT_GRACE_SECONDS = 3.0
@@ -124,6 +129,9 @@ class ProcessExecutor:
 
     def prepare(self) -> None:
         check_main_script()
+
+    def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
+        engine.check(languages)  # the workers are on this machine
 
     def stop(self, future: Future[PageOutcome], reason: StopReason) -> None:
         with self._lock:

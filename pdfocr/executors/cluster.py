@@ -1,0 +1,265 @@
+"""Pages run as tasks on the workers of a Dask cluster (``--cluster tcp://host:8786``).
+
+The conversion stays where the command runs: it expands the bundle, hands pages over no
+faster than the cluster's workers take them (the scheduler's slots, as for local
+workers), and writes the PDF as their results come back, page by page. What crosses the
+network:
+
+- each input file's bytes, once: scattered to a worker when its first page is handed over
+  (the scheduler sees only its key) and released when its last page is done; a worker
+  that runs a page of it fetches it from there, once;
+- each page's task (its options, the file's key) through the scheduler, and each page's
+  result (a one-page PDF and its text) straight from the worker that made it.
+
+Faults keep their meaning. A worker that dies under a page is Dask's to handle: the page
+runs again on another worker. A page that kills every worker it is given
+(``distributed.scheduler.allowed-failures`` of them) comes back as lost that many times:
+blamed like a local crash. A page past its time limit is cancelled and its worker
+restarted (a thread cannot be stopped). A scheduler that goes away fails the conversion
+with :class:`~pdfocr.errors.ClusterError`.
+
+Workers need pdfocr and its engine; ``pdfocr worker tcp://host:8786`` starts one (see
+:func:`run_worker`). Dask's own security settings apply (``tls://`` addresses and the
+``distributed.comm.tls`` configuration).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import threading
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ClusterError, DependencyError, PdfocrError
+from ..page import PageOutcome, PageTask, process_page
+from . import Started, StopReason, WorkerLost
+
+if TYPE_CHECKING:
+    from ..engines import OcrEngine
+
+log = logging.getLogger("pdfocr.cluster")
+
+STARTED_TOPIC = "pdfocr-page-started"
+"""The event a worker logs when it takes a page up: the page's time limit runs from then."""
+CONNECT_SECONDS = 10.0
+WORKERS_SECONDS = 30.0
+"""How long a conversion waits for a cluster with no workers to get one."""
+
+
+@dataclass(eq=False)
+class _Page:
+    ours: Future[PageOutcome]
+    theirs: Any  # distributed.Future
+    started: Started
+    payload: object | None
+    """The key of the input file this page's bytes came with (see ``_files``)."""
+
+
+class DaskExecutor:
+    """Runs pages on the workers of the Dask scheduler at ``address``."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise DependencyError("a cluster needs Dask: pip install 'pdfocr[cluster]'") from None
+        self.address = address
+        try:
+            self._client = Client(
+                address, timeout=CONNECT_SECONDS, set_as_default=False, direct_to_workers=True
+            )
+        except (OSError, TimeoutError) as error:
+            raise ClusterError(f"cannot reach the cluster's scheduler at {address} ({error})") from None
+        self._lock = threading.Lock()
+        self._pages: dict[str, _Page] = {}  # by the task's key
+        self._keys: dict[Future[PageOutcome], str] = {}
+        # Input files scattered to the cluster: their data's future and how many of their
+        # pages are out.
+        self._files: dict[object, list[Any]] = {}
+        self._files_lock = threading.Lock()
+        self._closed = False
+        try:
+            self._capacity = self._count_threads()
+            # A page given up on has killed this many workers (Dask's setting, the scheduler's).
+            self._allowed_failures = int(self._client.run_on_scheduler(_allowed_failures))
+            self._client.subscribe_topic(STARTED_TOPIC, self._on_started)
+        except BaseException:
+            self._client.close()
+            raise
+
+    def _count_threads(self) -> int:
+        """The workers' threads, and one page more per worker waiting its turn there (so
+        that a worker never idles while its next page travels)."""
+        if not self._client.nthreads():
+            try:
+                self._client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+            except TimeoutError:
+                raise ClusterError(
+                    f"the cluster at {self.address} has no workers (none came in {WORKERS_SECONDS:g} s)"
+                ) from None
+        workers: dict[str, int] = self._client.nthreads()
+        return sum(workers.values()) + len(workers)
+
+    @property
+    def capacity(self) -> int:
+        """Pages the cluster runs at once (as it was when the executor was made)."""
+        return self._capacity
+
+    def prepare(self) -> None:
+        if self._client.status != "running":
+            raise ClusterError(f"the cluster's scheduler at {self.address} is gone")
+
+    def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
+        found = self._client.run(_check_engine, engine, list(languages))
+        if not found:
+            raise ClusterError(f"the cluster at {self.address} has no workers")
+        for worker, error in sorted(found.items()):
+            if error is not None:
+                error.message = f"{error.message} (on worker {worker})"
+                raise error
+
+    def submit(self, task: PageTask, started: Started) -> Future[PageOutcome]:
+        ours: Future[PageOutcome] = Future()
+        ours.set_running_or_notify_cancel()
+        payload, data = self._payload(task)
+        bare = dataclasses.replace(task, source=dataclasses.replace(task.source, path=None, data=None))
+        key = f"pdfocr-page-{task.index}-{uuid.uuid4().hex}"
+        theirs = self._client.submit(run_page, bare, data, key=key, pure=False, retries=0)
+        with self._lock:
+            self._pages[key] = _Page(ours, theirs, started, payload)
+            self._keys[ours] = key
+        theirs.add_done_callback(self._settle)
+        return ours
+
+    def _payload(self, task: PageTask) -> tuple[object | None, Any]:
+        """The page's input file on the cluster (scattered with its first page): its key
+        here, and its future."""
+        source = task.source
+        if source.broken is not None or (source.path is None and source.data is None):
+            return None, None
+        payload: object = source.path if source.path is not None else id(source.data)
+        with self._files_lock:
+            entry = self._files.get(payload)
+            if entry is None:
+                data = source.read()
+                [scattered] = self._client.scatter([data], hash=False)
+                entry = self._files[payload] = [scattered, 0]
+            entry[1] += 1
+            return payload, entry[0]
+
+    def _release(self, payload: object | None) -> None:
+        if payload is None:
+            return
+        with self._files_lock:
+            entry = self._files.get(payload)
+            if entry is not None:
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del self._files[payload]  # no page needs it: the cluster forgets it
+
+    def _on_started(self, event: tuple[float, dict[str, str]]) -> None:
+        with self._lock:
+            page = self._pages.get(event[1].get("key", ""))
+        if page is not None and not page.ours.done():
+            page.started(page.ours)
+
+    def _settle(self, theirs: Any) -> None:
+        """A page's task ended (in a thread of Dask's): its outcome, error or loss."""
+        with self._lock:
+            page = self._pages.pop(theirs.key, None)
+            if page is not None:
+                self._keys.pop(page.ours, None)
+        if page is None:  # stopped already
+            return
+        self._release(page.payload)
+        try:
+            page.ours.set_result(theirs.result())
+        except PdfocrError as error:  # the page's own error, raised on the worker
+            page.ours.set_exception(error)
+        except BaseException as error:
+            page.ours.set_exception(self._lost(error))
+
+    def _lost(self, error: BaseException) -> BaseException:
+        from distributed.scheduler import KilledWorker
+
+        if isinstance(error, KilledWorker):
+            return WorkerLost(None, times=self._allowed_failures + 1)
+        if self._client.status != "running" or isinstance(error, (OSError, TimeoutError)):
+            return ClusterError(f"the cluster's scheduler at {self.address} went away during the run")
+        if type(error).__name__ == "CancelledError":
+            return ClusterError(f"the cluster cancelled a page ({error})")
+        return PdfocrError(f"internal error on the cluster: {type(error).__name__}: {error}")
+
+    def stop(self, future: Future[PageOutcome], reason: StopReason) -> None:
+        with self._lock:
+            key = self._keys.pop(future, None)
+            page = self._pages.pop(key, None) if key is not None else None
+        if page is None:
+            return
+        worker = None
+        if reason is StopReason.TIMEOUT:  # its thread goes on: the worker must be restarted
+            worker = next(
+                (w for w, keys in self._client.processing().items() if page.theirs.key in keys), None
+            )
+        with contextlib.suppress(Exception):
+            self._client.cancel([page.theirs], force=True)
+        if worker is not None:
+            threading.Thread(target=self._restart, args=(worker,), daemon=True).start()
+        self._release(page.payload)
+        page.ours.set_exception(WorkerLost(None, reason))
+
+    def _restart(self, worker: str) -> None:
+        try:
+            self._client.restart_workers([worker])
+        except Exception as error:  # a worker without a nanny: it stays busy until the page ends
+            log.warning("could not restart worker %s after a page timeout: %s", worker, error)
+
+    def close(self, *, kill: bool = False) -> None:
+        with self._lock:
+            self._closed = True
+            pages = list(self._pages.values())
+            self._pages.clear()
+            self._keys.clear()
+        with contextlib.suppress(Exception):
+            self._client.cancel([page.theirs for page in pages], force=True)
+        for page in pages:
+            page.ours.set_exception(WorkerLost(None, StopReason.CLOSED))
+        with self._files_lock:
+            self._files.clear()
+        self._client.close()
+
+
+# -- on the workers ---------------------------------------------------------------------
+
+
+def run_page(task: PageTask, data: bytes | None) -> PageOutcome:
+    """A page, on a worker: the task with its input's bytes put back."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    worker.log_event(STARTED_TOPIC, {"key": str(worker.get_current_task())})
+    if data is not None:
+        task = dataclasses.replace(task, source=dataclasses.replace(task.source, data=data))
+    try:
+        return process_page(task)
+    except DependencyError as error:  # this worker lacks what the page needs
+        error.message = f"{error.message} (on worker {worker.address})"
+        raise
+
+
+def _check_engine(engine: OcrEngine, languages: list[str]) -> PdfocrError | None:
+    """The engine's check on a worker: its error (returned, to be told apart per worker)."""
+    try:
+        engine.check(languages)
+    except PdfocrError as error:
+        return error
+    return None
+
+
+def _allowed_failures(dask_scheduler: Any) -> int:
+    return int(dask_scheduler.allowed_failures)
