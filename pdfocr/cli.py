@@ -296,7 +296,8 @@ class _Stopper:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code. ``pdfocr serve ...`` and ``pdfocr token
     ...`` are the service's commands, ``pdfocr search ...`` and ``pdfocr index ...`` the
-    index's (a file named ``serve`` is converted as ``./serve``)."""
+    index's, ``pdfocr worker ...`` starts a cluster's workers (a file named ``serve`` is
+    converted as ``./serve``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SERVICE_COMMANDS:
         from .service.cli import main as service_main
@@ -306,6 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .index.cli import main as index_main
 
         return index_main(argv)
+    if argv and argv[0] == "worker":
+        from .executors.cluster import worker_main
+
+        return worker_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verbose:
@@ -316,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # and so would libraries' log lines (fontTools, reading an input's fonts for PDF/A).
         warnings.simplefilter("ignore")
         logging.getLogger().setLevel(logging.ERROR)
+        # Dask's client logs its own tracebacks (a scheduler gone): pdfocr says it in a line.
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
     if not args.quiet:
         warnings.simplefilter("always", PdfocrWarning)
     warnings.showwarning = _show_warning

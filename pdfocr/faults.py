@@ -11,6 +11,8 @@ tested without processes:
 - a worker killed from outside (SIGKILL we did not send: the kernel's out-of-memory
   killer, an operator) or lost without a word (an executor on other machines) may have
   been no fault of its page: the page is tried again, up to :data:`MAX_RETRIES` times;
+  a cluster that reports a page lost with several of its workers has tried it again
+  already: the page is blamed;
 - workers that die before they are even ready fail the conversion, not a page.
 """
 
@@ -67,8 +69,10 @@ def judge(lost: WorkerLost, *, retries: int, page_timeout: float | None) -> Verd
         return Stop(lost.stopped)
     died = f"the worker process converting this page died ({how_it_ended(lost.exit_code)})"
     if lost.exit_code is None or lost.exit_code == -signal.SIGKILL:
-        lost_times = retries + lost.times  # a cluster reports a page lost with several workers at once
-        if lost_times <= MAX_RETRIES:
+        lost_times = retries + lost.times
+        # A cluster gives up on a page only after it has lost several workers with it:
+        # that is the page's doing, and trying it on more workers would only lose them.
+        if lost.times == 1 and lost_times <= MAX_RETRIES:
             return Retry()
         return Blame(EngineError(f"{died}, {lost_times} times"))
     return Blame(EngineError(died))

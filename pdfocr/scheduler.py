@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TypeVar
 
 from .admission import POLL_SECONDS, Slots
-from .errors import EngineError, InputError, Interrupted, PdfocrError
+from .errors import ClusterError, EngineError, InputError, Interrupted, PdfocrError
 from .executors import PageExecutor, StopReason, WorkerLost
 from .faults import Blame, Fatal, Retry, Stop, judge
 from .page import PageOutcome, PageTask, SkippedPage
@@ -140,6 +140,8 @@ class Scheduler:
             return future.result()
         except WorkerLost as lost:
             verdict = judge(lost, retries=retries[task.index], page_timeout=task.options.page_timeout)
+        except ClusterError:  # not the page's: the run's
+            raise
         except PdfocrError as error:  # the page's own error: it names the page
             raise error.locate(task.source.label, task.source.page_number) from None
         if isinstance(verdict, Retry):

@@ -25,18 +25,25 @@ Workers need pdfocr and its engine; ``pdfocr worker tcp://host:8786`` starts one
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
+import importlib.util
 import logging
+import os
+import sys
 import threading
 import uuid
+import warnings
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ClusterError, DependencyError, PdfocrError
+from ..errors import ClusterError, DependencyError, ExitCode, PdfocrError
+from ..options import usable_cpus
 from ..page import PageOutcome, PageTask, process_page
+from ..version import __version__
 from . import Started, StopReason, WorkerLost
 
 if TYPE_CHECKING:
@@ -145,6 +152,8 @@ class DaskExecutor:
         payload: object = source.path if source.path is not None else id(source.data)
         with self._files_lock:
             entry = self._files.get(payload)
+            if entry is not None and entry[0].status not in ("pending", "finished"):
+                entry = None  # lost with the worker that held it
             if entry is None:
                 data = source.read()
                 [scattered] = self._client.scatter([data], hash=False)
@@ -191,8 +200,11 @@ class DaskExecutor:
             return WorkerLost(None, times=self._allowed_failures + 1)
         if self._client.status != "running" or isinstance(error, (OSError, TimeoutError)):
             return ClusterError(f"the cluster's scheduler at {self.address} went away during the run")
-        if type(error).__name__ == "CancelledError":
-            return ClusterError(f"the cluster cancelled a page ({error})")
+        if isinstance(error, CancelledError):
+            # Not by us: the worker holding the page's input died, and the input with it
+            # (scattered data cannot be made again). Lost without a word: tried again,
+            # the input scattered anew.
+            return WorkerLost(None)
         return PdfocrError(f"internal error on the cluster: {type(error).__name__}: {error}")
 
     def stop(self, future: Future[PageOutcome], reason: StopReason) -> None:
@@ -263,3 +275,34 @@ def _check_engine(engine: OcrEngine, languages: list[str]) -> PdfocrError | None
 
 def _allowed_failures(dask_scheduler: Any) -> int:
     return int(dask_scheduler.allowed_failures)
+
+
+def dask_setup(worker: Any) -> None:
+    """Run in each worker process started with ``--preload pdfocr.executors.cluster``
+    (``pdfocr worker`` does): Pillow's warnings on odd images are not the worker log's
+    business (real problems are raised as errors)."""
+    warnings.filterwarnings("ignore", module=r"PIL\.")
+    logging.getLogger("img2pdf").setLevel(logging.ERROR)
+    log.info("pdfocr %s ready on %s", __version__, worker.address)
+
+
+def worker_main(argv: Sequence[str]) -> int:
+    """``pdfocr worker SCHEDULER``: ``dask worker`` as pdfocr's pages want it."""
+    parser = argparse.ArgumentParser(
+        prog="pdfocr worker",
+        description="Start pdfocr's workers for a Dask cluster: `dask worker` with one thread per worker "
+        "process (a page at a time each, as pdfocr's own workers) and pdfocr's setup. Any other option "
+        "is dask worker's (--host, --nanny/--no-nanny, --memory-limit, TLS...).",
+    )
+    parser.add_argument("scheduler", help="the scheduler's address: tcp://host:8786 or tls://host:8786")
+    parser.add_argument(
+        "--nworkers", type=int, default=usable_cpus(), help="worker processes (default: one per CPU)"
+    )
+    args, rest = parser.parse_known_args(argv)
+    if importlib.util.find_spec("distributed") is None:
+        print("pdfocr worker: error: Dask is not installed: pip install 'pdfocr[cluster]'", file=sys.stderr)
+        return int(ExitCode.DEPENDENCY)
+    command = [sys.executable, "-m", "distributed.cli.dask_worker", args.scheduler]
+    command += ["--nthreads", "1", "--nworkers", str(args.nworkers), "--preload", __name__, *rest]
+    os.execv(sys.executable, command)  # the worker is dask's from here on
+    return 0  # not reached

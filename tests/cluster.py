@@ -1,0 +1,88 @@
+"""A real Dask cluster on 127.0.0.1 for the tests: ``dask scheduler`` and workers started
+the way the README says (``pdfocr worker``), as processes of their own, stopped when the
+tests end. The workers find the tests' fake engines (``tests`` is on their path)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from serving import free_port
+
+TESTS = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+
+class DaskCluster:
+    def __init__(self, workers: int = 2, *, allowed_failures: int | None = None, log_folder: Path) -> None:
+        self.port = free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.log_folder = log_folder
+        environment = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        }
+        if allowed_failures is not None:
+            environment["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
+        self.environment = environment
+        self.scheduler = self._start(
+            "scheduler",
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-dashboard",
+            ],
+        )
+        self.workers = [self.start_worker(number) for number in range(workers)]
+        self.wait_for_workers(workers)
+
+    def _start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.log_folder / f"{name}.log").open("ab")
+        # A session of its own: stopping it takes its worker processes (under the nanny) along.
+        return subprocess.Popen(command, stdout=log, stderr=log, env=self.environment, start_new_session=True)
+
+    def start_worker(self, number: int) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "pdfocr", "worker", self.address, "--nworkers", "1"]
+        command += ["--host", "127.0.0.1", "--no-dashboard", "--name", f"worker-{number}"]
+        return self._start(f"worker-{number}", command)
+
+    def client(self):  # type: ignore[no-untyped-def]
+        from distributed import Client
+
+        return Client(self.address, timeout=30, set_as_default=False)
+
+    def wait_for_workers(self, count: int) -> None:
+        with self.client() as client:
+            client.wait_for_workers(count, timeout=60)
+
+    def worker_pids(self) -> dict[str, int]:
+        """Each worker's process (under its nanny), by its address."""
+        with self.client() as client:
+            return dict(client.run(os.getpid))
+
+    def stop_scheduler(self) -> None:
+        _stop(self.scheduler)
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
