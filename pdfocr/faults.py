@@ -12,7 +12,8 @@ tested without processes:
   killer, an operator) or lost without a word (an executor on other machines) may have
   been no fault of its page: the page is tried again, up to :data:`MAX_RETRIES` times;
   a cluster that reports a page lost with several of its workers has tried it again
-  already: the page is blamed;
+  already: it is tried once more (it may have been lost beside the page that did it),
+  then blamed;
 - workers that die before they are even ready fail the conversion, not a page.
 """
 
@@ -68,13 +69,17 @@ def judge(lost: WorkerLost, *, retries: int, page_timeout: float | None) -> Verd
     if lost.stopped is not None:
         return Stop(lost.stopped)
     died = f"the worker process converting this page died ({how_it_ended(lost.exit_code)})"
-    if lost.exit_code is None or lost.exit_code == -signal.SIGKILL:
-        lost_times = retries + lost.times
-        # A cluster gives up on a page only after it has lost several workers with it:
-        # that is the page's doing, and trying it on more workers would only lose them.
-        if lost.times == 1 and lost_times <= MAX_RETRIES:
+    if lost.times > 1:
+        # A cluster gave up on the page after losing that many workers with it. A page
+        # waiting on a worker that another page brought down counts as lost with it too:
+        # one more try tells the page that does it from those beside it.
+        if retries == 0:
             return Retry()
-        return Blame(EngineError(f"{died}, {lost_times} times"))
+        return Blame(EngineError(f"{died}: {lost.times} workers lost with it, {retries + 1} times"))
+    if lost.exit_code is None or lost.exit_code == -signal.SIGKILL:
+        if retries < MAX_RETRIES:
+            return Retry()
+        return Blame(EngineError(f"{died}, {retries + 1} times"))
     return Blame(EngineError(died))
 
 

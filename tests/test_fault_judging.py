@@ -43,6 +43,15 @@ def test_a_worker_killed_from_outside_or_lost_is_retried_then_blamed(exit_code: 
     assert "died (" in verdict.error.message
 
 
+def test_a_page_a_cluster_gave_up_on_is_tried_once_more_then_blamed() -> None:
+    """A cluster's KilledWorker: the page was lost with several workers already."""
+    lost = WorkerLost(None, times=4)
+    assert judge(lost, retries=0, page_timeout=300) == Retry()
+    verdict = judge(lost, retries=1, page_timeout=300)
+    assert isinstance(verdict, Blame)
+    assert verdict.error.message.endswith("died (how is unknown): 4 workers lost with it, 2 times")
+
+
 def test_workers_that_cannot_start_fail_the_conversion_not_a_page() -> None:
     verdict = judge(WorkerLost(1, before_start=True), retries=0, page_timeout=300)
     assert isinstance(verdict, Fatal)

@@ -55,6 +55,7 @@ STARTED_TOPIC = "pdfocr-page-started"
 """The event a worker logs when it takes a page up: the page's time limit runs from then."""
 CONNECT_SECONDS = 10.0
 WORKERS_SECONDS = 30.0
+SCATTER_ATTEMPTS = 3
 """How long a conversion waits for a cluster with no workers to get one."""
 
 
@@ -100,8 +101,8 @@ class DaskExecutor:
             raise
 
     def _count_threads(self) -> int:
-        """The workers' threads, and one page more per worker waiting its turn there (so
-        that a worker never idles while its next page travels)."""
+        """The workers' threads: no page waits on a worker (one that waits there is lost
+        with the worker if another page brings it down)."""
         if not self._client.nthreads():
             try:
                 self._client.wait_for_workers(1, timeout=WORKERS_SECONDS)
@@ -110,7 +111,7 @@ class DaskExecutor:
                     f"the cluster at {self.address} has no workers (none came in {WORKERS_SECONDS:g} s)"
                 ) from None
         workers: dict[str, int] = self._client.nthreads()
-        return sum(workers.values()) + len(workers)
+        return sum(workers.values())
 
     @property
     def capacity(self) -> int:
@@ -155,11 +156,22 @@ class DaskExecutor:
             if entry is not None and entry[0].status not in ("pending", "finished"):
                 entry = None  # lost with the worker that held it
             if entry is None:
-                data = source.read()
-                [scattered] = self._client.scatter([data], hash=False)
-                entry = self._files[payload] = [scattered, 0]
+                entry = self._files[payload] = [self._scatter(source.read()), 0]
             entry[1] += 1
             return payload, entry[0]
+
+    def _scatter(self, data: bytes) -> Any:
+        """``data`` sent to a worker; to another if that one dies meanwhile."""
+        for attempt in range(SCATTER_ATTEMPTS):
+            try:
+                [scattered] = self._client.scatter([data], hash=False)
+                return scattered
+            except OSError as error:  # Dask's CommClosedError is one
+                if self._client.status != "running" or attempt == SCATTER_ATTEMPTS - 1:
+                    raise ClusterError(
+                        f"cannot send a page to the cluster at {self.address} ({error})"
+                    ) from None
+        raise AssertionError("not reached")
 
     def _release(self, payload: object | None) -> None:
         if payload is None:

@@ -1,0 +1,198 @@
+"""Pages on a real Dask cluster: a ``dask scheduler`` and two workers started with
+``pdfocr worker`` on 127.0.0.1 (tests/cluster.py), the real Tesseract on the samples, and
+the faults that matter: a worker killed mid-run, a page that kills every worker it is
+given, a page past its time limit, a scheduler that goes away, a cancelled run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pikepdf
+import pytest
+from cluster import DaskCluster
+from conftest import until
+from fakes import CrashingEngine, HangingEngine, SlowEngine, png_pages
+
+import pdfocr
+from pdfocr.errors import ClusterError, DependencyError, EngineError, ExitCode, Interrupted
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
+    # A page is given up on after it has killed 2 workers (Dask's default is 4).
+    started = DaskCluster(2, allowed_failures=1, log_folder=tmp_path_factory.mktemp("cluster"))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def _page_widths(pdf: Path) -> list[float]:
+    with pikepdf.open(pdf) as document:
+        return [float(page.mediabox[2]) for page in document.pages]
+
+
+def _pdftotext(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_samples_through_the_cluster_read_as_at_home(
+    cluster: DaskCluster, tmp_path: Path, expected_sample_pages: list[str]
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pdfocr", str(ROOT / "samples"), "-o", str(tmp_path / "out.pdf"), "--cluster",
+         cluster.address, "-q"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    local = pdfocr.convert([ROOT / "samples"], tmp_path / "local.pdf", jobs=2)
+    assert _pdftotext(tmp_path / "out.pdf") == _pdftotext(tmp_path / "local.pdf")
+    pages = _pdftotext(tmp_path / "out.pdf").split("\f")
+    for page, expected in zip(pages, expected_sample_pages, strict=False):
+        assert expected.split("\n")[0] in page  # each page's first line, in bundle order
+    assert local.page_count == 5
+
+
+def test_a_worker_killed_mid_run_costs_nothing(cluster: DaskCluster, tmp_path: Path) -> None:
+    marker = str(tmp_path / "started")
+    pids = cluster.worker_pids()
+
+    def kill_one_when_a_page_is_under_way() -> None:
+        until(lambda: any(Path(tmp_path).glob("started-*")), 60)
+        os.kill(sorted(pids.values())[0], signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_one_when_a_page_is_under_way)
+    killer.start()
+    result = pdfocr.convert(
+        png_pages(6),
+        tmp_path / "out.pdf",
+        cluster=cluster.address,
+        engine=SlowEngine(seconds=1.0, started=marker),
+    )
+    killer.join()
+    # Every page once, in order (the pages are told apart by their widths).
+    assert result.page_count == 6 and not result.skipped
+    widths = _page_widths(tmp_path / "out.pdf")
+    assert len(widths) == 6 and widths == sorted(widths)
+    cluster.wait_for_workers(2)  # the nanny started the killed one again
+
+
+@pytest.mark.parametrize("skip", [False, True], ids=["fails", "skipped"])
+def test_a_page_that_kills_every_worker_is_blamed(cluster: DaskCluster, tmp_path: Path, skip: bool) -> None:
+    cluster.wait_for_workers(2)
+    engine = CrashingEngine(crash_on=2, signal=signal.SIGSEGV, seconds=0.2)
+    output = tmp_path / "out.pdf"
+    if not skip:
+        with pytest.raises(EngineError) as failed:
+            pdfocr.convert(png_pages(5), output, cluster=cluster.address, engine=engine)
+        assert failed.value.exit_code == ExitCode.ENGINE and failed.value.page is None
+        assert "<input 3>" in str(failed.value) and "died" in str(failed.value)
+        assert not output.exists()
+    else:
+        result = pdfocr.convert(
+            png_pages(5), output, cluster=cluster.address, engine=engine, skip_bad_pages=True
+        )
+        assert [skipped.source for skipped in result.skipped] == ["<input 3>"]
+        assert len(_page_widths(output)) == 4
+    cluster.wait_for_workers(2)
+
+
+def test_a_page_past_its_time_limit_is_stopped_and_its_worker_restarted(
+    cluster: DaskCluster, tmp_path: Path
+) -> None:
+    cluster.wait_for_workers(2)
+    with pytest.raises(EngineError, match="stopped after 3 s"):
+        pdfocr.convert(
+            png_pages(3),
+            tmp_path / "out.pdf",
+            cluster=cluster.address,
+            engine=HangingEngine(hang_on=1),
+            page_timeout=3,
+        )
+    # The worker that held the page was restarted: both take pages again.
+    cluster.wait_for_workers(2)
+    result = pdfocr.convert(
+        png_pages(4), tmp_path / "again.pdf", cluster=cluster.address, engine=SlowEngine(seconds=0.1)
+    )
+    assert result.page_count == 4
+
+
+def test_a_cancelled_run_leaves_no_pages_on_the_cluster(cluster: DaskCluster, tmp_path: Path) -> None:
+    cluster.wait_for_workers(2)
+    marker = str(tmp_path / "started")
+
+    async def convert_then_cancel() -> None:
+        async with pdfocr.Converter(cluster=cluster.address) as converter:
+            run = asyncio.ensure_future(
+                converter.convert_async(
+                    png_pages(8), tmp_path / "out.pdf", engine=SlowEngine(seconds=2, started=marker)
+                )
+            )
+            while not any(Path(tmp_path).glob("started-*")):
+                await asyncio.sleep(0.05)
+            run.cancel()
+            with pytest.raises((asyncio.CancelledError, Interrupted)):
+                await run
+
+    asyncio.run(convert_then_cancel())
+    with cluster.client() as client:
+
+        def pages_known(dask_scheduler) -> list[str]:  # type: ignore[no-untyped-def]
+            return [key for key in dask_scheduler.tasks if str(key).startswith("pdfocr-page")]
+
+        until(lambda: client.run_on_scheduler(pages_known) == [], 20)
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_a_language_a_worker_lacks_is_said_naming_the_worker(cluster: DaskCluster, tmp_path: Path) -> None:
+    with pytest.raises(DependencyError) as refused:
+        pdfocr.convert(
+            [ROOT / "samples" / "page1.png"], tmp_path / "out.pdf", cluster=cluster.address, languages="deu"
+        )
+    message = str(refused.value)
+    assert "deu is not installed" in message and "(on worker tcp://127.0.0.1:" in message
+
+
+def test_a_scheduler_that_is_unreachable_or_goes_away(tmp_path: Path) -> None:
+    # Unreachable: one line, exit 4, an existing output untouched.
+    output = tmp_path / "out.pdf"
+    output.write_bytes(b"the user's earlier file")
+    refused = subprocess.run(
+        [sys.executable, "-m", "pdfocr", str(ROOT / "samples"), "-o", str(output), "--cluster", "tcp://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == ExitCode.DEPENDENCY
+    assert (
+        refused.stderr.count("\n") == 1
+        and "cannot reach the cluster's scheduler at tcp://127.0.0.1:9" in refused.stderr
+    )
+    assert output.read_bytes() == b"the user's earlier file"
+    # Gone during a run: the run fails, nothing is written.
+    own = DaskCluster(1, log_folder=tmp_path)
+    try:
+        marker = str(tmp_path / "started")
+
+        def stop_when_a_page_is_under_way() -> None:
+            until(lambda: any(Path(tmp_path).glob("started-*")), 60)
+            own.stop_scheduler()
+
+        stopper = threading.Thread(target=stop_when_a_page_is_under_way)
+        stopper.start()
+        with pytest.raises(ClusterError, match="went away during the run") as failed:
+            pdfocr.convert(
+                png_pages(4), output, cluster=own.address, engine=SlowEngine(seconds=2, started=marker)
+            )
+        stopper.join()
+        assert failed.value.exit_code == ExitCode.DEPENDENCY and failed.value.file is None
+        assert output.read_bytes() == b"the user's earlier file"
+    finally:
+        own.stop()
