@@ -196,3 +196,28 @@ def test_a_scheduler_that_is_unreachable_or_goes_away(tmp_path: Path) -> None:
         assert output.read_bytes() == b"the user's earlier file"
     finally:
         own.stop()
+
+
+def test_the_service_runs_its_jobs_on_the_cluster(cluster: DaskCluster, tmp_path: Path) -> None:
+    from serving import Server, make_token, wait_for
+
+    data = tmp_path / "data"
+    token = make_token(data)
+    with cluster.client() as dask:
+        before = len(dask.get_events("pdfocr-page-started"))
+    with Server(data, "--cluster", cluster.address) as server, server.client(token) as client:
+        files = [
+            ("files", (name, (ROOT / "samples" / name).read_bytes())) for name in ("page1.png", "page2.jpg")
+        ]
+        job = client.post("/v1/jobs", files=files).json()
+        done = wait_for(client, job["id"], {"succeeded", "failed"})
+        assert done["state"] == "succeeded", done
+        assert "memo number 237" in client.get(done["links"]["text"]).text
+        with cluster.client() as dask:  # the two pages ran there
+            assert len(dask.get_events("pdfocr-page-started")) == before + 2
+    refused = subprocess.run(
+        [sys.executable, "-m", "pdfocr", "serve", "--data", str(data), "--cluster", "tcp://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == ExitCode.DEPENDENCY and "Traceback" not in refused.stderr
+    assert "cannot reach the cluster's scheduler" in refused.stderr

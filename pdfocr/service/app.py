@@ -164,7 +164,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.jobs_folder.mkdir(parents=True, exist_ok=True)
         store = Store(settings.database)
-        shared = converter or Converter(ConvertOptions(jobs=settings.jobs))
+        shared = converter or Converter(ConvertOptions(jobs=settings.jobs, cluster=settings.cluster))
         runner = JobRunner(store, settings, shared)
         state.update(
             store=store,

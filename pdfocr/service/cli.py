@@ -49,6 +49,11 @@ def _serve(argv: list[str]) -> int:
     )
     parser.add_argument("-j", "--jobs", type=int, help="pages OCRed at once (default: one per CPU)")
     parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the pages on this Dask scheduler's workers (see pdfocr worker)",
+    )
+    parser.add_argument(
         "--concurrent-jobs",
         type=int,
         default=DEFAULTS.concurrent_jobs,
@@ -105,6 +110,7 @@ def _serve(argv: list[str]) -> int:
         port=args.port,
         auth=not args.no_auth,
         jobs=args.jobs,
+        cluster=args.cluster,
         concurrent_jobs=args.concurrent_jobs,
         queue_size=args.queue_size,
         max_upload_bytes=int(args.max_upload_mb * MIB),
@@ -129,6 +135,10 @@ def _serve(argv: list[str]) -> int:
         )
         return int(ExitCode.DEPENDENCY)
     _log_as_json()
+    if settings.cluster is not None:  # an unreachable cluster is said before serving
+        from ..executors.cluster import DaskExecutor
+
+        DaskExecutor(settings.cluster).close()
     if settings.index_target is not None:  # an unusable index is said before serving
         from ..index import open_index
 

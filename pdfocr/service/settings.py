@@ -25,6 +25,8 @@ class ServiceSettings:
     """Bearer tokens required (see ``pdfocr token``); off only on a loopback address."""
     jobs: int | None = None
     """Pages OCRed at once across all jobs (None: one per CPU)."""
+    cluster: str | None = None
+    """A Dask scheduler's address: the pages run on its workers (``jobs`` is then theirs)."""
     concurrent_jobs: int = 2
     """Jobs converted at once; the others wait in the queue."""
     queue_size: int = 50
