@@ -20,6 +20,7 @@ packages=(
   mupdf-tools ghostscript  # the tests read the text layer back with MuPDF and Ghostscript too
   chromium  # the service's page is tested in a real browser (Playwright drives Debian's Chromium)
   postgresql  # the index's PostgreSQL back end is tested against a real server
+  openssl  # the cluster's TLS test makes its certificate with it
 )
 command -v java >/dev/null || packages+=(default-jre-headless)
 command -v npm >/dev/null || packages+=(nodejs npm)  # pdf.js, Firefox's reader, for the tests

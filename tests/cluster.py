@@ -1,6 +1,9 @@
 """A real Dask cluster on 127.0.0.1 for the tests: ``dask scheduler`` and workers started
 the way the README says (``pdfocr worker``), as processes of their own, stopped when the
-tests end. The workers find the tests' fake engines (``tests`` is on their path)."""
+tests end. The workers find the tests' fake engines (``tests`` is on their path). With
+``tls``, everyone (scheduler, workers, clients) speaks TLS with one self-signed
+certificate, set the way Dask's documentation says: command-line options for the
+scheduler and workers, Dask's configuration for clients."""
 
 from __future__ import annotations
 
@@ -10,37 +13,48 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from serving import free_port
 
 TESTS = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 
+TLS_SETTINGS = {  # Dask's configuration key: its environment variable
+    "distributed.comm.tls.ca-file": "DASK_DISTRIBUTED__COMM__TLS__CA_FILE",
+    "distributed.comm.tls.client.cert": "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
+    "distributed.comm.tls.client.key": "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY",
+}
+
 
 class DaskCluster:
-    def __init__(self, workers: int = 2, *, allowed_failures: int | None = None, log_folder: Path) -> None:
+    def __init__(
+        self, workers: int = 2, *, allowed_failures: int | None = None, log_folder: Path, tls: bool = False
+    ) -> None:
         self.port = free_port()
-        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{self.port}"
         self.log_folder = log_folder
-        environment = {
+        self.environment = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
         }
         if allowed_failures is not None:
-            environment["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
-        self.environment = environment
-        self.scheduler = self._start(
-            "scheduler",
-            [
-                str(BIN / "dask"),
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-dashboard",
-            ],
-        )
+            self.environment["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
+        self.tls_options: list[str] = []
+        self.tls_environment: dict[str, str] = {}
+        if tls:
+            certificate, key = log_folder / "cert.pem", log_folder / "key.pem"
+            request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+            request += ["-keyout", str(key), "-out", str(certificate), "-subj", "/CN=pdfocr-test"]
+            request += ["-addext", "subjectAltName=IP:127.0.0.1"]
+            subprocess.run(request, check=True, capture_output=True)
+            self.tls_options = ["--tls-ca-file", str(certificate), "--tls-cert", str(certificate)]
+            self.tls_options += ["--tls-key", str(key)]
+            values = [str(certificate), str(certificate), str(key)]
+            self.tls_environment = dict(zip(TLS_SETTINGS.values(), values, strict=True))
+        scheduler = [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(self.port)]
+        scheduler += ["--no-dashboard", *(["--protocol", "tls"] if tls else []), *self.tls_options]
+        self.scheduler = self._start("scheduler", scheduler)
         self.workers = [self.start_worker(number) for number in range(workers)]
         self.wait_for_workers(workers)
 
@@ -51,13 +65,16 @@ class DaskCluster:
 
     def start_worker(self, number: int) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "pdfocr", "worker", self.address, "--nworkers", "1"]
-        command += ["--host", "127.0.0.1", "--no-dashboard", "--name", f"worker-{number}"]
+        command += ["--host", "127.0.0.1", "--no-dashboard", "--name", f"worker-{number}", *self.tls_options]
         return self._start(f"worker-{number}", command)
 
-    def client(self):  # type: ignore[no-untyped-def]
+    def client(self) -> Any:
+        import dask.config
         from distributed import Client
 
-        return Client(self.address, timeout=30, set_as_default=False)
+        settings = {key: self.tls_environment.get(variable) for key, variable in TLS_SETTINGS.items()}
+        with dask.config.set(settings if self.tls_environment else {}):
+            return Client(self.address, timeout=30, set_as_default=False)
 
     def wait_for_workers(self, count: int) -> None:
         with self.client() as client:

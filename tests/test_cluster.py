@@ -221,3 +221,33 @@ def test_the_service_runs_its_jobs_on_the_cluster(cluster: DaskCluster, tmp_path
     )  # fmt: skip
     assert refused.returncode == ExitCode.DEPENDENCY and "Traceback" not in refused.stderr
     assert "cannot reach the cluster's scheduler" in refused.stderr
+
+
+def test_a_tls_cluster_with_dask_s_own_settings(tmp_path: Path) -> None:
+    secure = DaskCluster(1, log_folder=tmp_path, tls=True)
+    try:
+        command = [
+            sys.executable,
+            "-m",
+            "pdfocr",
+            str(ROOT / "samples" / "page1.png"),
+            "-o",
+            str(tmp_path / "out.pdf"),
+        ]
+        command += ["--cluster", secure.address, "-q"]
+        plain = {key: value for key, value in os.environ.items() if not key.startswith("DASK_")}
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, env={**plain, **secure.tls_environment}
+        )
+        assert done.returncode == 0, done.stderr
+        assert "memo number 237" in _pdftotext(tmp_path / "out.pdf")
+        # Without the settings: said in one line, naming them.
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=120, env=plain)
+        assert refused.returncode == ExitCode.DEPENDENCY and refused.stderr.count("\n") == 1
+        assert "DASK_DISTRIBUTED__COMM__TLS__CA_FILE" in refused.stderr
+        # A plain client is refused by a TLS scheduler.
+        plain_address = [part.replace("tls://", "tcp://") for part in command]
+        refused = subprocess.run(plain_address, capture_output=True, text=True, timeout=120, env=plain)
+        assert refused.returncode == ExitCode.DEPENDENCY and "cannot reach" in refused.stderr
+    finally:
+        secure.stop()

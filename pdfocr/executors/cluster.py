@@ -77,6 +77,8 @@ class DaskExecutor:
         except ImportError:
             raise DependencyError("a cluster needs Dask: pip install 'pdfocr[cluster]'") from None
         self.address = address
+        if address.startswith("tls://"):
+            _check_tls_settings(address)
         try:
             self._client = Client(
                 address, timeout=CONNECT_SECONDS, set_as_default=False, direct_to_workers=True
@@ -256,6 +258,26 @@ class DaskExecutor:
         with self._files_lock:
             self._files.clear()
         self._client.close()
+
+
+def _check_tls_settings(address: str) -> None:
+    """A ``tls://`` cluster needs Dask's TLS settings (Dask itself would fail obscurely)."""
+    import dask.config
+
+    missing = [
+        name
+        for name in ("ca-file", "client.cert", "client.key")
+        if not dask.config.get(f"distributed.comm.tls.{name}", default=None)
+    ]
+    if missing:
+        variables = ", ".join(
+            "DASK_DISTRIBUTED__COMM__TLS__" + name.upper().replace("-", "_").replace(".", "__")
+            for name in missing
+        )
+        raise ClusterError(
+            f"{address} is a TLS cluster, and Dask's TLS settings are missing: "
+            f"distributed.comm.tls.{', '.join(missing)} (or {variables})"
+        )
 
 
 # -- on the workers ---------------------------------------------------------------------
