@@ -321,8 +321,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # and so would libraries' log lines (fontTools, reading an input's fonts for PDF/A).
         warnings.simplefilter("ignore")
         logging.getLogger().setLevel(logging.ERROR)
-        # Dask's client logs its own tracebacks (a scheduler gone): pdfocr says it in a line.
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        if args.cluster:
+            from .executors.cluster import quiet_dask_logging
+
+            quiet_dask_logging()
     if not args.quiet:
         warnings.simplefilter("always", PdfocrWarning)
     warnings.showwarning = _show_warning

@@ -21,7 +21,7 @@ from conftest import until
 from fakes import CrashingEngine, HangingEngine, SlowEngine, png_pages
 
 import pdfocr
-from pdfocr.errors import ClusterError, DependencyError, EngineError, ExitCode, Interrupted
+from pdfocr.errors import DependencyError, EngineError, ExitCode, Interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,23 +176,18 @@ def test_a_scheduler_that_is_unreachable_or_goes_away(tmp_path: Path) -> None:
         and "cannot reach the cluster's scheduler at tcp://127.0.0.1:9" in refused.stderr
     )
     assert output.read_bytes() == b"the user's earlier file"
-    # Gone during a run: the run fails, nothing is written.
+    # Gone during a run: the run fails, said in one line, and nothing is written.
     own = DaskCluster(1, log_folder=tmp_path)
     try:
-        marker = str(tmp_path / "started")
-
-        def stop_when_a_page_is_under_way() -> None:
-            until(lambda: any(Path(tmp_path).glob("started-*")), 60)
-            own.stop_scheduler()
-
-        stopper = threading.Thread(target=stop_when_a_page_is_under_way)
-        stopper.start()
-        with pytest.raises(ClusterError, match="went away during the run") as failed:
-            pdfocr.convert(
-                png_pages(4), output, cluster=own.address, engine=SlowEngine(seconds=2, started=marker)
-            )
-        stopper.join()
-        assert failed.value.exit_code == ExitCode.DEPENDENCY and failed.value.file is None
+        pages = [str(ROOT / "samples" / "page1.png")] * 30
+        command = [sys.executable, "-m", "pdfocr", *pages, "-o", str(output), "--cluster", own.address]
+        running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with own.client() as client:
+            until(lambda: len(client.get_events("pdfocr-page-started")) > 0, 120)
+        own.stop_scheduler()
+        _, stderr = running.communicate(timeout=120)
+        assert running.returncode == ExitCode.DEPENDENCY, stderr
+        assert stderr.count("\n") == 1 and "went away during the run" in stderr
         assert output.read_bytes() == b"the user's earlier file"
     finally:
         own.stop()

@@ -260,6 +260,19 @@ class DaskExecutor:
         self._client.close()
 
 
+def quiet_dask_logging() -> None:
+    """Keep Dask's client from logging its own tracebacks (a scheduler gone, a failed
+    reconnection): the command line says what went wrong in one line. Dask sets its
+    loggers' levels when it is imported, so it is imported here first."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return  # the conversion will say Dask is missing
+    for name in [*logging.root.manager.loggerDict, "distributed"]:
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _check_tls_settings(address: str) -> None:
     """A ``tls://`` cluster needs Dask's TLS settings (Dask itself would fail obscurely)."""
     import dask.config
