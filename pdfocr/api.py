@@ -109,6 +109,8 @@ class Converter:
             from .executors.cluster import DaskExecutor
 
             executor, budget = DaskExecutor(options.cluster), None  # connected now: said now if not
+        self._made_executor = options.cluster is not None
+        """The converter made its executor (a cluster's): it closes it, run or not."""
         self._executor = executor
         self._budget = budget
         self._lease = contextlib.ExitStack()
@@ -270,7 +272,9 @@ class Converter:
         with self._setup:
             scheduler = self._scheduler
         if scheduler is not None:
-            scheduler.close(kill=self._killed)
+            scheduler.close(kill=self._killed)  # and its executor
+        elif self._made_executor and self._executor is not None:
+            self._executor.close(kill=self._killed)
         with self._setup:  # a conversion making its scheduler has done so by now
             self._lease.close()
         self._threads.shutdown(wait=False)

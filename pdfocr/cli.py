@@ -308,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return index_main(argv)
     if argv and argv[0] == "worker":
-        from .executors.cluster import worker_main
+        from .executors.cluster_worker import worker_main
 
         return worker_main(argv[1:])
     parser = build_parser()

@@ -151,6 +151,10 @@ class ConvertOptions:
             raise UsageError(
                 f"a cluster is a Dask scheduler's address (tcp://host:port), not {self.cluster!r}"
             )
+        if self.cluster is not None and self.jobs is not None:
+            raise UsageError(
+                "jobs and cluster exclude each other: a cluster runs as many pages as its workers"
+            )
         _check_number("dpi", self.dpi, low=MIN_DPI, high=MAX_DPI)
         if not self.engine:
             raise UsageError("an engine name is needed")

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pikepdf
@@ -130,11 +131,14 @@ def test_a_cancelled_run_leaves_no_pages_on_the_cluster(cluster: DaskCluster, tm
     cluster.wait_for_workers(2)
     marker = str(tmp_path / "started")
 
+    def pages_known(dask_scheduler) -> list[str]:  # type: ignore[no-untyped-def]
+        return [key for key in dask_scheduler.tasks if str(key).startswith("pdfocr-page")]
+
     async def convert_then_cancel() -> None:
         async with pdfocr.Converter(cluster=cluster.address) as converter:
             run = asyncio.ensure_future(
                 converter.convert_async(
-                    png_pages(8), tmp_path / "out.pdf", engine=SlowEngine(seconds=2, started=marker)
+                    png_pages(8), tmp_path / "out.pdf", engine=SlowEngine(seconds=60, started=marker)
                 )
             )
             while not any(Path(tmp_path).glob("started-*")):
@@ -142,15 +146,20 @@ def test_a_cancelled_run_leaves_no_pages_on_the_cluster(cluster: DaskCluster, tm
             run.cancel()
             with pytest.raises((asyncio.CancelledError, Interrupted)):
                 await run
+            # With the converter still open: no page of it is left on the cluster, and the
+            # workers of the pages under way were restarted, free for other pages.
+            with cluster.client() as client:
+                until(lambda: client.run_on_scheduler(pages_known) == [], 30)
+                until(lambda: not any(client.processing().values()), 30)
 
     asyncio.run(convert_then_cancel())
-    with cluster.client() as client:
-
-        def pages_known(dask_scheduler) -> list[str]:  # type: ignore[no-untyped-def]
-            return [key for key in dask_scheduler.tasks if str(key).startswith("pdfocr-page")]
-
-        until(lambda: client.run_on_scheduler(pages_known) == [], 20)
     assert not (tmp_path / "out.pdf").exists()
+    cluster.wait_for_workers(2)
+    # A page of 60 s would still be running on an unrestarted worker: these would wait.
+    after = ThreadPoolExecutor(1).submit(
+        pdfocr.convert, png_pages(2), tmp_path / "after.pdf", cluster=cluster.address
+    )
+    assert after.result(timeout=40).page_count == 2
 
 
 def test_a_language_a_worker_lacks_is_said_naming_the_worker(cluster: DaskCluster, tmp_path: Path) -> None:

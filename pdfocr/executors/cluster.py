@@ -15,48 +15,42 @@ Faults keep their meaning. A worker that dies under a page is Dask's to handle: 
 runs again on another worker. A page that kills every worker it is given
 (``distributed.scheduler.allowed-failures`` of them) comes back as lost that many times:
 blamed like a local crash. A page past its time limit is cancelled and its worker
-restarted (a thread cannot be stopped). A scheduler that goes away fails the conversion
-with :class:`~pdfocr.errors.ClusterError`.
+restarted (a thread cannot be stopped), and so is the worker of a running page whose
+conversion was cancelled or failed. A scheduler that goes away (or comes back, having
+forgotten every task) fails the conversion with :class:`~pdfocr.errors.ClusterError`.
 
-Workers need pdfocr and its engine; ``pdfocr worker tcp://host:8786`` starts one (see
-:func:`run_worker`). Dask's own security settings apply (``tls://`` addresses and the
-``distributed.comm.tls`` configuration).
+Workers need pdfocr (the same version) and its engine; ``pdfocr worker tcp://host:8786``
+starts them (:mod:`.cluster_worker`, the workers' side). Dask's own security settings
+apply (``tls://`` addresses and the ``distributed.comm.tls`` configuration).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
-import importlib.util
 import logging
-import os
-import sys
 import threading
 import uuid
-import warnings
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ClusterError, DependencyError, ExitCode, PdfocrError
-from ..options import usable_cpus
-from ..page import PageOutcome, PageTask, process_page
+from ..errors import ClusterError, DependencyError, InputError, PdfocrError
+from ..page import PageOutcome, PageTask
 from ..version import __version__
 from . import Started, StopReason, WorkerLost
+from .cluster_worker import STARTED_TOPIC, allowed_failures, check_engine, run_page
 
 if TYPE_CHECKING:
     from ..engines import OcrEngine
 
 log = logging.getLogger("pdfocr.cluster")
 
-STARTED_TOPIC = "pdfocr-page-started"
-"""The event a worker logs when it takes a page up: the page's time limit runs from then."""
 CONNECT_SECONDS = 10.0
 WORKERS_SECONDS = 30.0
-SCATTER_ATTEMPTS = 3
 """How long a conversion waits for a cluster with no workers to get one."""
+SCATTER_ATTEMPTS = 3
 
 
 @dataclass(eq=False)
@@ -64,8 +58,18 @@ class _Page:
     ours: Future[PageOutcome]
     theirs: Any  # distributed.Future
     started: Started
-    payload: object | None
-    """The key of the input file this page's bytes came with (see ``_files``)."""
+    file_key: object | None
+    """The input file this page's bytes came with (see ``DaskExecutor._files``)."""
+    worker: str | None = None
+    """The worker running it, once it has started."""
+
+
+@dataclass(eq=False)
+class _File:
+    """An input file on the cluster: its data's future, and its pages out."""
+
+    data: Any  # distributed.Future
+    pages: int = 0
 
 
 class DaskExecutor:
@@ -88,15 +92,12 @@ class DaskExecutor:
         self._lock = threading.Lock()
         self._pages: dict[str, _Page] = {}  # by the task's key
         self._keys: dict[Future[PageOutcome], str] = {}
-        # Input files scattered to the cluster: their data's future and how many of their
-        # pages are out.
-        self._files: dict[object, list[Any]] = {}
+        self._files: dict[object, _File] = {}  # by path, or by the identity of in-memory data
         self._files_lock = threading.Lock()
-        self._closed = False
         try:
             self._capacity = self._count_threads()
             # A page given up on has killed this many workers (Dask's setting, the scheduler's).
-            self._allowed_failures = int(self._client.run_on_scheduler(_allowed_failures))
+            self._allowed_failures = int(self._client.run_on_scheduler(allowed_failures))
             self._client.subscribe_topic(STARTED_TOPIC, self._on_started)
         except BaseException:
             self._client.close()
@@ -125,42 +126,66 @@ class DaskExecutor:
             raise ClusterError(f"the cluster's scheduler at {self.address} is gone")
 
     def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
-        found = self._client.run(_check_engine, engine, list(languages))
+        """The engine's check on every worker there is now, naming a worker that fails
+        it, lacks pdfocr or runs another version of it."""
+        try:
+            found = self._client.run(check_engine, engine, list(languages), on_error="return")
+        except (OSError, TimeoutError) as error:
+            raise ClusterError(
+                f"the cluster's scheduler at {self.address} cannot be asked ({error})"
+            ) from None
         if not found:
             raise ClusterError(f"the cluster at {self.address} has no workers")
-        for worker, error in sorted(found.items()):
-            if error is not None:
-                error.message = f"{error.message} (on worker {worker})"
-                raise error
+        for worker, answer in sorted(found.items()):
+            if isinstance(answer, BaseException):
+                raise DependencyError(
+                    f"worker {worker} cannot run pdfocr's pages ({type(answer).__name__}: {answer}); "
+                    f"it needs pdfocr {__version__} and its engine"
+                )
+            version, refused = answer
+            if version != __version__:
+                raise DependencyError(
+                    f"worker {worker} runs pdfocr {version}, this is {__version__}: they must match"
+                )
+            if refused is not None:
+                raise _on_worker(refused, worker)
 
     def submit(self, task: PageTask, started: Started) -> Future[PageOutcome]:
         ours: Future[PageOutcome] = Future()
         ours.set_running_or_notify_cancel()
-        payload, data = self._payload(task)
+        try:
+            file_key, data = self._input_of(task)
+        except InputError as error:  # an input that cannot be read fails its page, as at home
+            ours.set_exception(error)
+            return ours
         bare = dataclasses.replace(task, source=dataclasses.replace(task.source, path=None, data=None))
         key = f"pdfocr-page-{task.index}-{uuid.uuid4().hex}"
-        theirs = self._client.submit(run_page, bare, data, key=key, pure=False, retries=0)
+        try:
+            theirs = self._client.submit(run_page, bare, data, key=key, pure=False, retries=0)
+        except BaseException:
+            self._release(file_key)
+            raise
         with self._lock:
-            self._pages[key] = _Page(ours, theirs, started, payload)
+            self._pages[key] = _Page(ours, theirs, started, file_key)
             self._keys[ours] = key
         theirs.add_done_callback(self._settle)
         return ours
 
-    def _payload(self, task: PageTask) -> tuple[object | None, Any]:
-        """The page's input file on the cluster (scattered with its first page): its key
-        here, and its future."""
+    def _input_of(self, task: PageTask) -> tuple[object | None, Any]:
+        """The page's input file on the cluster (sent with its first page): its key here,
+        and its data's future."""
         source = task.source
         if source.broken is not None or (source.path is None and source.data is None):
             return None, None
-        payload: object = source.path if source.path is not None else id(source.data)
+        file_key: object = source.path if source.path is not None else id(source.data)
         with self._files_lock:
-            entry = self._files.get(payload)
-            if entry is not None and entry[0].status not in ("pending", "finished"):
-                entry = None  # lost with the worker that held it
-            if entry is None:
-                entry = self._files[payload] = [self._scatter(source.read()), 0]
-            entry[1] += 1
-            return payload, entry[0]
+            known = self._files.get(file_key)
+            if known is not None and known.data.status not in ("pending", "finished"):
+                known = None  # lost with the worker that held it
+            if known is None:
+                known = self._files[file_key] = _File(self._scatter(source.read()))
+            known.pages += 1
+            return file_key, known.data
 
     def _scatter(self, data: bytes) -> Any:
         """``data`` sent to a worker; to another if that one dies meanwhile."""
@@ -175,20 +200,25 @@ class DaskExecutor:
                     ) from None
         raise AssertionError("not reached")
 
-    def _release(self, payload: object | None) -> None:
-        if payload is None:
+    def _release(self, file_key: object | None) -> None:
+        if file_key is None:
             return
         with self._files_lock:
-            entry = self._files.get(payload)
-            if entry is not None:
-                entry[1] -= 1
-                if entry[1] <= 0:
-                    del self._files[payload]  # no page needs it: the cluster forgets it
+            known = self._files.get(file_key)
+            if known is not None:
+                known.pages -= 1
+                if known.pages <= 0:
+                    del self._files[file_key]  # no page out needs it: the cluster forgets it
 
     def _on_started(self, event: tuple[float, dict[str, str]]) -> None:
         with self._lock:
             page = self._pages.get(event[1].get("key", ""))
-        if page is not None and not page.ours.done():
+            first = page is not None and page.worker is None
+            if page is not None:
+                page.worker = event[1].get("worker")
+        # Its time runs from its first start (a page run again after its worker died is
+        # charged for the time it spent there too).
+        if page is not None and first and not page.ours.done():
             page.started(page.ours)
 
     def _settle(self, theirs: Any) -> None:
@@ -199,26 +229,30 @@ class DaskExecutor:
                 self._keys.pop(page.ours, None)
         if page is None:  # stopped already
             return
-        self._release(page.payload)
+        self._release(page.file_key)
         try:
             page.ours.set_result(theirs.result())
         except PdfocrError as error:  # the page's own error, raised on the worker
             page.ours.set_exception(error)
         except BaseException as error:
-            page.ours.set_exception(self._lost(error))
+            page.ours.set_exception(self._as_page_error(error))
 
-    def _lost(self, error: BaseException) -> BaseException:
+    def _as_page_error(self, error: BaseException) -> BaseException:
+        """What a task's failure that is not the page's own error means for the page."""
         from distributed.scheduler import KilledWorker
 
         if isinstance(error, KilledWorker):
             return WorkerLost(None, times=self._allowed_failures + 1)
-        if self._client.status != "running" or isinstance(error, (OSError, TimeoutError)):
+        reason = str(getattr(error, "reason", ""))
+        if self._client.status != "running" or "scheduler-connection-lost" in reason:
             return ClusterError(f"the cluster's scheduler at {self.address} went away during the run")
         if isinstance(error, CancelledError):
             # Not by us: the worker holding the page's input died, and the input with it
             # (scattered data cannot be made again). Lost without a word: tried again,
-            # the input scattered anew.
+            # the input sent anew.
             return WorkerLost(None)
+        if isinstance(error, OSError):  # Dask's own connections (the page's errors are pdfocr's)
+            return ClusterError(f"the cluster at {self.address} failed during the run ({error})")
         return PdfocrError(f"internal error on the cluster: {type(error).__name__}: {error}")
 
     def stop(self, future: Future[PageOutcome], reason: StopReason) -> None:
@@ -227,27 +261,25 @@ class DaskExecutor:
             page = self._pages.pop(key, None) if key is not None else None
         if page is None:
             return
-        worker = None
-        if reason is StopReason.TIMEOUT:  # its thread goes on: the worker must be restarted
-            worker = next(
-                (w for w, keys in self._client.processing().items() if page.theirs.key in keys), None
-            )
-        with contextlib.suppress(Exception):
-            self._client.cancel([page.theirs], force=True)
-        if worker is not None:
-            threading.Thread(target=self._restart, args=(worker,), daemon=True).start()
-        self._release(page.payload)
-        page.ours.set_exception(WorkerLost(None, reason))
+        try:
+            with contextlib.suppress(Exception):
+                self._client.cancel([page.theirs], force=True)
+            if page.worker is not None:
+                # A running page's thread cannot be stopped: its worker is restarted, or it
+                # would take no other page until this one ends (if ever).
+                threading.Thread(target=self._restart, args=(page.worker,), daemon=True).start()
+            self._release(page.file_key)
+        finally:
+            page.ours.set_exception(WorkerLost(None, reason))
 
     def _restart(self, worker: str) -> None:
         try:
             self._client.restart_workers([worker])
         except Exception as error:  # a worker without a nanny: it stays busy until the page ends
-            log.warning("could not restart worker %s after a page timeout: %s", worker, error)
+            log.warning("could not restart worker %s after stopping its page: %s", worker, error)
 
     def close(self, *, kill: bool = False) -> None:
         with self._lock:
-            self._closed = True
             pages = list(self._pages.values())
             self._pages.clear()
             self._keys.clear()
@@ -257,7 +289,17 @@ class DaskExecutor:
             page.ours.set_exception(WorkerLost(None, StopReason.CLOSED))
         with self._files_lock:
             self._files.clear()
-        self._client.close()
+        with contextlib.suppress(Exception):
+            self._client.close()
+
+
+def _on_worker(error: PdfocrError, worker: str) -> PdfocrError:
+    """``error`` as it was raised on ``worker``, saying so."""
+    message = f"{error.message} (on worker {worker})"
+    try:
+        return type(error)(message, file=error.file, page=error.page)
+    except TypeError:  # an engine's own error class, with a constructor of its own
+        return DependencyError(message, file=error.file, page=error.page)
 
 
 def quiet_dask_logging() -> None:
@@ -291,65 +333,3 @@ def _check_tls_settings(address: str) -> None:
             f"{address} is a TLS cluster, and Dask's TLS settings are missing: "
             f"distributed.comm.tls.{', '.join(missing)} (or {variables})"
         )
-
-
-# -- on the workers ---------------------------------------------------------------------
-
-
-def run_page(task: PageTask, data: bytes | None) -> PageOutcome:
-    """A page, on a worker: the task with its input's bytes put back."""
-    from distributed import get_worker
-
-    worker = get_worker()
-    worker.log_event(STARTED_TOPIC, {"key": str(worker.get_current_task())})
-    if data is not None:
-        task = dataclasses.replace(task, source=dataclasses.replace(task.source, data=data))
-    try:
-        return process_page(task)
-    except DependencyError as error:  # this worker lacks what the page needs
-        error.message = f"{error.message} (on worker {worker.address})"
-        raise
-
-
-def _check_engine(engine: OcrEngine, languages: list[str]) -> PdfocrError | None:
-    """The engine's check on a worker: its error (returned, to be told apart per worker)."""
-    try:
-        engine.check(languages)
-    except PdfocrError as error:
-        return error
-    return None
-
-
-def _allowed_failures(dask_scheduler: Any) -> int:
-    return int(dask_scheduler.allowed_failures)
-
-
-def dask_setup(worker: Any) -> None:
-    """Run in each worker process started with ``--preload pdfocr.executors.cluster``
-    (``pdfocr worker`` does): Pillow's warnings on odd images are not the worker log's
-    business (real problems are raised as errors)."""
-    warnings.filterwarnings("ignore", module=r"PIL\.")
-    logging.getLogger("img2pdf").setLevel(logging.ERROR)
-    log.info("pdfocr %s ready on %s", __version__, worker.address)
-
-
-def worker_main(argv: Sequence[str]) -> int:
-    """``pdfocr worker SCHEDULER``: ``dask worker`` as pdfocr's pages want it."""
-    parser = argparse.ArgumentParser(
-        prog="pdfocr worker",
-        description="Start pdfocr's workers for a Dask cluster: `dask worker` with one thread per worker "
-        "process (a page at a time each, as pdfocr's own workers) and pdfocr's setup. Any other option "
-        "is dask worker's (--host, --nanny/--no-nanny, --memory-limit, TLS...).",
-    )
-    parser.add_argument("scheduler", help="the scheduler's address: tcp://host:8786 or tls://host:8786")
-    parser.add_argument(
-        "--nworkers", type=int, default=usable_cpus(), help="worker processes (default: one per CPU)"
-    )
-    args, rest = parser.parse_known_args(argv)
-    if importlib.util.find_spec("distributed") is None:
-        print("pdfocr worker: error: Dask is not installed: pip install 'pdfocr[cluster]'", file=sys.stderr)
-        return int(ExitCode.DEPENDENCY)
-    command = [sys.executable, "-m", "distributed.cli.dask_worker", args.scheduler]
-    command += ["--nthreads", "1", "--nworkers", str(args.nworkers), "--preload", __name__, *rest]
-    os.execv(sys.executable, command)  # the worker is dask's from here on
-    return 0  # not reached
