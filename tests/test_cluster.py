@@ -255,3 +255,17 @@ def test_a_tls_cluster_with_dask_s_own_settings(tmp_path: Path) -> None:
         assert refused.returncode == ExitCode.DEPENDENCY and "cannot reach" in refused.stderr
     finally:
         secure.stop()
+
+
+def test_a_cluster_is_an_address_and_excludes_jobs() -> None:
+    from pdfocr.errors import UsageError
+
+    assert (
+        pdfocr.ConvertOptions(cluster="tls://scheduler.example:8786").cluster
+        == "tls://scheduler.example:8786"
+    )
+    for wrong in ("scheduler:8786", "http://scheduler:8786", "tcp://", "tcp://a b:1"):
+        with pytest.raises(UsageError, match="Dask scheduler's address"):
+            pdfocr.ConvertOptions(cluster=wrong)
+    with pytest.raises(UsageError, match="jobs and cluster exclude each other"):
+        pdfocr.ConvertOptions(cluster="tcp://127.0.0.1:8786", jobs=2)
