@@ -108,7 +108,8 @@ class Converter:
                 raise UsageError("a Converter runs its pages on a cluster or on an executor, not both")
             from .executors.cluster import DaskExecutor
 
-            executor, budget = DaskExecutor(options.cluster), None  # connected now: said now if not
+            # Connected now: said now if it cannot be.
+            executor, budget = DaskExecutor(options.cluster, paths=options.cluster_paths), None
         self._made_executor = options.cluster is not None
         """The converter made its executor (a cluster's): it closes it, run or not."""
         self._executor = executor
@@ -326,7 +327,9 @@ class Converter:
             if getattr(chosen, name) is not None and getattr(chosen, name) != getattr(self.options, name):
                 raise UsageError(f"{name} is set when the Converter is made, not for each call")
         # A call's options that leave jobs and cluster unsaid (None) take the converter's.
-        return chosen.replace(jobs=self.options.jobs, cluster=self.options.cluster)
+        return chosen.replace(
+            jobs=self.options.jobs, cluster=self.options.cluster, cluster_paths=self.options.cluster_paths
+        )
 
     def _scheduler_for(self, pages: int, cancel: threading.Event | None) -> Scheduler:
         """The scheduler, made on first use: a converter for one call first takes its

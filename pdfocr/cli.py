@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         " see pdfocr worker)",
     )
     parser.add_argument(
+        "--cluster-paths",
+        action="store_true",
+        help="the inputs are at the same paths on every worker (shared storage): send paths, not bytes",
+    )
+    parser.add_argument(
         "--dpi",
         type=float,
         default=DEFAULT_DPI,
@@ -391,6 +396,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         languages=parse_languages(args.language),
         jobs=args.jobs,
         cluster=args.cluster,
+        cluster_paths=args.cluster_paths,
         dpi=args.dpi,
         force_dpi=args.force_dpi,
         engine=resolve_engine(args.engine, **_engine_settings(args)),

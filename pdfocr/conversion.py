@@ -299,7 +299,7 @@ def _pdfs_on_disk(sources: Sequence[PageSource], workdir: Path) -> list[PageSour
                 path = workdir / f"input-{len(written):04d}.pdf"
                 _write_page(path, source.data, str(workdir))
                 written[id(source.data)] = str(path)
-            source = dataclasses.replace(source, path=written[id(source.data)], data=None)
+            source = dataclasses.replace(source, path=written[id(source.data)], data=None, scratch=True)
         placed.append(source)
     return placed
 

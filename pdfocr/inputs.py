@@ -64,6 +64,9 @@ class PageSource:
     is_pdf: bool = False
     """A page of a PDF (``frame`` is its 0-based index): kept as it is, a text layer
     grafted on (see :mod:`pdfocr.pdfpages`)."""
+    scratch: bool = False
+    """``path`` is the conversion's own copy of an input given as bytes, in its work
+    folder: on this machine only (a cluster's workers get its bytes)."""
 
     @property
     def page_number(self) -> int | None:

@@ -78,6 +78,9 @@ class ConvertOptions:
     """A Dask scheduler's address (``tcp://host:8786``, ``tls://...``): the pages run on
     its workers instead of this machine's (see :mod:`pdfocr.executors.cluster`); like
     ``jobs``, chosen when a :class:`~pdfocr.Converter` is made."""
+    cluster_paths: bool = False
+    """The inputs are on storage every worker of the cluster reads at the same paths: their
+    pages travel as paths, not bytes (inputs given as bytes still travel as bytes)."""
     dpi: float = DEFAULT_DPI
     """Resolution assumed for images that carry none (see ``force_dpi``)."""
     force_dpi: bool = False
@@ -191,6 +194,7 @@ class OptionKeywords(TypedDict, total=False):
     languages: Sequence[str] | str
     jobs: int | None
     cluster: str | None
+    cluster_paths: bool
     dpi: float
     force_dpi: bool
     engine: str | OcrEngine

@@ -269,3 +269,20 @@ def test_a_cluster_is_an_address_and_excludes_jobs() -> None:
             pdfocr.ConvertOptions(cluster=wrong)
     with pytest.raises(UsageError, match="jobs and cluster exclude each other"):
         pdfocr.ConvertOptions(cluster="tcp://127.0.0.1:8786", jobs=2)
+
+
+def test_inputs_on_shared_storage_travel_as_paths(cluster: DaskCluster, tmp_path: Path) -> None:
+    from pdfocr.executors.cluster import DaskExecutor
+
+    page = tmp_path / "page1.png"
+    page.write_bytes((ROOT / "samples" / "page1.png").read_bytes())
+    # Bytes by default; paths with paths=True (this cluster's workers share this machine's
+    # disk); an input given as bytes travels as bytes either way.
+    size = page.stat().st_size
+    for paths, inputs, sent in ((False, [page], size), (True, [page], 0), (True, [page.read_bytes()], size)):
+        executor = DaskExecutor(cluster.address, paths=paths)
+        output = tmp_path / "out.pdf"
+        with pdfocr.Converter(executor=executor) as converter:
+            converter.convert(inputs, output)
+        assert executor.bytes_sent == sent
+        assert "memo number 237" in _pdftotext(output)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Sequence
@@ -75,7 +76,9 @@ class _File:
 class DaskExecutor:
     """Runs pages on the workers of the Dask scheduler at ``address``."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, *, paths: bool = False) -> None:
+        """``paths``: the inputs' paths are the same on every worker (shared storage),
+        so pages travel as paths, not bytes."""
         try:
             from distributed import Client
         except ImportError:
@@ -94,6 +97,9 @@ class DaskExecutor:
         self._keys: dict[Future[PageOutcome], str] = {}
         self._files: dict[object, _File] = {}  # by path, or by the identity of in-memory data
         self._files_lock = threading.Lock()
+        self.paths = paths
+        self.bytes_sent = 0
+        """Input bytes sent to the cluster so far."""
         try:
             self._capacity = self._count_threads()
             # A page given up on has killed this many workers (Dask's setting, the scheduler's).
@@ -158,7 +164,14 @@ class DaskExecutor:
         except InputError as error:  # an input that cannot be read fails its page, as at home
             ours.set_exception(error)
             return ours
-        bare = dataclasses.replace(task, source=dataclasses.replace(task.source, path=None, data=None))
+        sent_as_path = self._sent_as_path(task)
+        source = task.source
+        if sent_as_path:  # the worker reads it there
+            assert source.path is not None
+            source = dataclasses.replace(source, path=os.path.abspath(source.path))
+        bare = dataclasses.replace(
+            task, source=dataclasses.replace(source, data=None, path=source.path if sent_as_path else None)
+        )
         key = f"pdfocr-page-{task.index}-{uuid.uuid4().hex}"
         try:
             theirs = self._client.submit(run_page, bare, data, key=key, pure=False, retries=0)
@@ -175,7 +188,11 @@ class DaskExecutor:
         """The page's input file on the cluster (sent with its first page): its key here,
         and its data's future."""
         source = task.source
-        if source.broken is not None or (source.path is None and source.data is None):
+        if (
+            source.broken is not None
+            or (source.path is None and source.data is None)
+            or self._sent_as_path(task)
+        ):
             return None, None
         file_key: object = source.path if source.path is not None else id(source.data)
         with self._files_lock:
@@ -183,9 +200,15 @@ class DaskExecutor:
             if known is not None and known.data.status not in ("pending", "finished"):
                 known = None  # lost with the worker that held it
             if known is None:
-                known = self._files[file_key] = _File(self._scatter(source.read()))
+                data = source.read()
+                known = self._files[file_key] = _File(self._scatter(data))
+                self.bytes_sent += len(data)
             known.pages += 1
             return file_key, known.data
+
+    def _sent_as_path(self, task: PageTask) -> bool:
+        source = task.source
+        return self.paths and source.path is not None and not source.scratch and source.data is None
 
     def _scatter(self, data: bytes) -> Any:
         """``data`` sent to a worker; to another if that one dies meanwhile."""

@@ -37,6 +37,12 @@ def run_page(task: PageTask, data: bytes | None) -> PageOutcome:
     worker.log_event(STARTED_TOPIC, {"key": str(worker.get_current_task()), "worker": worker.address})
     if data is not None:
         task = dataclasses.replace(task, source=dataclasses.replace(task.source, data=data))
+    elif task.source.path is not None and not os.path.exists(task.source.path):
+        # Sent as a path (--cluster-paths): the storage is not shared with this worker.
+        raise DependencyError(
+            f"not found on worker {worker.address}, which --cluster-paths needs to read it at the same path",
+            file=task.source.path,
+        )
     try:
         return process_page(task)
     except DependencyError as error:  # this worker lacks what the page needs
