@@ -54,6 +54,7 @@ class DaskCluster:
             self.tls_environment = dict(zip(TLS_SETTINGS.values(), values, strict=True))
         scheduler = [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(self.port)]
         scheduler += ["--no-dashboard", *(["--protocol", "tls"] if tls else []), *self.tls_options]
+        self._scheduler_command = scheduler
         self.scheduler = self._start("scheduler", scheduler)
         self.workers = [self.start_worker(number) for number in range(workers)]
         self.wait_for_workers(workers)
@@ -87,6 +88,12 @@ class DaskCluster:
 
     def stop_scheduler(self) -> None:
         _stop(self.scheduler)
+
+    def start_again(self) -> None:
+        """After :meth:`stop`: everything started again at the same address."""
+        self.scheduler = self._start("scheduler", self._scheduler_command)
+        self.workers = [self.start_worker(number) for number in range(len(self.workers))]
+        self.wait_for_workers(len(self.workers))
 
     def stop(self) -> None:
         for process in [*self.workers, self.scheduler]:

@@ -286,3 +286,24 @@ def test_inputs_on_shared_storage_travel_as_paths(cluster: DaskCluster, tmp_path
             converter.convert(inputs, output)
         assert executor.bytes_sent == sent
         assert "memo number 237" in _pdftotext(output)
+
+
+def test_a_converter_outlives_a_restart_of_its_cluster(tmp_path: Path) -> None:
+    """A service's converter lives longer than a scheduler: after the scheduler is gone
+    for good and a new one is up, the next conversion connects again."""
+    from pdfocr.executors.cluster import DaskExecutor
+
+    own = DaskCluster(1, log_folder=tmp_path)
+    page = ROOT / "samples" / "page1.png"
+    try:
+        executor = DaskExecutor(own.address)
+        with pdfocr.Converter(executor=executor) as converter:
+            assert converter.convert([page], tmp_path / "before.pdf").page_count == 1
+            own.stop()  # workers go with their scheduler: Dask's workers do not outlive it
+            until(lambda: executor.status == "closed", 60)  # Dask's client gave up on it
+            own.start_again()
+            assert converter.convert([page], tmp_path / "after.pdf").page_count == 1
+            assert executor.status == "running"
+        assert "memo number 237" in _pdftotext(tmp_path / "after.pdf")
+    finally:
+        own.stop()

@@ -31,6 +31,7 @@ import dataclasses
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
@@ -52,6 +53,8 @@ CONNECT_SECONDS = 10.0
 WORKERS_SECONDS = 30.0
 """How long a conversion waits for a cluster with no workers to get one."""
 SCATTER_ATTEMPTS = 3
+SETTLED = ("running", "closing", "closed", "failed")
+"""A client's states other than reconnecting."""
 
 
 @dataclass(eq=False)
@@ -80,18 +83,13 @@ class DaskExecutor:
         """``paths``: the inputs' paths are the same on every worker (shared storage),
         so pages travel as paths, not bytes."""
         try:
-            from distributed import Client
+            import distributed  # noqa: F401  (missing: said before anything else)
         except ImportError:
             raise DependencyError("a cluster needs Dask: pip install 'pdfocr[cluster]'") from None
         self.address = address
         if address.startswith("tls://"):
             _check_tls_settings(address)
-        try:
-            self._client = Client(
-                address, timeout=CONNECT_SECONDS, set_as_default=False, direct_to_workers=True
-            )
-        except (OSError, TimeoutError) as error:
-            raise ClusterError(f"cannot reach the cluster's scheduler at {address} ({error})") from None
+        self._client = self._connect()
         self._lock = threading.Lock()
         self._pages: dict[str, _Page] = {}  # by the task's key
         self._keys: dict[Future[PageOutcome], str] = {}
@@ -109,6 +107,14 @@ class DaskExecutor:
             self._client.close()
             raise
 
+    def _connect(self) -> Any:
+        from distributed import Client
+
+        try:
+            return Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False, direct_to_workers=True)
+        except (OSError, TimeoutError) as error:
+            raise ClusterError(f"cannot reach the cluster's scheduler at {self.address} ({error})") from None
+
     def _count_threads(self) -> int:
         """The workers' threads: no page waits on a worker (one that waits there is lost
         with the worker if another page brings it down)."""
@@ -123,13 +129,31 @@ class DaskExecutor:
         return sum(workers.values())
 
     @property
+    def status(self) -> str:
+        """The connection to the scheduler, as Dask's client has it: ``running``,
+        ``connecting`` (again, after the scheduler went away), ``closed``..."""
+        return str(self._client.status)
+
+    @property
     def capacity(self) -> int:
         """Pages the cluster runs at once (as it was when the executor was made)."""
         return self._capacity
 
     def prepare(self) -> None:
-        if self._client.status != "running":
-            raise ClusterError(f"the cluster's scheduler at {self.address} is gone")
+        """Before each run: a client whose scheduler went away is made again (a service's
+        converter outlives a scheduler's restart), and the start events are subscribed
+        to again (a reconnection forgets them)."""
+        # Reconnecting (Dask's own tries, CONNECT_SECONDS long): wait for how they end.
+        deadline = time.monotonic() + 2 * CONNECT_SECONDS
+        while self._client.status not in SETTLED and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with self._lock:
+            if self._client.status != "running":
+                with contextlib.suppress(Exception):
+                    self._client.close()
+                self._client = self._connect()
+                log.info("connected again to the cluster at %s", self.address)
+            self._client.subscribe_topic(STARTED_TOPIC, self._on_started)
 
     def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
         """The engine's check on every worker there is now, naming a worker that fails
