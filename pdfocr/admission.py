@@ -63,6 +63,14 @@ class Slots:
             self._taken -= 1
             self._changed.notify_all()
 
+    def resize(self, total: int) -> None:
+        """Now ``total`` slots (an executor whose workers come and go: a cluster's); pages
+        in flight over a smaller total finish, and no more start until they have."""
+        with self._changed:
+            if total != self.total:
+                self.total = total
+                self._changed.notify_all()
+
 
 class WorkerBudget:
     """How many worker processes converters made for a single call may have at once.

@@ -34,6 +34,7 @@ class Scheduler:
 
     def __init__(self, executor: PageExecutor, slots: int | None = None) -> None:
         self.executor = executor
+        self._most = slots
         self.slots = Slots(min(slots or executor.capacity, executor.capacity))
         self.watchdog = Watchdog()
         self._runs = 0
@@ -106,6 +107,8 @@ class Scheduler:
     def _hand_over(
         self, queued: collections.deque[PageTask], pending: dict[Future[PageOutcome], PageTask], wait: float
     ) -> None:
+        capacity = self.executor.capacity  # a cluster's changes as workers come and go
+        self.slots.resize(max(1, min(self._most or capacity, capacity)))
         while queued:
             taken = handed = False
             try:  # the slot goes back exactly once, whatever interrupts this (Ctrl-C)

@@ -6,6 +6,7 @@ given, a page past its time limit, a scheduler that goes away, a cancelled run."
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -305,5 +306,38 @@ def test_a_converter_outlives_a_restart_of_its_cluster(tmp_path: Path) -> None:
             assert converter.convert([page], tmp_path / "after.pdf").page_count == 1
             assert executor.status == "running"
         assert "memo number 237" in _pdftotext(tmp_path / "after.pdf")
+    finally:
+        own.stop()
+
+
+def test_workers_that_join_during_a_run_take_its_pages(tmp_path: Path) -> None:
+    own = DaskCluster(1, log_folder=tmp_path)
+    try:
+        marker = str(tmp_path / "started")
+
+        def add_a_worker_once_under_way() -> None:
+            until(lambda: any(Path(tmp_path).glob("started-*")), 60)
+            own.workers.append(own.start_worker(1))
+
+        adder = threading.Thread(target=add_a_worker_once_under_way)
+        adder.start()
+        result = pdfocr.convert(
+            png_pages(8),
+            tmp_path / "out.pdf",
+            cluster=own.address,
+            engine=SlowEngine(seconds=2, started=marker),
+        )
+        adder.join()
+        assert result.page_count == 8
+        with own.client() as client:
+            starts = sorted(
+                (when, event["worker"]) for when, event in client.get_events("pdfocr-page-started")
+            )
+        # Pages ran on both workers at once (a page takes 2 s: one that starts within a
+        # second of another, elsewhere, ran beside it): the run grew with the cluster.
+        assert any(
+            later - earlier < 1 and worker != other
+            for (earlier, worker), (later, other) in itertools.pairwise(starts)
+        )
     finally:
         own.stop()

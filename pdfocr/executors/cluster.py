@@ -53,6 +53,9 @@ CONNECT_SECONDS = 10.0
 WORKERS_SECONDS = 30.0
 """How long a conversion waits for a cluster with no workers to get one."""
 SCATTER_ATTEMPTS = 3
+CAPACITY_SECONDS = 2.0
+"""How often the workers' threads are counted again (Dask's client learns of workers
+that come and go as often)."""
 SETTLED = ("running", "closing", "closed", "failed")
 """A client's states other than reconnecting."""
 
@@ -100,6 +103,7 @@ class DaskExecutor:
         """Input bytes sent to the cluster so far."""
         try:
             self._capacity = self._count_threads()
+            self._counted = time.monotonic()
             # A page given up on has killed this many workers (Dask's setting, the scheduler's).
             self._allowed_failures = int(self._client.run_on_scheduler(allowed_failures))
             self._client.subscribe_topic(STARTED_TOPIC, self._on_started)
@@ -136,7 +140,13 @@ class DaskExecutor:
 
     @property
     def capacity(self) -> int:
-        """Pages the cluster runs at once (as it was when the executor was made)."""
+        """Pages the cluster runs at once: its workers' threads, counted again every
+        few seconds (workers come and go), at least one."""
+        now = time.monotonic()
+        if now - self._counted > CAPACITY_SECONDS and self._client.status == "running":
+            self._counted = now
+            with contextlib.suppress(Exception):  # a scheduler gone: the run says so
+                self._capacity = max(1, sum(self._client.nthreads().values()))
         return self._capacity
 
     def prepare(self) -> None:
