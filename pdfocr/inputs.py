@@ -67,6 +67,14 @@ class PageSource:
     scratch: bool = False
     """``path`` is the conversion's own copy of an input given as bytes, in its work
     folder: on this machine only (a cluster's workers get its bytes)."""
+    data_frame: int | None = None
+    """When ``data`` holds this page alone, not the whole file (a cluster sends a PDF's
+    page as a PDF of its own): the page's index there. Messages still say ``frame``."""
+
+    @property
+    def frame_in_data(self) -> int:
+        """The page's index in what ``data`` (or ``path``) holds."""
+        return self.data_frame if self.data is not None and self.data_frame is not None else self.frame
 
     @property
     def page_number(self) -> int | None:
@@ -366,7 +374,7 @@ def load_page(source: PageSource, options: ConvertOptions) -> LoadedPage:
     if source.is_pdf:  # force_ocr: the page rendered, to replace it
         found = read_pdf_page(
             source.label,
-            source.frame,
+            source.frame_in_data,
             path=source.path,
             data=source.data,
             password=options.password,

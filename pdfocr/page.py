@@ -207,7 +207,7 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str]:
         redo = task.options.redo_ocr
         found = read_pdf_page(
             source.label,
-            source.frame,
+            source.frame_in_data,
             path=source.path,
             data=source.data,
             password=task.options.password,

@@ -153,6 +153,22 @@ def _refuse_what_would_be_lost(document: pikepdf.Pdf, label: str, signed_ok: boo
         )
 
 
+def one_page_pdf(label: str, path: str, index: int, password: str | None) -> bytes:
+    """Page ``index`` (0-based) of the PDF at ``path`` as a PDF of its own (what it
+    inherits from its page tree copied onto it): what a cluster's worker needs of it."""
+    try:
+        with pikepdf.open(path, password=password or "") as document:
+            single = pikepdf.new()
+            single.pages.append(document.pages[index])
+            out = io.BytesIO()
+            single.save(out)
+            return out.getvalue()
+    except (pikepdf.PdfError, OSError, IndexError) as error:
+        raise InputError(
+            f"the page cannot be read ({_first_line(error)})", file=label, page=index + 1
+        ) from None
+
+
 PDFIUM_LOCK = threading.RLock()
 """Held around every use of PDFium in a process: it is not thread-safe, not even for
 different documents (pypdfium2's documentation), and a service's threads share it."""

@@ -341,3 +341,22 @@ def test_workers_that_join_during_a_run_take_its_pages(tmp_path: Path) -> None:
         )
     finally:
         own.stop()
+
+
+def test_a_multi_page_pdf_travels_page_by_page(cluster: DaskCluster, tmp_path: Path) -> None:
+    import img2pdf
+
+    from pdfocr.executors.cluster import DaskExecutor
+
+    scans = sorted(str(path) for path in (ROOT / "samples").glob("page*.png")) * 3
+    bundle = tmp_path / "scanned.pdf"
+    bundle.write_bytes(img2pdf.convert(scans))
+    executor = DaskExecutor(cluster.address)
+    with pdfocr.Converter(executor=executor) as converter:
+        result = converter.convert([bundle], tmp_path / "cluster.pdf")
+    pdfocr.convert([bundle], tmp_path / "local.pdf", jobs=2)
+    assert result.page_count == len(scans)
+    assert [page.page for page in result.pages] == list(range(1, len(scans) + 1))  # its own numbers
+    assert _pdftotext(tmp_path / "cluster.pdf") == _pdftotext(tmp_path / "local.pdf")
+    # Each page went alone: far less than the whole file once per page.
+    assert executor.bytes_sent < bundle.stat().st_size * 1.5

@@ -5,9 +5,10 @@ faster than the cluster's workers take them (the scheduler's slots, as for local
 workers), and writes the PDF as their results come back, page by page. What crosses the
 network:
 
-- each input file's bytes, once: scattered to a worker when its first page is handed over
-  (the scheduler sees only its key) and released when its last page is done; a worker
-  that runs a page of it fetches it from there, once;
+- each page's input: a PDF's page as a PDF of its own, an image file whole (a TIFF's
+  frames share it), scattered to a worker when a page of it is handed over (the scheduler
+  sees only its key) and released when no page out needs it; a worker that runs the page
+  fetches it from there; with ``paths``, the inputs' paths instead (shared storage);
 - each page's task (its options, the file's key) through the scheduler, and each page's
   result (a one-page PDF and its text) straight from the worker that made it.
 
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ClusterError, DependencyError, InputError, PdfocrError
 from ..page import PageOutcome, PageTask
+from ..pdfpages import one_page_pdf
 from ..version import __version__
 from . import Started, StopReason, WorkerLost
 from .cluster_worker import STARTED_TOPIC, allowed_failures, check_engine, run_page
@@ -203,8 +205,12 @@ class DaskExecutor:
         if sent_as_path:  # the worker reads it there
             assert source.path is not None
             source = dataclasses.replace(source, path=os.path.abspath(source.path))
+        frame_in_data = 0 if source.is_pdf and not sent_as_path else None  # see _read
         bare = dataclasses.replace(
-            task, source=dataclasses.replace(source, data=None, path=source.path if sent_as_path else None)
+            task,
+            source=dataclasses.replace(
+                source, data=None, path=source.path if sent_as_path else None, data_frame=frame_in_data
+            ),
         )
         key = f"pdfocr-page-{task.index}-{uuid.uuid4().hex}"
         try:
@@ -229,16 +235,26 @@ class DaskExecutor:
         ):
             return None, None
         file_key: object = source.path if source.path is not None else id(source.data)
+        if source.is_pdf and source.path is not None:
+            file_key = (source.path, source.frame)  # a PDF's page travels alone
         with self._files_lock:
             known = self._files.get(file_key)
             if known is not None and known.data.status not in ("pending", "finished"):
                 known = None  # lost with the worker that held it
             if known is None:
-                data = source.read()
+                data = self._read(task)
                 known = self._files[file_key] = _File(self._scatter(data))
                 self.bytes_sent += len(data)
             known.pages += 1
             return file_key, known.data
+
+    def _read(self, task: PageTask) -> bytes:
+        """What a worker needs of the page's input: a PDF's page as a PDF of its own, an
+        image file whole (a multi-page TIFF too)."""
+        source = task.source
+        if source.is_pdf and source.path is not None:
+            return one_page_pdf(source.label, source.path, source.frame, task.options.password)
+        return source.read()
 
     def _sent_as_path(self, task: PageTask) -> bool:
         source = task.source
