@@ -155,16 +155,9 @@ def wait_for_port(port: int, seconds: float = 60) -> None:
 
 
 def a4_scans(folder: Path, count: int) -> list[Path]:
-    from synthetic_pages import draw_page, prose
+    from synthetic_pages import office_scans
 
-    paths = []
-    for number in range(1, count + 1):
-        lines = [line for part in range(6) for line in prose(number * 10 + part)][:40]
-        page = draw_page(lines, size_inches=(8.27, 11.69), points=11, noise=True, seed=number)
-        path = folder / f"scan-{number:03d}.png"
-        page.image.save(path, dpi=(300, 300))
-        paths.append(path)
-    return paths
+    return office_scans(folder, count)
 
 
 def small_pages(count: int) -> list[Path]:

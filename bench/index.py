@@ -290,19 +290,12 @@ def converted(converter: Converter, bundle: list[Path], output: Path, index: str
 
 
 def scanned_pages(folder: Path, count: int = 4) -> list[Path]:
-    """Full A4 pages of prose, 40 lines of 11 pt, scanned at 300 dpi with noise: what an
-    office scanner gives (the samples are small and clean, the cheapest pages to OCR)."""
+    """Full A4 pages of prose scanned at 300 dpi with noise: what an office scanner gives
+    (the samples are small and clean, the cheapest pages to OCR)."""
     sys.path.insert(0, str(ROOT / "scripts"))
-    from synthetic_pages import draw_page, prose
+    from synthetic_pages import office_scans
 
-    paths = []
-    for number in range(1, count + 1):
-        lines = [line for part in range(6) for line in prose(number * 10 + part)][:40]
-        page = draw_page(lines, size_inches=(8.27, 11.69), points=11, noise=True, seed=number)
-        path = folder / f"scan-{number}.png"
-        page.image.save(path, dpi=(300, 300))
-        paths.append(path)
-    return paths
+    return office_scans(folder, count)
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,16 @@ def prose(page_number: int, lines: int = 7) -> list[str]:
     chosen = [PROSE[(page_number + i) % len(PROSE)] for i in range(lines)]
     heading = f"Page {page_number}: memo number {generator.randrange(100, 999)}"
     return [heading, *chosen]
+
+
+def office_scans(folder: Path, count: int) -> list[Path]:
+    """``count`` full A4 pages of prose (40 lines of 11 pt), scanned at 300 dpi with noise,
+    as PNG files in ``folder``: what an office scanner gives, for the benchmarks."""
+    paths = []
+    for number in range(1, count + 1):
+        lines = [line for part in range(6) for line in prose(number * 10 + part)][:40]
+        page = draw_page(lines, size_inches=(8.27, 11.69), points=11, noise=True, seed=number)
+        path = folder / f"scan-{number:03d}.png"
+        page.image.save(path, dpi=(300, 300))
+        paths.append(path)
+    return paths
