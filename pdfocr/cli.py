@@ -125,7 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="OCR engine (default: tesseract; see --list-engines)",
     )
     parser.add_argument(
-        "--rotate-pages", action="store_true", help="turn pages scanned sideways or upside down upright"
+        "--rotate-pages",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="turn pages scanned sideways or upside down upright (default: on where the engine can tell)",
     )
     parser.add_argument(
         "--rotate-pages-threshold",

@@ -470,6 +470,12 @@ def _flatten_transparency(image: Image.Image) -> Image.Image:
 LIKELY_DPI = (100.0, 2400.0)
 
 
+def _fax_rows(x: float, y: float) -> bool:
+    """Whether ``y`` is a fax's standard mode beside ``x`` (204 x 98 dpi, 200 x 100: rows
+    half as fine as the columns)."""
+    return 90.0 <= y < LIKELY_DPI[0] and 1.9 <= x / y <= 2.2
+
+
 def _declared_resolution(image: Image.Image, source: PageSource) -> tuple[float, float] | None:
     """The image's declared dpi; None when it declares none or a nonsensical one."""
     declared = image.info.get("dpi")
@@ -480,7 +486,8 @@ def _declared_resolution(image: Image.Image, source: PageSource) -> tuple[float,
     if not (MIN_DPI <= x <= MAX_DPI and MIN_DPI <= y <= MAX_DPI):
         return None
     x, y = _tidy(x), _tidy(y)
-    if not (LIKELY_DPI[0] <= x <= LIKELY_DPI[1] and LIKELY_DPI[0] <= y <= LIKELY_DPI[1]):
+    likely = LIKELY_DPI[0] <= x <= LIKELY_DPI[1] and (LIKELY_DPI[0] <= y <= LIKELY_DPI[1] or _fax_rows(x, y))
+    if not likely:
         warnings.warn(
             PdfocrWarning(
                 f"{source.label}: declares {x:g} x {y:g} dpi, which no scanner makes; "

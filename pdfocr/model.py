@@ -6,6 +6,7 @@ engines report them; the renderer converts them to PDF points using the page's d
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 
@@ -52,8 +53,10 @@ class Box:
     def height(self) -> float:
         return self.bottom - self.top
 
-    def scaled(self, factor: float) -> Box:
-        return Box(self.left * factor, self.top * factor, self.right * factor, self.bottom * factor)
+    def scaled(self, factor: float, factor_y: float | None = None) -> Box:
+        """The box ``factor`` times as large (across; ``factor_y`` down, if it differs)."""
+        down = factor if factor_y is None else factor_y
+        return Box(self.left * factor, self.top * down, self.right * factor, self.bottom * down)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,25 @@ class Line:
             parts.append(word.text)
         return "".join(parts)
 
+    @property
+    def runs_down(self) -> bool:
+        """Whether the line runs down the page: a page scanned sideways and not turned,
+        read as it lies (the engine gives a tall, narrow line whose words stand one above
+        the next). A narrow line of one short word ("I", "1") is not one."""
+        words = self.words
+        if self.box.height < 2 * self.box.width or not words:
+            return False
+        if len(words) == 1:
+            return len(words[0].text) > 2 and words[0].box.height > 2 * words[0].box.width
+        # Each word below the one before it, across the same stretch of the page (words
+        # of a line across the page stand side by side instead).
+        return all(
+            after.box.top >= before.box.bottom - 1
+            and after.box.left < before.box.right
+            and before.box.left < after.box.right
+            for before, after in itertools.pairwise(words)
+        )
+
 
 @dataclass(frozen=True)
 class Block:
@@ -106,9 +128,11 @@ class PageText:
     def lines(self) -> tuple[Line, ...]:
         return tuple(line for block in self.blocks for line in block.lines)
 
-    def scaled(self, factor: float, width: int, height: int) -> PageText:
+    def scaled(self, factor: float, width: int, height: int, factor_y: float | None = None) -> PageText:
         """The same text on a copy of the page ``factor`` times as large (``width`` x
-        ``height`` pixels), e.g. back from a downscaled copy to the original."""
+        ``height`` pixels), e.g. back from a downscaled copy to the original; ``factor_y``
+        down the page when it differs (a copy read with square pixels of a fax's page)."""
+        down = factor if factor_y is None else factor_y
         return PageText(
             width=width,
             height=height,
@@ -117,9 +141,12 @@ class PageText:
                     tuple(
                         replace(
                             line,
-                            words=tuple(replace(word, box=word.box.scaled(factor)) for word in line.words),
-                            box=line.box.scaled(factor),
-                            baseline=line.baseline * factor if line.baseline is not None else None,
+                            words=tuple(
+                                replace(word, box=word.box.scaled(factor, down)) for word in line.words
+                            ),
+                            box=line.box.scaled(factor, down),
+                            baseline=line.baseline * down if line.baseline is not None else None,
+                            slope=line.slope * down / factor,
                         )
                         for line in block.lines
                     )

@@ -88,9 +88,12 @@ class ConvertOptions:
     wrote 72 dpi into a 300-dpi scan makes a page of 35 x 46 inches)."""
     engine: str | OcrEngine = "tesseract"
     """An engine's name, or an engine object (see :class:`pdfocr.engines.OcrEngine`)."""
-    rotate_pages: bool = False
-    """Turn pages scanned sideways or upside down upright (needs an engine that detects
-    orientation)."""
+    rotate_pages: bool | None = None
+    """Turn pages scanned sideways or upside down upright: a page whose reading looks
+    turned (lines running down the page, or confidence collapsing) gets the engine's
+    orientation detection and a second read. None (the default): where the engine can
+    tell which way up a page is; True: that, or a :class:`UsageError` for an engine that
+    cannot; False: pages are read as they lie."""
     rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD
     deskew: bool = False
     """Straighten pages scanned slightly askew before OCR."""
@@ -165,6 +168,8 @@ class ConvertOptions:
         _check_number("max_megapixels", self.max_megapixels, positive=True)
         if self.page_timeout is not None:
             _check_number("the page timeout", self.page_timeout, positive=True)
+        if self.rotate_pages not in (None, True, False):
+            raise UsageError(f"rotate_pages must be True, False or None, not {self.rotate_pages!r}")
         _check_number("the rotation threshold", self.rotate_threshold, low=0.0)
         if self.output_type not in OUTPUT_TYPES:
             raise UsageError(f"unknown output type {self.output_type!r} (one of {', '.join(OUTPUT_TYPES)})")
@@ -198,7 +203,7 @@ class OptionKeywords(TypedDict, total=False):
     dpi: float
     force_dpi: bool
     engine: str | OcrEngine
-    rotate_pages: bool
+    rotate_pages: bool | None
     rotate_threshold: float
     deskew: bool
     ocr_max_megapixels: float

@@ -10,13 +10,12 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .engines import OcrEngine, engine_boundary
+from .engines import OcrEngine
 from .errors import PdfocrError, PdfocrWarning
 from .inputs import LoadedPage, PageSource, load_page
-from .model import PageText
 from .options import ConvertOptions
 from .pdfpages import read_pdf_page
-from .preprocess import ocr_copy, straightened, upright
+from .reading import RecognizedPage, read_page
 from .render import render_page
 from .textlayer import text_layer
 
@@ -119,36 +118,10 @@ def about_page(source: PageSource) -> Iterator[None]:
         raise internal from error
 
 
-@dataclass(frozen=True)
-class RecognizedPage:
-    """A decoded, prepared page and its text."""
-
-    page: LoadedPage
-    text: PageText
-    ocr_seconds: float
-    rotated: int
-    """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
-    deskewed: float
-    """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
-
-
 def recognize_page(source: PageSource, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
     """Decode one page, prepare it as ``options`` ask, and recognise its text."""
     with about_page(source):
-        page, rotated, deskewed = _prepared(load_page(source, options), engine, options)
-        return _recognized(page, engine, options, rotated, deskewed)
-
-
-def _recognized(
-    page: LoadedPage, engine: OcrEngine, options: ConvertOptions, rotated: int = 0, deskewed: float = 0.0
-) -> RecognizedPage:
-    started = time.perf_counter()
-    image, dpi, enlarge = ocr_copy(page, options.ocr_max_megapixels)
-    with engine_boundary(engine):
-        text = engine.recognize(image, languages=options.languages, dpi=dpi)
-    if enlarge != 1.0:
-        text = text.scaled(enlarge, page.image.width, page.image.height)
-    return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
+        return read_page(load_page(source, options), engine, options)
 
 
 def process_page(task: PageTask) -> PageOutcome:
@@ -223,24 +196,11 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str]:
                     stacklevel=2,
                 )
             return None, b"", found.text
-        page, rotated, deskewed = _prepared(
-            LoadedPage(image=found.image, dpi=found.pixel_dpi), task.engine, task.options
-        )
-        recognized = _recognized(page, task.engine, task.options, rotated, deskewed)
+        recognized = read_page(LoadedPage(image=found.image, dpi=found.pixel_dpi), task.engine, task.options)
+        page, rotated = recognized.page, recognized.rotated
         # The layer is the size of the page as the reader will see it: turned, the page's
         # sides swap; straightened, its content turns within the same box.
         width, height = found.size[::-1] if rotated in (90, 270) else found.size
         layer = text_layer(recognized.text, width, height, page.dpi) if task.draw else b""
     read = recognized.text.text
     return recognized, layer, f"{found.visible_text}\n{read}" if found.visible_text else read
-
-
-def _prepared(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> tuple[LoadedPage, int, float]:
-    """The page turned upright and straightened as ``options`` ask, and the degrees it
-    was turned (clockwise) and rotated (counter-clockwise)."""
-    rotated, deskewed = 0, 0.0
-    if options.rotate_pages:
-        page, rotated = upright(page, engine, options.rotate_threshold)
-    if options.deskew:
-        page, deskewed = straightened(page)
-    return page, rotated, deskewed

@@ -1,33 +1,30 @@
-"""Page preparation before OCR: turning pages upright and straightening skewed scans.
+"""Page preparation before OCR: telling which way up a page is, straightening skewed
+scans, and the copy the engine reads (square pixels, bounded size).
 
-Both change what the page shows, so they work on the decoded page that is then both
-recognised and drawn: the text layer always matches the page as shown.
+Turning and straightening change what the page shows, so they work on the decoded page
+that is then both recognised and drawn: the text layer always matches the page as shown.
+The engine's copy changes only what it reads; its words are mapped back onto the page.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from PIL import Image, ImageStat
 
-from .engines import OcrEngine, OrientationDetector, engine_boundary
-from .errors import UsageError
-from .inputs import LoadedPage, ocr_ready, turned
+from .engines import OrientationDetector
+from .inputs import LoadedPage, ocr_ready
 
 
-def upright(page: LoadedPage, engine: OcrEngine, threshold: float) -> tuple[LoadedPage, int]:
-    """The page turned upright if ``engine`` is at least ``threshold`` sure it is not,
-    and the degrees (clockwise) it was turned."""
-    if not isinstance(engine, OrientationDetector):
-        raise UsageError(f"the {engine.name} engine cannot detect page orientation")
-    with engine_boundary(engine):
-        found = engine.detect_rotation(ocr_ready(page.image), dpi=page.dpi[0])
+def orientation(page: LoadedPage, engine: OrientationDetector, threshold: float) -> int:
+    """Degrees clockwise (0, 90, 180, 270) that turn ``page`` upright, by ``engine``'s
+    orientation detection; 0 unless it is at least ``threshold`` sure."""
+    found = engine.detect_rotation(ocr_ready(page.image), dpi=page.dpi[0])
     if found is None:
-        return page, 0
+        return 0
     degrees, confidence = found
-    if degrees == 0 or confidence < threshold:
-        return page, 0
-    return turned(page, degrees), degrees
+    return degrees if confidence >= threshold else 0
 
 
 # Skew search (degrees): a sweep over +-MAX_SKEW, then finer sweeps around the best angle.
@@ -172,18 +169,45 @@ def _is_bilevel(image: Image.Image) -> bool:
 
 
 MAX_OCR_SIDE = 32_768
+SQUARE_PIXELS_TOLERANCE = 0.02
+"""Resolutions across and down closer than this (relative) count as square pixels."""
 
 
-def ocr_copy(page: LoadedPage, max_megapixels: float) -> tuple[Image.Image, float, float]:
-    """The image the engine should read, its dpi, and how many times larger the page is
-    than that image: a downscaled copy when the page exceeds ``max_megapixels``."""
+@dataclass(frozen=True)
+class OcrCopy:
+    """The image the engine reads, and how to map what it finds back to the page."""
+
+    image: Image.Image
+    dpi: float
+    enlarge_x: float
+    """How many times wider the page is than ``image``."""
+    enlarge_y: float
+    """How many times taller the page is than ``image``."""
+
+    @property
+    def is_page(self) -> bool:
+        """Whether ``image`` is the page itself, at its own size."""
+        return self.enlarge_x == 1.0 and self.enlarge_y == 1.0
+
+
+def ocr_copy(page: LoadedPage, max_megapixels: float) -> OcrCopy:
+    """The image the engine should read: the page itself, or a copy with square pixels
+    (a fax in standard mode is 204 x 98 dpi: its letters are squashed to half their
+    height, which Tesseract misreads) at the finer of the page's resolutions, made
+    smaller when it exceeds ``max_megapixels``."""
     image = ocr_ready(page.image)
-    pixels = image.width * image.height
+    dpi_x, dpi_y = page.dpi
+    dpi = max(dpi_x, dpi_y)
+    width, height = image.width * dpi / dpi_x, image.height * dpi / dpi_y
+    if abs(dpi_x - dpi_y) <= SQUARE_PIXELS_TOLERANCE * dpi:
+        width, height, dpi = image.width, image.height, dpi_x
     # Tesseract (Leptonica) reads no image with a side of 32768 pixels or more.
-    longest = max(image.width, image.height)
-    if pixels <= max_megapixels * 1e6 and longest < MAX_OCR_SIDE:
-        return image, page.dpi[0], 1.0
-    shrink = min(math.sqrt(max_megapixels * 1e6 / pixels), (MAX_OCR_SIDE - 1) / longest)
-    size = (max(1, round(image.width * shrink)), max(1, round(image.height * shrink)))
-    smaller = (image.convert("L") if image.mode == "1" else image).resize(size, Image.Resampling.LANCZOS)
-    return smaller, page.dpi[0] * shrink, image.width / size[0]
+    longest = max(width, height)
+    shrink = min(1.0, math.sqrt(max_megapixels * 1e6 / (width * height)), (MAX_OCR_SIDE - 1) / longest)
+    size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+    if size == image.size:
+        return OcrCopy(image, dpi, 1.0, 1.0)
+    source = image.convert("L") if image.mode == "1" else image
+    resample = Image.Resampling.LANCZOS if shrink < 1 else Image.Resampling.BICUBIC
+    copy = source.resize(size, resample)
+    return OcrCopy(copy, dpi * shrink, image.width / size[0], image.height / size[1])

@@ -46,9 +46,9 @@ def text_layer(text: PageText, width: float, height: float, dpi: tuple[float, fl
         for block, pitch in zip(text.blocks, pitches, strict=True)
         for line in block.lines
     ]
-    across = iter(_kept_apart([_place(line, least) for line, least in lines if not _runs_down(line)]))
+    across = iter(_kept_apart([_place(line, least) for line, least in lines if not line.runs_down]))
     for line, _ in lines:
-        if _runs_down(line):
+        if line.runs_down:
             _draw_vertical_line(canvas, font, line, scale_x, scale_y, height)
         else:
             _draw_line(canvas, font, next(across), scale_x, scale_y, height)
@@ -164,25 +164,6 @@ def _draw_line(
         if spaced:
             pen += _show(text, " ", next_left - pen, size)
     canvas.drawText(text)
-
-
-def _runs_down(line: Line) -> bool:
-    """Whether the line runs down the page: a page scanned sideways and not turned, read
-    as it lies (the engine gives a tall, narrow line whose words stand one above the
-    next). A narrow line of one short word ("I", "1") is not one."""
-    words = line.words
-    if line.box.height < 2 * line.box.width or not words:
-        return False
-    if len(words) == 1:
-        return len(words[0].text) > 2 and words[0].box.height > 2 * words[0].box.width
-    # Each word below the one before it, across the same stretch of the page (words of
-    # a line across the page stand side by side instead).
-    return all(
-        after.box.top >= before.box.bottom - 1
-        and after.box.left < before.box.right
-        and before.box.left < after.box.right
-        for before, after in itertools.pairwise(words)
-    )
 
 
 def _draw_vertical_line(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything pdfocr needs on Debian/Ubuntu, idempotently:
 #   - from Debian packages: Tesseract with the language data the tests use (eng, fra,
-#     chi_sim, heb), poppler-utils and qpdf (the tests read PDFs back with them), the
+#     chi_sim, heb, deu), poppler-utils and qpdf (the tests read PDFs back with them), the
 #     fonts the tests draw their pages with, MuPDF's mutool and Ghostscript (extractors
 #     the tests read the text layer with; Node.js too, for pdf.js), and Apache PDFBox (with a Java runtime, if
 #     there is none) whose Preflight the tests check PDF/A-1b outputs with;
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-sim tesseract-ocr-heb
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-sim tesseract-ocr-heb tesseract-ocr-deu
   poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei
   libpdfbox2-java libactivation-java libjaxb-api-java  # Preflight needs the last two on Java 11+
   mupdf-tools ghostscript  # the tests read the text layer back with MuPDF and Ghostscript too

@@ -9,13 +9,21 @@ from pathlib import Path
 import img2pdf
 import pikepdf
 import pytest
-from conftest import pdftotext_words, words_of
+from conftest import pdftotext, pdftotext_words, words_of
 from fakes import EchoEngine
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 import pdfocr
 from pdfocr.inputs import LoadedPage
-from pdfocr.preprocess import MAX_SKEW, MIN_SKEW, SKEW_SAMPLE_PIXELS, _skew_sample, skew_angle, straightened
+from pdfocr.preprocess import (
+    MAX_SKEW,
+    MIN_SKEW,
+    SKEW_SAMPLE_PIXELS,
+    _skew_sample,
+    ocr_copy,
+    skew_angle,
+    straightened,
+)
 
 DPI = 150
 POINTS = 11  # the size the test page's text is set in
@@ -316,3 +324,65 @@ def test_corners_uncovered_by_straightening_take_the_page_colour(upright_page) -
     straight, angle = straightened(skewed)
     assert angle == pytest.approx(-2.5, abs=0.15)
     assert straight.image.getpixel((0, 0)) < 40  # black like the page, not a white wedge
+
+
+def test_pages_read_the_wrong_way_up_are_turned_by_default(tmp_path: Path, upright_page) -> None:
+    paths = []
+    for turned in (0, 90, 180, 270):
+        path = tmp_path / f"scan-{turned}.png"
+        upright_page.image.rotate(turned, expand=True).save(path, dpi=(DPI, DPI))
+        paths.append(path)
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(paths, output)
+    assert [page.rotated for page in result.pages] == [0, 90, 180, 270]
+    for page in result.pages:
+        assert words_of(page.text) == words_of(upright_page.text)
+    # Every extractor's page reads upright: pdftotext gives the text back as written.
+    assert words_of(pdftotext(output)) == words_of(upright_page.text) * 4
+    as_they_lie = pdfocr.convert(paths[2], tmp_path / "off.pdf", rotate_pages=False)
+    assert as_they_lie.pages[0].rotated == 0
+    assert words_of(as_they_lie.pages[0].text) != words_of(upright_page.text)
+
+
+def _fax(page_factory, prose_lines, standard: bool) -> tuple[Image.Image, object]:
+    """A fax of a page: 204 x 196 dpi (fine mode) or 204 x 98 (standard: every other
+    row, the letters squashed to half their height), 1 bit, and the page drawn."""
+    drawn = page_factory(prose_lines(31, 9), dpi=204, points=10, size_inches=(8.27, 5.0))
+    width, height = drawn.image.size
+    rows = height * 196 // 204 // (2 if standard else 1)
+    fax = drawn.image.resize((width, rows), Image.Resampling.BOX).point(lambda v: 255 if v > 150 else 0)
+    return fax.convert("1"), drawn
+
+
+@pytest.mark.parametrize("standard", [True, False])
+def test_faxes_keep_their_size_and_are_read_with_square_pixels(
+    tmp_path: Path, page_factory, prose_lines, standard: bool
+) -> None:
+    fax, drawn = _fax(page_factory, prose_lines, standard)
+    dpi_y = 98 if standard else 196
+    path = tmp_path / "fax.tif"
+    fax.save(path, compression="group4", dpi=(204, dpi_y))
+    output = tmp_path / "fax.pdf"
+    result = pdfocr.convert(path, output)
+    assert words_of(result.pages[0].text) == words_of(drawn.text)
+    with pikepdf.open(output) as document:
+        box = [float(v) for v in document.pages[0].mediabox]
+    # The page keeps its true size: pixels over each axis's resolution.
+    assert box[2] == pytest.approx(fax.width * 72 / 204, abs=0.1)
+    assert box[3] == pytest.approx(fax.height * 72 / dpi_y, abs=0.1)
+    # The words' boxes lie on the ink, across and down (the page was drawn at 204 dpi).
+    (found,) = pdftotext_words(output)
+    scale = 72 / 204
+    for got, want in zip(found, [word for line in drawn.lines for word in line], strict=True):
+        assert got.left == pytest.approx(want.box[0] * scale, abs=1.5)
+        assert got.right == pytest.approx(want.box[2] * scale, abs=1.5)
+        assert got.top < (want.box[1] + want.box[3]) / 2 * scale < got.bottom
+
+
+def test_the_engine_reads_a_copy_with_square_pixels() -> None:
+    page = LoadedPage(image=Image.new("1", (1700, 550), 1), dpi=(204.0, 98.0))
+    copy = ocr_copy(page, 50.0)
+    assert copy.image.size == (1700, round(550 * 204 / 98)) and copy.dpi == 204.0
+    assert copy.enlarge_x == 1.0 and copy.enlarge_y == pytest.approx(98 / 204, rel=1e-3)
+    square = LoadedPage(image=Image.new("L", (1000, 800), 255), dpi=(300.0, 301.0))
+    assert ocr_copy(square, 50.0).is_page

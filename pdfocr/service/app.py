@@ -62,7 +62,7 @@ class JobOptions(BaseModel):
 
     languages: str = Field("eng", pattern=LANGUAGES_PATTERN, max_length=200)
     output_type: Literal["auto", "pdf", "pdfa", "pdfa-1", "pdfa-2", "pdfa-3"] = "auto"
-    rotate_pages: bool = False
+    rotate_pages: bool | None = None  # None: where the engine can tell which way up a page is
     deskew: bool = False
     skip_bad_pages: bool = False
     redo_ocr: bool = False
