@@ -120,9 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--engine",
-        default="tesseract",
+        default="auto",
         metavar="NAME",
-        help="OCR engine (default: tesseract; see --list-engines)",
+        help="OCR engine (default: auto, Tesseract and RapidOCR where it reads poorly; see --list-engines)",
     )
     parser.add_argument(
         "--rotate-pages",
@@ -389,6 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary += f"; {kept} (text already there, or no image to read)"
         if result.skipped:
             summary += f", {len(result.skipped)} skipped"
+        readers = result.engine_counts
+        if len(readers) > 1 or set(readers) - {args.engine}:  # the engine asked, alone, goes unsaid
+            summary += "; read by " + ", ".join(f"{name} {count}" for name, count in readers.items())
         print(f"pdfocr: wrote {where} ({LABELS[result.output_type]}): {summary}", file=sys.stderr)
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
 

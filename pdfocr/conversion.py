@@ -60,6 +60,16 @@ class Result:
         return sum(page.kept for page in self.pages)
 
     @property
+    def engine_counts(self) -> dict[str, int]:
+        """How many pages each engine read (pages kept as they were not counted), the
+        engine that read most first."""
+        counts: dict[str, int] = {}
+        for page in self.pages:
+            if not page.kept and page.engine:
+                counts[page.engine] = counts.get(page.engine, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+    @property
     def text(self) -> str:
         """Every page's text, pages separated by form feeds (as in the sidecar)."""
         return _joined_text(self.pages)

@@ -86,8 +86,10 @@ class ConvertOptions:
     force_dpi: bool = False
     """Use ``dpi`` for every image, also those that declare a resolution (a scanner that
     wrote 72 dpi into a 300-dpi scan makes a page of 35 x 46 inches)."""
-    engine: str | OcrEngine = "tesseract"
-    """An engine's name, or an engine object (see :class:`pdfocr.engines.OcrEngine`)."""
+    engine: str | OcrEngine = "auto"
+    """An engine's name, or an engine object (see :class:`pdfocr.engines.OcrEngine`).
+    ``auto``: Tesseract, and RapidOCR on the pages Tesseract reads poorly when the
+    ``rapidocr`` extra is installed (see :mod:`pdfocr.engines.auto`)."""
     rotate_pages: bool | None = None
     """Turn pages scanned sideways or upside down upright: a page whose reading looks
     turned (lines running down the page, or confidence collapsing) gets the engine's

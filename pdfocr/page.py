@@ -46,6 +46,8 @@ class PageResult:
     kept: bool = False
     """A PDF page kept as it was, not OCRed: it already had text (``text`` is that), or
     shows no image to read (vector drawings only)."""
+    engine: str = ""
+    """The engine that read the page (``auto`` chooses one per page); empty when kept."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ def process_page(task: PageTask) -> PageOutcome:
         deskewed=found.deskewed if found else 0.0,
         warnings=tuple(str(w.message) for w in caught if issubclass(w.category, PdfocrWarning)),
         kept=kept,
+        engine=(found.engine or task.engine.name) if found else "",
     )
     layer_only = source.is_pdf and not task.options.force_ocr
     replaces_text = layer_only and task.options.redo_ocr and not kept

@@ -10,9 +10,9 @@ a third of a read, and only pages whose reading looks turned get it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .engines import OcrEngine, OrientationDetector, engine_boundary
+from .engines import OcrEngine, OrientationDetector, SecondOpinion, engine_boundary
 from .inputs import LoadedPage, turned
 from .model import PageText
 from .options import ConvertOptions
@@ -32,11 +32,35 @@ class RecognizedPage:
     """Degrees clockwise the page was turned to be upright (``rotate_pages``)."""
     deskewed: float = 0.0
     """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
+    engine: str = ""
+    """The engine that read the text (the ``auto`` engine's choice); empty: the one asked."""
 
 
 def read_page(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
-    """``page`` straightened (``deskew``), recognised, and turned upright and read again
-    when its reading says it is not (``rotate_pages``)."""
+    """``page`` straightened (``deskew``), recognised, turned upright and read again when
+    its reading says it is not (``rotate_pages``), and, upright, read by a second engine
+    when the first read it poorly and the engine has one (``auto``)."""
+    found = _upright(page, engine, options)
+    if not isinstance(engine, SecondOpinion):
+        return found
+    started = time.perf_counter()
+    copy = ocr_copy(found.page, options.ocr_max_megapixels)
+    text = found.text
+    if not copy.is_page:  # the words as the engine's copy has them
+        text = text.scaled(1 / copy.enlarge_x, copy.image.width, copy.image.height, 1 / copy.enlarge_y)
+    with engine_boundary(engine):
+        chosen, reader = engine.reconsider(copy.image, text, languages=options.languages, dpi=copy.dpi)
+    if chosen is text:
+        return _charged(replace(found, engine=reader), time.perf_counter() - started)
+    if not copy.is_page:
+        chosen = chosen.scaled(
+            copy.enlarge_x, found.page.image.width, found.page.image.height, copy.enlarge_y
+        )
+    return _charged(replace(found, text=chosen, engine=reader), time.perf_counter() - started)
+
+
+def _upright(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
+    """The page read, and turned and read again if its reading says it is not upright."""
     first = _read_as_is(page, engine, options)
     # An engine that cannot tell is refused up front when turning was asked for.
     if options.rotate_pages is False or not isinstance(engine, OrientationDetector):
@@ -57,7 +81,7 @@ def read_page(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> R
 
 
 def _charged(found: RecognizedPage, seconds: float) -> RecognizedPage:
-    return RecognizedPage(found.page, found.text, found.ocr_seconds + seconds, found.rotated, found.deskewed)
+    return replace(found, ocr_seconds=found.ocr_seconds + seconds)
 
 
 def _read_as_is(

@@ -6,6 +6,7 @@ checks it, and sends it to the worker processes with each page. An engine may al
 
 - ``describe() -> str``: one line for ``pdfocr --list-engines`` when it is ready;
 - ``detect_rotation`` (:class:`OrientationDetector`), for ``rotate_pages``;
+- ``reconsider`` (:class:`SecondOpinion`): another reading of a page read poorly;
 - ``needs_worker_process = True``: its native code must never load in the calling
   process. ``check`` must then work without loading it. (Pages always run in workers;
   this also keeps ``pdfocr --list-engines`` and the checks from loading it.)
@@ -58,6 +59,19 @@ class OrientationDetector(Protocol):
     def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
         """Degrees clockwise (0, 90, 180 or 270) that turn ``image`` upright, and the
         confidence of that; None when the page has too little text to tell."""
+        ...
+
+
+@runtime_checkable
+class SecondOpinion(Protocol):
+    """An engine that may read a page again another way when its first reading is poor
+    (the ``auto`` engine: RapidOCR where Tesseract fails)."""
+
+    def reconsider(
+        self, image: Image.Image, text: PageText, *, languages: Sequence[str], dpi: float
+    ) -> tuple[PageText, str]:
+        """The better of ``text`` (this engine's reading of ``image``) and any other
+        reading it makes, and the name of the engine that read the one returned."""
         ...
 
 

@@ -1,0 +1,128 @@
+"""The second engine, RapidOCR, and the ``auto`` engine's choice, with the real RapidOCR
+(its wheel's own PP-OCRv6 models) and the real Tesseract on pages made like the ones
+people photograph."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import pdftotext, words_of
+from PIL import Image
+from realistic_pages import realistic_cases, word_recall, write_cases
+
+import pdfocr
+from pdfocr.engines import SecondOpinion
+from pdfocr.engines import rapidocr as rapidocr_module
+from pdfocr.engines.auto import AutoEngine, ink_share, is_poor
+from pdfocr.engines.rapidocr import RapidOcrEngine
+from pdfocr.errors import DependencyError, UsageError
+from pdfocr.model import Block, Box, Line, PageText, Word
+from pdfocr.options import ConvertOptions
+from pdfocr.quality import Reading
+
+
+@pytest.fixture(scope="module")
+def receipt(tmp_path_factory) -> tuple[Path, str]:
+    """A photo of a thermal receipt (faded print on a dark table), and its text."""
+    ((case, path),) = write_cases(tmp_path_factory.mktemp("receipt"), realistic_cases(["receipt"]))
+    return path, case.text
+
+
+def test_rapidocr_reads_words_with_their_boxes_on_the_ink(page_factory) -> None:
+    drawn = page_factory(["Invoice 4711 paid in full", "Thank you for your order"], dpi=200, points=14)
+    found = RapidOcrEngine().recognize(drawn.image, languages=("eng",), dpi=200)
+    assert words_of(found.text) == words_of(drawn.text)
+    assert [line.text for line in found.lines] == [
+        " ".join(word.text for word in line) for line in drawn.lines
+    ]
+    for got, want in zip(
+        [word for line in found.lines for word in line.words],
+        [word for line in drawn.lines for word in line],
+        strict=True,
+    ):
+        # Each word's box holds the word's ink, give or take the detector's margin.
+        assert got.box.left <= want.box[0] + 6 and got.box.right >= want.box[2] - 6
+        assert got.box.right - got.box.left < (want.box[2] - want.box[0]) * 1.6 + 12
+        assert got.confidence is not None and got.confidence > 80
+
+
+def test_rapidocr_refuses_languages_it_does_not_read_in_one_line(tmp_path: Path, cli, samples) -> None:
+    with pytest.raises(UsageError, match="does not read heb"):
+        RapidOcrEngine().check(["eng", "heb"])
+    run = cli(
+        str(next(samples.glob("*.png"))), "-o", str(tmp_path / "out.pdf"), "--engine", "rapidocr", "-l", "heb"
+    )
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "does not read heb" in run.stderr
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_rapidocr_never_downloads_models_it_lacks(monkeypatch, tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    monkeypatch.setattr(rapidocr_module, "_package_folder", lambda: tmp_path)
+    with pytest.raises(DependencyError, match="never downloads models"):
+        RapidOcrEngine().check(["eng"])
+
+
+def test_auto_is_the_default_and_reads_a_receipt_tesseract_cannot(tmp_path: Path, receipt, cli) -> None:
+    path, truth = receipt
+    assert ConvertOptions().engine == "auto"
+    alone = pdfocr.convert(path, tmp_path / "tesseract.pdf", engine="tesseract")
+    assert word_recall(truth, alone.text) < 0.5
+    output = tmp_path / "auto.pdf"
+    run = cli(str(path), "-o", str(output))
+    assert run.returncode == 0, run.stderr
+    assert "read by rapidocr 1" in run.stderr
+    assert word_recall(truth, pdftotext(output)) >= 0.9
+
+
+def test_auto_leaves_clean_pages_to_tesseract(tmp_path: Path, samples) -> None:
+    result = pdfocr.convert(sorted(samples.glob("*.png"))[:2], tmp_path / "out.pdf")
+    assert [page.engine for page in result.pages] == ["tesseract", "tesseract"]
+    assert result.engine_counts == {"tesseract": 2}
+
+
+def _reading(confidence: float, characters: int) -> PageText:
+    word = Word("x" * characters, Box(0, 0, 10 * characters, 20), confidence)
+    return PageText(1000, 1000, (Block((Line((word,), word.box),)),))
+
+
+@dataclass(frozen=True)
+class FixedEngine:
+    """Gives one reading whatever the page."""
+
+    reading: PageText
+    name: str = "fixed"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        return self.reading
+
+
+def test_auto_keeps_the_better_reading() -> None:
+    inked = Image.new("L", (400, 400), 255)
+    inked.paste(0, (100, 100, 300, 140))
+    poor, good = _reading(40.0, 200), _reading(95.0, 180)
+    auto = AutoEngine(fallback=FixedEngine(good))  # type: ignore[arg-type]
+    assert isinstance(auto, SecondOpinion)
+    assert auto.reconsider(inked, poor, languages=["eng"], dpi=300) == (good, "fixed")
+    # A reading better than the second engine's stays; a good one never asks it.
+    worse = AutoEngine(fallback=FixedEngine(_reading(90.0, 20)))  # type: ignore[arg-type]
+    assert worse.reconsider(inked, poor, languages=["eng"], dpi=300) == (poor, "tesseract")
+    assert auto.reconsider(inked, _reading(92.0, 200), languages=["eng"], dpi=300)[1] == "tesseract"
+
+
+def test_what_makes_a_reading_poor() -> None:
+    blank = Image.new("L", (400, 400), 250)
+    inked = blank.copy()
+    inked.paste(0, (50, 50, 350, 90))
+    assert ink_share(blank) == 0.0 and ink_share(inked) > 0.05
+    nothing = Reading.of(PageText(400, 400))
+    assert is_poor(inked, nothing) and not is_poor(blank, nothing)
+    assert is_poor(inked, Reading.of(_reading(60.0, 100)))
+    assert not is_poor(inked, Reading.of(_reading(90.0, 100)))
