@@ -410,7 +410,11 @@ def load_page(source: PageSource, options: ConvertOptions) -> LoadedPage:
         and shown is image
         and (orientation == 1 or (image.format in ("JPEG", "MPO") and rotation != 0))
     )
-    declared = None if options.force_dpi else _declared_resolution(image, source)
+    photo = not options.force_dpi and is_camera_photo(image)
+    declared = None if options.force_dpi else _declared_resolution(image, source, warn=not photo)
+    if photo and not (declared and _likely(*declared)):
+        # A camera's 72 dpi says nothing of the paper: the page is the size of a sheet.
+        declared = sheet_resolution(shown.size)
     dpi = _page_resolution(shown.size, declared or (options.dpi, options.dpi))
     return LoadedPage(
         image=shown,
@@ -476,8 +480,43 @@ def _fax_rows(x: float, y: float) -> bool:
     return 90.0 <= y < LIKELY_DPI[0] and 1.9 <= x / y <= 2.2
 
 
-def _declared_resolution(image: Image.Image, source: PageSource) -> tuple[float, float] | None:
-    """The image's declared dpi; None when it declares none or a nonsensical one."""
+def _likely(x: float, y: float) -> bool:
+    """Whether a scanner could have made this resolution (or a fax machine)."""
+    return LIKELY_DPI[0] <= x <= LIKELY_DPI[1] and (LIKELY_DPI[0] <= y <= LIKELY_DPI[1] or _fax_rows(x, y))
+
+
+# EXIF tags only cameras write: the maker and model (IFD0), the focal length and the
+# moment the picture was taken (the Exif IFD).
+_CAMERA_TAGS = (ExifTags.Base.Make, ExifTags.Base.Model)
+_CAMERA_EXIF_TAGS = (ExifTags.Base.FocalLength, ExifTags.Base.DateTimeOriginal)
+# Paper sizes (inches, short x long side) a photographed sheet is taken to be.
+SHEETS = {"A4": (8.27, 11.69), "Letter": (8.5, 11.0)}
+
+
+def is_camera_photo(image: Image.Image) -> bool:
+    """Whether the image is a camera's (a phone photo): its EXIF names a camera or a lens."""
+    exif = image.getexif()
+    if any(exif.get(tag) for tag in _CAMERA_TAGS):
+        return True
+    camera = exif.get_ifd(ExifTags.IFD.Exif)
+    return any(camera.get(tag) for tag in _CAMERA_EXIF_TAGS)
+
+
+def sheet_resolution(size: tuple[int, int]) -> tuple[float, float]:
+    """The resolution at which an image of ``size`` pixels is a sheet of paper: A4 or
+    Letter, whichever its proportions are nearer to (a photo's 4:3 is Letter's 1.29)."""
+    short, long = sorted(size)
+    aspect = long / max(1, short)
+    inches = min(SHEETS.values(), key=lambda sheet: abs(sheet[1] / sheet[0] - aspect))[1]
+    dpi = long / inches
+    return dpi, dpi
+
+
+def _declared_resolution(
+    image: Image.Image, source: PageSource, warn: bool = True
+) -> tuple[float, float] | None:
+    """The image's declared dpi; None when it declares none or a nonsensical one. An
+    unlikely one is used, with a warning (unless ``warn`` is False)."""
     declared = image.info.get("dpi")
     try:
         x, y = (float(v) for v in declared) if declared else (0.0, 0.0)
@@ -486,8 +525,7 @@ def _declared_resolution(image: Image.Image, source: PageSource) -> tuple[float,
     if not (MIN_DPI <= x <= MAX_DPI and MIN_DPI <= y <= MAX_DPI):
         return None
     x, y = _tidy(x), _tidy(y)
-    likely = LIKELY_DPI[0] <= x <= LIKELY_DPI[1] and (LIKELY_DPI[0] <= y <= LIKELY_DPI[1] or _fax_rows(x, y))
-    if not likely:
+    if warn and not _likely(x, y):
         warnings.warn(
             PdfocrWarning(
                 f"{source.label}: declares {x:g} x {y:g} dpi, which no scanner makes; "

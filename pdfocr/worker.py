@@ -33,7 +33,11 @@ def kill_descendants(pid: int) -> None:
     parents = [pid]
     while parents:
         parent = parents.pop()
-        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+        try:  # a process that ends meanwhile takes its /proc folder with it
+            listings = list(Path(f"/proc/{parent}/task").glob("*/children"))
+        except OSError:
+            continue
+        for children in listings:
             with contextlib.suppress(OSError, ValueError):
                 for child in map(int, children.read_text().split()):
                     found.append(child)

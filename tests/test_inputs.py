@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
-from pdfocr.errors import InputError
+from pdfocr.errors import InputError, PdfocrWarning
 from pdfocr.inputs import PageSource, expand_inputs, load_page, natural_key, ocr_ready
 from pdfocr.options import ConvertOptions
 
@@ -135,3 +136,39 @@ def test_transparency_is_flattened_onto_white() -> None:
     assert ready.mode == "RGB"
     assert ready.getpixel((0, 0)) == (255, 255, 255)
     assert ready.getpixel((5, 5)) == (0, 0, 0)
+
+
+def _phone_photo(path: Path, size: tuple[int, int], camera: bool = True) -> Path:
+    exif = Image.Exif()
+    if camera:
+        exif[ExifTags.Base.Make] = "Phone maker"
+        exif[ExifTags.Base.Model] = "Phone 12"
+    Image.new("RGB", size, (200, 190, 180)).save(path, quality=80, dpi=(72, 72), exif=exif)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("size", "inches"),
+    [((3024, 4032), (8.25, 11.0)), ((4032, 3024), (11.0, 8.25)), ((2480, 3508), (8.27, 11.69))],
+)
+def test_a_phone_photo_is_the_size_of_a_sheet_not_of_its_72_dpi(
+    tmp_path: Path, size: tuple[int, int], inches: tuple[float, float]
+) -> None:
+    photo = _phone_photo(tmp_path / "photo.jpg", size)
+    (page,) = expand_inputs([photo])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PdfocrWarning)  # no "72 dpi, which no scanner makes"
+        loaded = load_page(page, ConvertOptions())
+    width, height = (pixels / dpi for pixels, dpi in zip(loaded.image.size, loaded.dpi, strict=True))
+    assert (width, height) == pytest.approx(inches, abs=0.02)
+    # The photo still goes into the PDF as it is.
+    assert loaded.original == photo.read_bytes()
+
+
+def test_an_image_at_72_dpi_from_no_camera_keeps_its_size_and_the_warning(tmp_path: Path) -> None:
+    image = _phone_photo(tmp_path / "screen.jpg", (720, 720), camera=False)
+    (page,) = expand_inputs([image])
+    with pytest.warns(PdfocrWarning, match="72 x 72 dpi, which no scanner makes"):
+        loaded = load_page(page, ConvertOptions())
+    assert loaded.dpi == (72.0, 72.0)
+    assert load_page(page, ConvertOptions(force_dpi=True, dpi=200)).dpi == (200.0, 200.0)
