@@ -196,20 +196,37 @@ def build_parser() -> argparse.ArgumentParser:
         action=_ListEngines,
         help="list the OCR engines and whether each can run here",
     )
-    for engine, options in engine_options().items():
-        group = parser.add_argument_group(f"options of the {engine} engine")
-        for option in options:
-            dest = _engine_dest(engine, option)
-            if option.metavar is None:  # a switch
-                switch = "store_true"
-                group.add_argument(option.flag, dest=dest, action=switch, default=None, help=option.help)
-            else:
-                group.add_argument(option.flag, dest=dest, metavar=option.metavar, help=option.help)
+    groups: dict[tuple[str, ...], argparse._ArgumentGroup] = {}
+    for flag, (option, engines) in _engine_flags().items():
+        dest = _engine_dest(option)
+        if engines not in groups:
+            names = " and ".join(engines)
+            groups[engines] = parser.add_argument_group(
+                f"options of the {names} engine{'s' * (len(engines) > 1)}"
+            )
+        group = groups[engines]
+        if option.metavar is None:  # a switch
+            group.add_argument(flag, dest=dest, action="store_true", default=None, help=option.help)
+        elif option.repeated:
+            group.add_argument(flag, dest=dest, metavar=option.metavar, action="append", help=option.help)
+        else:
+            group.add_argument(flag, dest=dest, metavar=option.metavar, help=option.help)
     return parser
 
 
-def _engine_dest(engine: str, option: EngineOption) -> str:
-    return f"engine_{engine}_{option.setting}"
+def _engine_flags() -> dict[str, tuple[EngineOption, tuple[str, ...]]]:
+    """Every flag engines declare, and the engines that declare it (auto and tesseract
+    share Tesseract's)."""
+    flags: dict[str, tuple[EngineOption, tuple[str, ...]]] = {}
+    for engine, options in engine_options().items():
+        for option in options:
+            known, engines = flags.get(option.flag, (option, ()))
+            flags[option.flag] = (known, (*engines, engine))
+    return flags
+
+
+def _engine_dest(option: EngineOption) -> str:
+    return "engine_" + option.flag.lstrip("-").replace("-", "_")
 
 
 class _ListEngines(argparse.Action):
@@ -440,14 +457,13 @@ def _stopped(by_interrupt: bool) -> int:
 def _engine_settings(args: argparse.Namespace) -> dict[str, object]:
     """The options engines declared that were given, as settings of the chosen engine."""
     settings: dict[str, object] = {}
-    for engine, options in engine_options().items():
-        for option in options:
-            value = getattr(args, _engine_dest(engine, option), None)
-            if value is None:
-                continue
-            if engine != args.engine:
-                raise UsageError(f"{option.flag} is for --engine {engine}")
-            settings[option.setting] = value
+    for flag, (option, engines) in _engine_flags().items():
+        value = getattr(args, _engine_dest(option), None)
+        if value is None:
+            continue
+        if args.engine not in engines:
+            raise UsageError(f"{flag} is for --engine {' or '.join(engines)}")
+        settings[option.setting] = tuple(value) if option.repeated else value
     return settings
 
 

@@ -101,6 +101,8 @@ class EngineOption:
     help: str
     metavar: str | None = None
     """The value's name in ``--help``; None makes the option a switch that takes none."""
+    repeated: bool = False
+    """The option may be given more than once; the setting is then the tuple of values."""
 
 
 ENTRY_POINT_GROUP = "pdfocr.engines"

@@ -26,7 +26,7 @@ from ..errors import PdfocrError
 from ..model import PageText
 from ..quality import MIN_CHARACTERS, Reading
 from .rapidocr import RapidOcrEngine
-from .tesseract import TesseractEngine
+from .tesseract import TESSERACT_OPTIONS, TesseractEngine
 
 POOR_CONFIDENCE = 75.0
 """Tesseract's readings of clean and faded scans score 85-96; below this a page is worth
@@ -76,6 +76,15 @@ class AutoEngine:
         if Reading.of(second).score > Reading.of(text).score:
             return second, self.fallback.name
         return text, self.primary.name
+
+
+def auto_engine(**tesseract_settings: object) -> AutoEngine:
+    """The ``auto`` engine, its Tesseract made with ``tesseract_settings`` (the keywords
+    of :class:`~pdfocr.engines.tesseract.TesseractEngine`: ``psm``, ``config``...)."""
+    return AutoEngine(primary=TesseractEngine(**tesseract_settings))  # type: ignore[arg-type]
+
+
+auto_engine.cli_options = TESSERACT_OPTIONS  # type: ignore[attr-defined]  # the same knobs as Tesseract's
 
 
 def is_poor(image: Image.Image, reading: Reading) -> bool:

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from PIL import Image
 
 from ..errors import DependencyError, EngineError, UsageError
 from ..model import PageText
 from ..options import NOT_LANGUAGES
-from . import tesseract_api
+from . import EngineOption, tesseract_api
 from .hocr import parse_hocr
 
 INSTALL_HINT = "install it with: sudo apt-get install tesseract-ocr"
@@ -55,17 +57,87 @@ def installed_languages(program: str = "tesseract") -> list[str]:
     return sorted(line.strip() for line in listing.splitlines()[1:] if line.strip())
 
 
+_VARIABLE = re.compile(r"^[a-z][a-z0-9_]*=.*$")
+
+TESSERACT_OPTIONS = (
+    EngineOption("--tesseract-psm", "psm", "Tesseract's page segmentation mode, 0-13", metavar="N"),
+    EngineOption("--tesseract-oem", "oem", "Tesseract's engine mode (0-3; 1 LSTM)", "N"),
+    EngineOption(
+        "--tesseract-config",
+        "config",
+        "set a Tesseract variable, e.g. thresholding_method=2 (Sauvola); may be repeated",
+        metavar="VAR=VALUE",
+        repeated=True,
+    ),
+    EngineOption("--user-words", "user_words", "a file of words Tesseract should expect, one a line", "FILE"),
+    EngineOption(
+        "--user-patterns", "user_patterns", "a file of patterns Tesseract should expect (its syntax)", "FILE"
+    ),
+)
+"""Tesseract's own knobs, for the pages pdfocr's defaults do not cover."""
+
+
 @dataclass(frozen=True)
 class TesseractEngine:
     """OCR with Tesseract (4.1 or newer).
 
     ``in_process``: True uses tesserocr (a warm model per worker), False runs the
     ``tesseract`` command for every page, None (the default) picks tesserocr when it is
-    installed."""
+    installed. ``psm``, ``oem``, ``config`` (``VAR=VALUE`` settings), ``user_words`` and
+    ``user_patterns`` (files) are Tesseract's own options of those names."""
 
     name: str = "tesseract"
     program: str = "tesseract"
     in_process: bool | None = None
+    psm: int | None = None
+    oem: int | None = None
+    config: tuple[str, ...] = ()
+    user_words: str | None = None
+    user_patterns: str | None = None
+    cli_options: ClassVar[tuple[EngineOption, ...]] = TESSERACT_OPTIONS
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("psm", 0, 13), ("oem", 0, 3)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                number = -1
+            if not low <= number <= high or isinstance(value, (bool, float)):
+                raise UsageError(f"Tesseract's {name} must be a whole number, {low} to {high}, not {value!r}")
+            object.__setattr__(self, name, number)
+        config = (self.config,) if isinstance(self.config, str) else tuple(self.config)
+        for item in config:
+            if not isinstance(item, str) or not _VARIABLE.match(item):
+                raise UsageError(
+                    f"a Tesseract setting is VARIABLE=VALUE (thresholding_method=2), not {item!r}"
+                )
+        object.__setattr__(self, "config", config)
+        for name in ("user_words", "user_patterns"):
+            path = getattr(self, name)
+            if path is not None:
+                if not os.path.isfile(path) or not os.access(path, os.R_OK):
+                    raise UsageError(f"the {name.replace('_', ' ')} file cannot be read", file=str(path))
+                object.__setattr__(self, name, os.path.abspath(path))
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """Tesseract's variables these settings set (the files as their variables)."""
+        found = dict(item.split("=", 1) for item in self.config)
+        if self.user_words is not None:
+            found["user_words_file"] = self.user_words
+        if self.user_patterns is not None:
+            found["user_patterns_file"] = self.user_patterns
+        return found
+
+    def _command_options(self) -> list[str]:
+        options = ["--psm", str(self.psm)] if self.psm is not None else []
+        options += ["--oem", str(self.oem)] if self.oem is not None else []
+        for name, value in self.variables.items():
+            options += ["-c", f"{name}={value}"]
+        return options
 
     @property
     def _in_process(self) -> bool:
@@ -107,10 +179,20 @@ class TesseractEngine:
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
         if self._in_process:
-            return parse_hocr(tesseract_api.recognize_hocr(image, languages, dpi))
+            settings = tesseract_api.Settings(self.psm, self.oem, tuple(sorted(self.variables.items())))
+            return parse_hocr(tesseract_api.recognize_hocr(image, languages, dpi, settings))
         with _as_image_file(image) as path:
             hocr = run_tesseract(
-                [path, "stdout", "-l", "+".join(languages), "--dpi", str(round(dpi)), "hocr"],
+                [
+                    path,
+                    "stdout",
+                    "-l",
+                    "+".join(languages),
+                    "--dpi",
+                    str(round(dpi)),
+                    *self._command_options(),
+                    "hocr",
+                ],
                 program=self.program,
             )
         return parse_hocr(hocr)

@@ -15,7 +15,7 @@ import subprocess
 import threading
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from PIL import Image
 
@@ -70,15 +70,31 @@ def installed_languages() -> list[str]:
     return sorted(name.removesuffix(".traineddata") for name in names)
 
 
-def _api(languages: str, page_mode: Any) -> Any:
+class Settings(NamedTuple):
+    """Tesseract's own options for a page: its page segmentation and engine modes (None:
+    its defaults) and variables, some of which (the user words and patterns files) take
+    effect only when an API is made."""
+
+    psm: int | None = None
+    oem: int | None = None
+    variables: tuple[tuple[str, str], ...] = ()
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+def _api(languages: str, page_mode: Any, settings: Settings = DEFAULT_SETTINGS) -> Any:
     assert tesserocr is not None
-    apis: dict[tuple[str, str, Any], Any] = _warm.__dict__.setdefault("apis", {})
-    key = (tessdata_folder(), languages, page_mode)
+    apis: dict[tuple[str, str, Any, Settings], Any] = _warm.__dict__.setdefault("apis", {})
+    key = (tessdata_folder(), languages, page_mode, settings)
     if key not in apis:
         if len(apis) >= _MAX_WARM_PER_THREAD:
             apis.pop(next(iter(apis))).End()
+        oem = tesserocr.OEM.DEFAULT if settings.oem is None else settings.oem
         try:
-            apis[key] = tesserocr.PyTessBaseAPI(path=key[0], lang=languages, psm=page_mode)
+            apis[key] = tesserocr.PyTessBaseAPI(
+                path=key[0], lang=languages, psm=page_mode, oem=oem, variables=dict(settings.variables)
+            )
         except RuntimeError as error:
             raise EngineError(f"tesseract could not load {languages}: {error}") from None
     return apis[key]
@@ -92,10 +108,13 @@ def _hand_over(api: Any, image: Image.Image, dpi: float) -> None:
     api.SetSourceResolution(round(dpi))
 
 
-def recognize_hocr(image: Image.Image, languages: Sequence[str], dpi: float) -> bytes:
+def recognize_hocr(
+    image: Image.Image, languages: Sequence[str], dpi: float, settings: Settings = DEFAULT_SETTINGS
+) -> bytes:
     """The page's hOCR, recognised by a warm API."""
     assert tesserocr is not None
-    api = _api("+".join(languages), tesserocr.PSM.AUTO)
+    page_mode = tesserocr.PSM.AUTO if settings.psm is None else settings.psm
+    api = _api("+".join(languages), page_mode, settings)
     try:
         _hand_over(api, image, dpi)
         hocr = api.GetHOCRText(0)
