@@ -76,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-l",
         "--language",
-        default="eng",
+        default="auto",
         metavar="LANGS",
-        help="Tesseract languages joined by '+' (default: eng)",
+        help="Tesseract languages joined by '+', or auto: each page in its own (default: auto)",
     )
     parser.add_argument(
         "-j", "--jobs", type=int, metavar="N", help="pages OCRed at once (default: CPU count)"

@@ -114,7 +114,7 @@ def _prepare(pages: PageRunner, options: ConvertOptions, cancel: threading.Event
     pages.check_caller()
     engine = resolve_engine(options.engine)
     with engine_boundary(engine):
-        pages.check_engine(engine, options.languages)
+        pages.check_engine(engine, options.engine_languages)
     if options.rotate_pages is True and not isinstance(engine, OrientationDetector):
         raise UsageError(f"the {engine.name} engine cannot tell which way up a page is (rotate_pages)")
     _check_picklable(engine)

@@ -17,6 +17,7 @@ from typing import TypedDict
 
 from .engines import OcrEngine
 from .errors import UsageError
+from .languages import AUTO, first_read
 
 DEFAULT_DPI = 300.0
 """Resolution assumed for images that do not declare one (documented in the README)."""
@@ -68,8 +69,10 @@ def usable_cpus() -> int:
 class ConvertOptions:
     """How to convert a scan bundle. Invalid values raise :class:`UsageError` at once."""
 
-    languages: tuple[str, ...] = ("eng",)
-    """Tesseract codes (a string such as ``"eng+fra"`` is accepted and split)."""
+    languages: tuple[str, ...] = ("auto",)
+    """Tesseract codes (a string such as ``"eng+fra"`` is accepted and split); ``auto``
+    (the default): each page read in English first, and again in its own language when
+    that reading leaves doubt (see :mod:`pdfocr.languages`)."""
     jobs: int | None = None
     """Pages OCRed at once; ``None`` means one per CPU. More than the CPUs this process may
     use only slows every page down, so the workers are capped at that (see
@@ -144,6 +147,8 @@ class ConvertOptions:
         object.__setattr__(self, "languages", parse_languages(self.languages))
         if not self.languages:
             raise UsageError("at least one OCR language is needed")
+        if AUTO in self.languages and len(self.languages) > 1:
+            raise UsageError(f"{AUTO!r} chooses the languages itself: it goes alone, not with others")
         for code in self.languages:
             if not _LANGUAGE_CODE.match(code):
                 raise UsageError(f"invalid language code {code!r} (expected codes like eng or chi_sim)")
@@ -181,6 +186,11 @@ class ConvertOptions:
                 raise UsageError(f"{name} must be text, not {type(value).__name__}")
         if self.force_ocr and self.redo_ocr:
             raise UsageError("force_ocr and redo_ocr exclude each other (--force-ocr reads every page anew)")
+
+    @property
+    def engine_languages(self) -> tuple[str, ...]:
+        """The languages the engine must have: those named, or the first read's (``auto``)."""
+        return first_read(self.languages)
 
     @property
     def worker_count(self) -> int:

@@ -48,6 +48,8 @@ class PageResult:
     shows no image to read (vector drawings only)."""
     engine: str = ""
     """The engine that read the page (``auto`` chooses one per page); empty when kept."""
+    languages: tuple[str, ...] = ()
+    """The languages the page was read in (chosen per page with ``languages="auto"``)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def process_page(task: PageTask) -> PageOutcome:
         warnings=tuple(str(w.message) for w in caught if issubclass(w.category, PdfocrWarning)),
         kept=kept,
         engine=(found.engine or task.engine.name) if found else "",
+        languages=found.languages if found else (),
     )
     layer_only = source.is_pdf and not task.options.force_ocr
     replaces_text = layer_only and task.options.redo_ocr and not kept

@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from .engines import OcrEngine, OrientationDetector, SecondOpinion, engine_boundary
+from .engines import OcrEngine, OrientationDetector, ScriptDetector, SecondOpinion, engine_boundary
 from .inputs import LoadedPage, turned
+from .languages import IDENTIFIED_SCRIPTS, doubtful, first_read, identified, is_auto, of_script, poor
 from .model import PageText
 from .options import ConvertOptions
 from .preprocess import ocr_copy, orientation, straightened
@@ -34,34 +35,27 @@ class RecognizedPage:
     """Degrees counter-clockwise the page was rotated to straighten it (``deskew``)."""
     engine: str = ""
     """The engine that read the text (the ``auto`` engine's choice); empty: the one asked."""
+    languages: tuple[str, ...] = ()
+    """The languages the text was read in (chosen per page when none were named)."""
 
 
 def read_page(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
     """``page`` straightened (``deskew``), recognised, turned upright and read again when
-    its reading says it is not (``rotate_pages``), and, upright, read by a second engine
-    when the first read it poorly and the engine has one (``auto``)."""
-    found = _upright(page, engine, options)
-    if not isinstance(engine, SecondOpinion):
-        return found
-    started = time.perf_counter()
-    copy = ocr_copy(found.page, options.ocr_max_megapixels)
-    text = found.text
-    if not copy.is_page:  # the words as the engine's copy has them
-        text = text.scaled(1 / copy.enlarge_x, copy.image.width, copy.image.height, 1 / copy.enlarge_y)
-    with engine_boundary(engine):
-        chosen, reader = engine.reconsider(copy.image, text, languages=options.languages, dpi=copy.dpi)
-    if chosen is text:
-        return _charged(replace(found, engine=reader), time.perf_counter() - started)
-    if not copy.is_page:
-        chosen = chosen.scaled(
-            copy.enlarge_x, found.page.image.width, found.page.image.height, copy.enlarge_y
-        )
-    return _charged(replace(found, text=chosen, engine=reader), time.perf_counter() - started)
+    its reading says it is not (``rotate_pages``), read again in its own language when
+    none was named and the first reading leaves doubt (:mod:`pdfocr.languages`), and,
+    upright, read by a second engine when the first read it poorly and the engine has one
+    (``auto``)."""
+    found = _upright(page, engine, options, first_read(options.languages))
+    if is_auto(options.languages):
+        found = _in_its_language(found, engine, options)
+    return _second_opinion(found, engine, options)
 
 
-def _upright(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
+def _upright(
+    page: LoadedPage, engine: OcrEngine, options: ConvertOptions, languages: tuple[str, ...]
+) -> RecognizedPage:
     """The page read, and turned and read again if its reading says it is not upright."""
-    first = _read_as_is(page, engine, options)
+    first = _read_as_is(page, engine, options, languages)
     # An engine that cannot tell is refused up front when turning was asked for.
     if options.rotate_pages is False or not isinstance(engine, OrientationDetector):
         return first
@@ -73,10 +67,60 @@ def _upright(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> Re
     detection = time.perf_counter() - started
     if degrees == 0:
         return _charged(first, detection)
-    second = _read_as_is(turned(page, degrees), engine, options, rotated=degrees)
-    spent = detection + first.ocr_seconds
+    second = _read_as_is(turned(page, degrees), engine, options, languages, rotated=degrees)
+    return _better(first, second, detection)
+
+
+def _in_its_language(found: RecognizedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
+    """The page read again in the language it is in, if the first reading leaves doubt
+    and that is another installed one (see :mod:`pdfocr.languages`)."""
+    reading = Reading.of(found.text)
+    if not isinstance(engine, ScriptDetector) or not doubtful(reading):
+        return found
+    started = time.perf_counter()
+    with engine_boundary(engine):
+        installed = engine.installed_languages()
+        script = "Latin"
+        if poor(reading):  # perhaps not Latin at all
+            copy = ocr_copy(found.page, options.ocr_max_megapixels)
+            script = engine.detect_script(copy.image, dpi=copy.dpi) or "Latin"
+    if script in IDENTIFIED_SCRIPTS:
+        code = identified(found.text.text, installed, script)
+        chosen: tuple[str, ...] = (code,) if code else ()
+    else:
+        chosen = of_script(script, installed)
+    spent = time.perf_counter() - started
+    if not chosen or chosen == found.languages:
+        return _charged(found, spent)
+    again = _read_as_is(found.page, engine, options, chosen, rotated=found.rotated, straighten=False)
+    return _better(found, replace(again, deskewed=found.deskewed), spent)
+
+
+def _second_opinion(found: RecognizedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
+    """The better of the page's reading and the one the engine's second engine makes of
+    it, if the first is poor (the ``auto`` engine)."""
+    if not isinstance(engine, SecondOpinion):
+        return found
+    started = time.perf_counter()
+    copy = ocr_copy(found.page, options.ocr_max_megapixels)
+    text = found.text
+    if not copy.is_page:  # the words as the engine's copy has them
+        text = text.scaled(1 / copy.enlarge_x, copy.image.width, copy.image.height, 1 / copy.enlarge_y)
+    with engine_boundary(engine):
+        chosen, reader = engine.reconsider(copy.image, text, languages=found.languages, dpi=copy.dpi)
+    if chosen is text:
+        return _charged(replace(found, engine=reader), time.perf_counter() - started)
+    if not copy.is_page:
+        width, height = found.page.image.size
+        chosen = chosen.scaled(copy.enlarge_x, width, height, copy.enlarge_y)
+    return _charged(replace(found, text=chosen, engine=reader), time.perf_counter() - started)
+
+
+def _better(first: RecognizedPage, second: RecognizedPage, spent: float) -> RecognizedPage:
+    """The reading that reads better (see :attr:`Reading.score`), charged with the time
+    of both and ``spent`` besides."""
     if Reading.of(second.text).score >= Reading.of(first.text).score:
-        return _charged(second, spent)
+        return _charged(second, spent + first.ocr_seconds)
     return _charged(first, spent + second.ocr_seconds)
 
 
@@ -85,17 +129,22 @@ def _charged(found: RecognizedPage, seconds: float) -> RecognizedPage:
 
 
 def _read_as_is(
-    page: LoadedPage, engine: OcrEngine, options: ConvertOptions, rotated: int = 0
+    page: LoadedPage,
+    engine: OcrEngine,
+    options: ConvertOptions,
+    languages: tuple[str, ...],
+    rotated: int = 0,
+    straighten: bool = True,
 ) -> RecognizedPage:
-    """The page straightened if asked, and recognised (on a copy when its pixels are not
-    square or it is too large, the words mapped back onto the page)."""
+    """The page straightened if asked, and recognised in ``languages`` (on a copy when
+    its pixels are not square or it is too large, the words mapped back onto the page)."""
     deskewed = 0.0
-    if options.deskew:
+    if options.deskew and straighten:
         page, deskewed = straightened(page)
     started = time.perf_counter()
     copy = ocr_copy(page, options.ocr_max_megapixels)
     with engine_boundary(engine):
-        text = engine.recognize(copy.image, languages=options.languages, dpi=copy.dpi)
+        text = engine.recognize(copy.image, languages=languages, dpi=copy.dpi)
     if not copy.is_page:
         text = text.scaled(copy.enlarge_x, page.image.width, page.image.height, copy.enlarge_y)
-    return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed)
+    return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed, languages=languages)

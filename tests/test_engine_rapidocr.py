@@ -16,12 +16,12 @@ from realistic_pages import realistic_cases, word_recall, write_cases
 import pdfocr
 from pdfocr.engines import SecondOpinion
 from pdfocr.engines import rapidocr as rapidocr_module
-from pdfocr.engines.auto import AutoEngine, ink_share, is_poor
+from pdfocr.engines.auto import AutoEngine, is_poor
 from pdfocr.engines.rapidocr import RapidOcrEngine
+from pdfocr.engines.tesseract import TesseractEngine
 from pdfocr.errors import DependencyError, UsageError
 from pdfocr.model import Block, Box, Line, PageText, Word
 from pdfocr.options import ConvertOptions
-from pdfocr.quality import Reading
 
 
 @pytest.fixture(scope="module")
@@ -117,12 +117,21 @@ def test_auto_keeps_the_better_reading() -> None:
     assert auto.reconsider(inked, _reading(92.0, 200), languages=["eng"], dpi=300)[1] == "tesseract"
 
 
-def test_what_makes_a_reading_poor() -> None:
+def test_what_makes_a_reading_poor(page_factory, prose_lines) -> None:
     blank = Image.new("L", (400, 400), 250)
     inked = blank.copy()
     inked.paste(0, (50, 50, 350, 90))
-    assert ink_share(blank) == 0.0 and ink_share(inked) > 0.05
-    nothing = Reading.of(PageText(400, 400))
+    nothing = PageText(400, 400)
     assert is_poor(inked, nothing) and not is_poor(blank, nothing)
-    assert is_poor(inked, Reading.of(_reading(60.0, 100)))
-    assert not is_poor(inked, Reading.of(_reading(90.0, 100)))
+    assert is_poor(inked, _reading(60.0, 100))
+    # A page of print: read whole it is not poor; with half its lines unread, it is.
+    drawn = page_factory(prose_lines(41, 12), dpi=150, points=11)
+    read = TesseractEngine().recognize(drawn.image, languages=["eng"], dpi=150)
+    assert not is_poor(drawn.image, read)
+    half = PageText(read.width, read.height, read.blocks[: max(1, len(read.blocks) // 3)])
+    assert len(half.lines) < len(read.lines) / 2
+    assert is_poor(drawn.image, half)
+    # Solid areas (a black bar, a coloured fill) are not print left unread.
+    barred = drawn.image.copy()
+    barred.paste(0, (0, 0, barred.width, barred.height // 3))
+    assert not is_poor(barred, read)

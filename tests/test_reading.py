@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from conftest import words_of
+from hard_pages import CASES
 from PIL import Image
+from realistic_pages import realistic_cases, word_recall
 
+import pdfocr
 from pdfocr.engines.tesseract import TesseractEngine
+from pdfocr.errors import UsageError
 from pdfocr.inputs import LoadedPage
 from pdfocr.model import Block, Box, Line, PageText, Word
 from pdfocr.options import ConvertOptions
@@ -166,3 +171,36 @@ def test_what_tells_a_turned_reading() -> None:
     )
     assert Reading.of(mixed).confidence == pytest.approx(90 * 20 / 22)
     assert Reading.of(_text(95.0)).score > Reading.of(_text(95.0, down=True)).score
+
+
+def test_a_page_in_a_language_nobody_named_is_read_in_it(tmp_path: Path) -> None:
+    (case,) = realistic_cases(["german"])
+    path = tmp_path / "german.png"
+    case.image.save(path, dpi=(300, 300))
+    chosen = pdfocr.convert(path, tmp_path / "auto.pdf")
+    named = pdfocr.convert(path, tmp_path / "deu.pdf", languages="deu")
+    assert chosen.pages[0].languages == ("deu",) and named.pages[0].languages == ("deu",)
+    assert chosen.text == named.text
+    assert word_recall(case.text, chosen.text) >= 0.95
+    english = pdfocr.convert(path, tmp_path / "eng.pdf", languages="eng")
+    assert word_recall(case.text, english.text) < word_recall(case.text, chosen.text)
+
+
+def test_an_english_page_is_read_once_in_english(prose_page) -> None:
+    engine = CountingTesseract()
+    found = read_page(_loaded(prose_page.image), engine, ConvertOptions())
+    assert engine.calls == ["read"] and found.languages == ("eng",)
+
+
+def test_a_page_in_another_script_is_read_in_an_installed_language_of_it() -> None:
+    page = LoadedPage(image=CASES["chinese"]().image, dpi=(300, 300))
+    found = read_page(page, CountingTesseract(), ConvertOptions())
+    named = read_page(page, CountingTesseract(), ConvertOptions(languages="chi_sim"))
+    assert found.languages == ("chi_sim",)
+    assert found.text.text == named.text.text and "可搜索的文档" in found.text.text
+
+
+def test_auto_goes_alone() -> None:
+    with pytest.raises(UsageError, match="goes alone"):
+        ConvertOptions(languages="auto+eng")
+    assert ConvertOptions().languages == ("auto",) and ConvertOptions().engine_languages == ("eng",)

@@ -7,6 +7,8 @@ checks it, and sends it to the worker processes with each page. An engine may al
 - ``describe() -> str``: one line for ``pdfocr --list-engines`` when it is ready;
 - ``detect_rotation`` (:class:`OrientationDetector`), for ``rotate_pages``;
 - ``reconsider`` (:class:`SecondOpinion`): another reading of a page read poorly;
+- ``detect_script`` and ``installed_languages`` (:class:`ScriptDetector`), for pages in
+  languages nobody named;
 - ``needs_worker_process = True``: its native code must never load in the calling
   process. ``check`` must then work without loading it. (Pages always run in workers;
   this also keeps ``pdfocr --list-engines`` and the checks from loading it.)
@@ -59,6 +61,21 @@ class OrientationDetector(Protocol):
     def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
         """Degrees clockwise (0, 90, 180 or 270) that turn ``image`` upright, and the
         confidence of that; None when the page has too little text to tell."""
+        ...
+
+
+@runtime_checkable
+class ScriptDetector(Protocol):
+    """An engine that can tell a page's script and lists its languages (for languages
+    nobody named, see :mod:`pdfocr.languages`)."""
+
+    def detect_script(self, image: Image.Image, *, dpi: float) -> str | None:
+        """The script the page is written in, by Tesseract's names (``Latin``, ``Han``,
+        ``Cyrillic``...); None when there is too little text to tell."""
+        ...
+
+    def installed_languages(self) -> list[str]:
+        """The language codes the engine can read here."""
         ...
 
 

@@ -6,7 +6,8 @@ receipts and coloured backgrounds, where RapidOCR's detector finds the lines. As
 second engine costs it a read (2-3 s a page, one thread), so it is asked only when
 Tesseract's own result is poor:
 
-- little text on an inked page (under ``MIN_CHARACTERS`` read where the page has ink), or
+- little text on an inked page: under ``MIN_CHARACTERS`` read where the page has ink, or
+  the lines read holding less than ``COVERED`` of the page's ink; or
 - a mean word confidence under ``POOR_CONFIDENCE``.
 
 Of the two readings the one with more characters read well (characters weighted by
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from ..errors import PdfocrError
 from ..model import PageText
@@ -32,7 +33,17 @@ POOR_CONFIDENCE = 75.0
 """Tesseract's readings of clean and faded scans score 85-96; below this a page is worth
 a second engine's read."""
 INKED = 0.005
-"""A page with more dark pixels than this share has something on it to read."""
+"""A page with more ink than this share has something on it to read."""
+UNMEASURED_CONFIDENCE = 90.0
+"""Where the print cannot be told from its background, a reading less sure than this is
+poor (clean scans score 92-96)."""
+BLANK_SPREAD = 8.0
+"""A page whose levels spread less than this (standard deviation) is blank paper."""
+MIN_CONTRAST = 40
+"""A page whose darkest print is less darker than its paper than this has no ink."""
+COVERED = 0.6
+"""A reading whose lines hold less of the page's ink than this share left text unread
+(or the page has pictures, which the second engine then looks at too)."""
 INK_SAMPLE_WIDTH = 400
 
 
@@ -65,12 +76,18 @@ class AutoEngine:
     def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
         return self.primary.detect_rotation(image, dpi=dpi)
 
+    def detect_script(self, image: Image.Image, *, dpi: float) -> str | None:
+        return self.primary.detect_script(image, dpi=dpi)
+
+    def installed_languages(self) -> list[str]:
+        return self.primary.installed_languages()
+
     def reconsider(
         self, image: Image.Image, text: PageText, *, languages: Sequence[str], dpi: float
     ) -> tuple[PageText, str]:
         """The better of ``text`` (Tesseract's reading of ``image``) and the second
         engine's, when Tesseract's is poor; and the name of the engine that read it."""
-        if not is_poor(image, Reading.of(text)) or not self._has_fallback(languages):
+        if not is_poor(image, text) or not self._has_fallback(languages):
             return text, self.primary.name
         second = self.fallback.recognize(image, languages=languages, dpi=dpi)
         if Reading.of(second).score > Reading.of(text).score:
@@ -87,19 +104,71 @@ def auto_engine(**tesseract_settings: object) -> AutoEngine:
 auto_engine.cli_options = TESSERACT_OPTIONS  # type: ignore[attr-defined]  # the same knobs as Tesseract's
 
 
-def is_poor(image: Image.Image, reading: Reading) -> bool:
-    """Whether a reading of ``image`` is poor: little text where the page has ink, or
-    low confidence."""
+def is_poor(image: Image.Image, text: PageText) -> bool:
+    """Whether ``text``, a reading of ``image``, is poor: little text where the page has
+    ink (a receipt Tesseract finds nothing on; lines of a faded copy it skipped), or low
+    confidence."""
+    reading = Reading.of(text)
+    if reading.confidence is not None and reading.confidence < POOR_CONFIDENCE:
+        return True
+    sample = _sample(image)
     if reading.characters < MIN_CHARACTERS:
-        return ink_share(image) > INKED
-    return reading.confidence is not None and reading.confidence < POOR_CONFIDENCE
+        return ImageStat.Stat(sample).stddev[0] > BLANK_SPREAD  # something is on the page
+    ink = _thin_ink(sample)
+    if ink is None:  # print not told from its background (a photo's table): be stricter
+        return reading.confidence is not None and reading.confidence < UNMEASURED_CONFIDENCE
+    return _covered(ink, text, image.width / ink.width) < COVERED
 
 
-def ink_share(image: Image.Image) -> float:
-    """The share of the page that is darker than its paper by a clear margin."""
+def _sample(image: Image.Image) -> Image.Image:
     gray = image.convert("L")
     factor = min(1.0, INK_SAMPLE_WIDTH / max(1, gray.width))
-    sample = gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))))
-    paper = ImageStat.Stat(sample).median[0]
-    dark = sample.point(lambda level: 255 if level < paper * 0.6 else 0)
-    return float(ImageStat.Stat(dark).mean[0]) / 255.0
+    return gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))))
+
+
+def _thin_ink(sample: Image.Image) -> Image.Image | None:
+    """A mask of the sample's thin ink (255 where there is some), the strokes of print:
+    solid areas (a heading's black bar, a form's coloured fill, a photo) left out; None
+    for a page with too little of it. Ink is darker than halfway from the paper (the
+    median) to the darkest print (the 1st percentile), so that faint print counts too."""
+    histogram = sample.histogram()
+    total = sample.width * sample.height
+    paper = _percentile(histogram, total, 0.5)
+    darkest = _percentile(histogram, total, 0.01)
+    if paper - darkest < MIN_CONTRAST:
+        return None
+    threshold = (paper + darkest) / 2
+    mask = sample.point(lambda level: 255 if level < threshold else 0)
+    solid = mask.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(5))
+    thin = ImageChops.subtract(mask, solid)
+    return thin if ImageStat.Stat(thin).mean[0] / 255.0 > INKED else None
+
+
+def _percentile(histogram: list[int], total: int, share: float) -> int:
+    seen = 0
+    for level, count in enumerate(histogram):
+        seen += count
+        if seen >= total * share:
+            return level
+    return 255
+
+
+def _covered(ink: Image.Image, text: PageText, scale: float) -> float:
+    """The share of ``ink`` that lies within the reading's lines (their boxes grown by a
+    line's height, which takes in the ink of accents, underlines and box rules)."""
+    inside = Image.new("L", ink.size, 0)
+    draw = ImageDraw.Draw(inside)
+    for line in text.lines:
+        margin = line.box.height * 0.5
+        draw.rectangle(
+            (
+                (line.box.left - margin) / scale,
+                (line.box.top - margin) / scale,
+                (line.box.right + margin) / scale,
+                (line.box.bottom + margin) / scale,
+            ),
+            fill=255,
+        )
+    total = ImageStat.Stat(ink).sum[0]
+    kept = ImageStat.Stat(ImageChops.multiply(ink, inside)).sum[0]
+    return kept / total if total else 1.0

@@ -197,22 +197,30 @@ class TesseractEngine:
             )
         return parse_hocr(hocr)
 
-    def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
+    def installed_languages(self) -> list[str]:
+        return self._installed()
+
+    def detect_script(self, image: Image.Image, *, dpi: float) -> str | None:
         if self._in_process:
-            return tesseract_api.detect_rotation(image, dpi)
+            return tesseract_api.detect_script(image, dpi)
+        return self._orientation_report(image, dpi).get("Script") or None
+
+    def _orientation_report(self, image: Image.Image, dpi: float) -> dict[str, str]:
+        """What ``tesseract --psm 0`` says of the page (empty when it can tell nothing)."""
         with _as_image_file(image) as path:
             try:
                 report = run_tesseract(
                     [path, "stdout", "--psm", "0", "--dpi", str(round(dpi))], program=self.program
                 )
             except EngineError:
-                return None  # "Too few characters": a blank page, a photo
-        found = dict(
-            (key.strip(), value.strip())
-            for key, _, value in (
-                line.partition(":") for line in report.decode("utf-8", "replace").splitlines()
-            )
-        )
+                return {}  # "Too few characters": a blank page, a photo
+        lines = report.decode("utf-8", "replace").splitlines()
+        return dict((key.strip(), value.strip()) for key, _, value in (line.partition(":") for line in lines))
+
+    def detect_rotation(self, image: Image.Image, *, dpi: float) -> tuple[int, float] | None:
+        if self._in_process:
+            return tesseract_api.detect_rotation(image, dpi)
+        found = self._orientation_report(image, dpi)
         try:
             return int(found["Rotate"]) % 360, float(found["Orientation confidence"])
         except (KeyError, ValueError):

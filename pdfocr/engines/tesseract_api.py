@@ -127,8 +127,8 @@ def recognize_hocr(
     return str(hocr).encode("utf-8")
 
 
-def detect_rotation(image: Image.Image, dpi: float) -> tuple[int, float] | None:
-    """Clockwise degrees that turn the page upright and the confidence (Tesseract OSD)."""
+def _orientation_and_script(image: Image.Image, dpi: float) -> dict[str, Any] | None:
+    """Tesseract's orientation and script detection (OSD); None: too little text to tell."""
     assert tesserocr is not None
     api = _api("osd", tesserocr.PSM.OSD_ONLY)
     _hand_over(api, image, dpi)
@@ -136,6 +136,18 @@ def detect_rotation(image: Image.Image, dpi: float) -> tuple[int, float] | None:
         found = api.DetectOrientationScript()
     finally:
         api.Clear()
-    if not found:
-        return None  # too little text to tell
+    return dict(found) if found else None
+
+
+def detect_rotation(image: Image.Image, dpi: float) -> tuple[int, float] | None:
+    """Clockwise degrees that turn the page upright and the confidence (Tesseract OSD)."""
+    found = _orientation_and_script(image, dpi)
+    if found is None:
+        return None
     return (360 - int(found["orient_deg"])) % 360, float(found["orient_conf"])
+
+
+def detect_script(image: Image.Image, dpi: float) -> str | None:
+    """The script the page is written in, by Tesseract's names (OSD)."""
+    found = _orientation_and_script(image, dpi)
+    return str(found["script_name"]) if found and found.get("script_name") else None

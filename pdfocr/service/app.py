@@ -60,7 +60,7 @@ LANGUAGES_PATTERN = r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?(\+[A-Za-z0-9_]+(/[A-Za-z0-
 class JobOptions(BaseModel):
     """How to convert a job's files (the library's options that make sense over HTTP)."""
 
-    languages: str = Field("eng", pattern=LANGUAGES_PATTERN, max_length=200)
+    languages: str = Field("auto", pattern=LANGUAGES_PATTERN, max_length=200)
     output_type: Literal["auto", "pdf", "pdfa", "pdfa-1", "pdfa-2", "pdfa-3"] = "auto"
     rotate_pages: bool | None = None  # None: where the engine can tell which way up a page is
     deskew: bool = False
@@ -544,7 +544,7 @@ def create_app(settings: ServiceSettings, *, converter: Converter | None = None)
     async def ocr(
         who: Owner,
         file: Annotated[UploadFile, File(description="One image")],
-        languages: Annotated[str, Form(pattern=LANGUAGES_PATTERN, max_length=200)] = "eng",
+        languages: Annotated[str, Form(pattern=LANGUAGES_PATTERN, max_length=200)] = "auto",
     ) -> OcrText:
         slots: asyncio.Semaphore = state["ocr_slots"]
         if slots.locked():
