@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"orientation confidence needed to turn a page (default: {DEFAULT_ROTATE_THRESHOLD:g})",
     )
     parser.add_argument("--deskew", action="store_true", help="straighten pages scanned slightly askew")
+    parser.add_argument(
+        "--flatten-photos",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="phone photos: find the sheet, correct its perspective, crop it, even its light (default: on)",
+    )
     parser.add_argument("--password", metavar="PW", help="the password that opens input PDFs that need one")
     parser.add_argument(
         "--redo-ocr",
@@ -396,7 +402,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate = result.page_count / result.seconds if result.seconds else 0.0
         where = "stdout" if args.output == "-" else args.output
         pages = "1 page" if result.page_count == 1 else f"{result.page_count} pages"
-        summary = f"{pages} in {result.seconds:.1f} s ({rate:.2f} pages/s)"
+        readers = result.engine_counts
+        read_by = ""
+        if len(readers) > 1 or set(readers) - {args.engine}:  # the engine asked, alone, goes unsaid
+            read_by = "; read by " + ", ".join(f"{name} {count}" for name, count in readers.items())
+        summary = f"{pages} in {result.seconds:.1f} s ({rate:.2f} pages/s{read_by})"
         if result.kept_count:
             kept = (
                 "1 page kept as it was"
@@ -406,9 +416,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary += f"; {kept} (text already there, or no image to read)"
         if result.skipped:
             summary += f", {len(result.skipped)} skipped"
-        readers = result.engine_counts
-        if len(readers) > 1 or set(readers) - {args.engine}:  # the engine asked, alone, goes unsaid
-            summary += "; read by " + ", ".join(f"{name} {count}" for name, count in readers.items())
         print(f"pdfocr: wrote {where} ({LABELS[result.output_type]}): {summary}", file=sys.stderr)
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
 
@@ -426,6 +433,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         rotate_pages=args.rotate_pages,
         rotate_threshold=args.rotate_pages_threshold,
         deskew=args.deskew,
+        flatten_photos=args.flatten_photos,
         max_megapixels=args.max_megapixels,
         force_ocr=args.force_ocr,
         redo_ocr=args.redo_ocr,

@@ -106,6 +106,8 @@ class LoadedPage:
     """Degrees clockwise that ``original`` is turned to show upright (EXIF orientation)."""
     source_format: str | None = None
     """The Pillow format of the input file (``"JPEG"``, ``"PNG"``...)."""
+    photo: bool = False
+    """A camera's photo (its EXIF says so): the sheet in it is looked for."""
 
 
 def natural_key(name: str) -> tuple[tuple[int, object], ...]:
@@ -422,6 +424,7 @@ def load_page(source: PageSource, options: ConvertOptions) -> LoadedPage:
         original=raw if as_is else None,
         rotation=rotation if as_is else 0,
         source_format=image.format,
+        photo=is_camera_photo(image),
     )
 
 
@@ -448,6 +451,7 @@ def turned(page: LoadedPage, clockwise: int) -> LoadedPage:
         original=page.original,
         rotation=(page.rotation + clockwise) % 360 if page.original is not None else 0,
         source_format=page.source_format,
+        photo=page.photo,
     )
 
 

@@ -102,6 +102,11 @@ class ConvertOptions:
     rotate_threshold: float = DEFAULT_ROTATE_THRESHOLD
     deskew: bool = False
     """Straighten pages scanned slightly askew before OCR."""
+    flatten_photos: bool = True
+    """Phone photos: the sheet found in the photo, its perspective corrected, cropped and
+    its light made even, for OCR and for the page shown (see :mod:`pdfocr.photo`); False
+    shows and reads a photo as it was taken."""
+
     ocr_max_megapixels: float = OCR_MAX_MEGAPIXELS
     """Pages larger than this are OCRed on a downscaled copy."""
     max_megapixels: float = MAX_MEGAPIXELS
@@ -218,6 +223,7 @@ class OptionKeywords(TypedDict, total=False):
     rotate_pages: bool | None
     rotate_threshold: float
     deskew: bool
+    flatten_photos: bool
     ocr_max_megapixels: float
     max_megapixels: float
     password: str | None

@@ -1,7 +1,9 @@
-"""Reading a decoded page: prepared as the options ask (straightened), recognised, and
-checked: a reading that looks like a page the wrong way up (see :mod:`pdfocr.quality`)
-gets the engine's orientation detection and, if the page is turned, a second read of the
-page turned upright; the better reading is kept.
+"""Reading a decoded page: prepared as the options ask (a phone photo's sheet flattened,
+the page straightened), recognised, and checked. A reading that looks like a page the
+wrong way up (see :mod:`pdfocr.quality`) gets the engine's orientation detection and, if
+the page is turned, a second read of the page turned upright; one that leaves doubt about
+its language (languages nobody named) a read in the page's own; a poor one, a second
+engine's (``auto``). Each time the better reading is kept.
 
 Upright pages, the most, pay nothing for being checked: orientation detection costs about
 a third of a read, and only pages whose reading looks turned get it.
@@ -17,6 +19,7 @@ from .inputs import LoadedPage, turned
 from .languages import IDENTIFIED_SCRIPTS, doubtful, first_read, identified, is_auto, of_script, poor
 from .model import PageText
 from .options import ConvertOptions
+from .photo import find_sheet, flattened
 from .preprocess import ocr_copy, orientation, straightened
 from .quality import Reading
 
@@ -40,11 +43,14 @@ class RecognizedPage:
 
 
 def read_page(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
-    """``page`` straightened (``deskew``), recognised, turned upright and read again when
-    its reading says it is not (``rotate_pages``), read again in its own language when
-    none was named and the first reading leaves doubt (:mod:`pdfocr.languages`), and,
-    upright, read by a second engine when the first read it poorly and the engine has one
-    (``auto``)."""
+    """``page`` (a phone photo: its sheet, flattened) straightened (``deskew``),
+    recognised, turned upright and read again when its reading says it is not
+    (``rotate_pages``), read again in its own language when none was named and the first
+    reading leaves doubt (:mod:`pdfocr.languages`), and, upright, read by a second engine
+    when the first read it poorly and the engine has one (``auto``)."""
+    sheet = find_sheet(page.image) if page.photo and options.flatten_photos else None
+    if sheet is not None:
+        page = flattened(page, sheet)
     found = _upright(page, engine, options, first_read(options.languages))
     if is_auto(options.languages):
         found = _in_its_language(found, engine, options)

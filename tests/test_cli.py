@@ -131,7 +131,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, samples: Path) -> None:
     # Its rate counts from the start of the run, as the summary's does (not from the
     # first finished page, which overstated it many times over).
     bar_rate = float(re.findall(r"([\d.]+)page/s", text)[-1])
-    summary_rate = float(re.search(r"\(([\d.]+) pages/s\)", text).group(1))
+    summary_rate = float(re.search(r"\(([\d.]+) pages/s[;)]", text).group(1))
     assert 0.5 < bar_rate / summary_rate < 2
 
 

@@ -166,10 +166,10 @@ def test_a_cancelled_run_leaves_no_pages_on_the_cluster(cluster: DaskCluster, tm
 def test_a_language_a_worker_lacks_is_said_naming_the_worker(cluster: DaskCluster, tmp_path: Path) -> None:
     with pytest.raises(DependencyError) as refused:
         pdfocr.convert(
-            [ROOT / "samples" / "page1.png"], tmp_path / "out.pdf", cluster=cluster.address, languages="deu"
+            [ROOT / "samples" / "page1.png"], tmp_path / "out.pdf", cluster=cluster.address, languages="ita"
         )
     message = str(refused.value)
-    assert "deu is not installed" in message and "(on worker tcp://127.0.0.1:" in message
+    assert "ita is not installed" in message and "(on worker tcp://127.0.0.1:" in message
 
 
 def test_a_scheduler_that_is_unreachable_or_goes_away(tmp_path: Path) -> None:

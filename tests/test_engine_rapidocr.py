@@ -75,7 +75,7 @@ def test_auto_is_the_default_and_reads_a_receipt_tesseract_cannot(tmp_path: Path
     output = tmp_path / "auto.pdf"
     run = cli(str(path), "-o", str(output))
     assert run.returncode == 0, run.stderr
-    assert "read by rapidocr 1" in run.stderr
+    assert "pages/s; read by rapidocr 1)" in run.stderr
     assert word_recall(truth, pdftotext(output)) >= 0.9
 
 
