@@ -22,6 +22,7 @@ from .options import ConvertOptions
 from .photo import find_sheet, flattened
 from .preprocess import ocr_copy, orientation, straightened
 from .quality import Reading
+from .readingorder import whole_lines
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ def _read_as_is(
     copy = ocr_copy(page, options.ocr_max_megapixels)
     with engine_boundary(engine):
         text = engine.recognize(copy.image, languages=languages, dpi=copy.dpi)
+    text = whole_lines(text)
     if not copy.is_page:
         text = text.scaled(copy.enlarge_x, page.image.width, page.image.height, copy.enlarge_y)
     return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed, languages=languages)
