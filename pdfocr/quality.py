@@ -68,6 +68,7 @@ class Reading:
     @property
     def score(self) -> float:
         """How much was read well, to choose between two readings of one page: the
-        characters read across the page, weighted by confidence."""
-        across = self.characters * (1.0 - self.running_down)
-        return across * (self.confidence / 100.0 if self.confidence is not None else 1.0)
+        characters, weighted by confidence, those in lines running down the page at half
+        weight (a page read sideways may be read right, but it is better upright)."""
+        counted = self.characters * (1.0 - self.running_down / 2)
+        return counted * (self.confidence / 100.0 if self.confidence is not None else 1.0)

@@ -75,7 +75,14 @@ def _upright(
     if degrees == 0:
         return _charged(first, detection)
     second = _read_as_is(turned(page, degrees), engine, options, languages, rotated=degrees)
-    return _better(first, second, detection)
+    best = _better(first, second, detection)
+    if best is first and Reading.of(first.text).running_down > 0.5:
+        # Read sideways, the page lies a quarter turn one way or the other: when the way
+        # detection chose reads worse than the page as it lay, the other way is tried.
+        other = (degrees + 180) % 360
+        third = _read_as_is(turned(page, other), engine, options, languages, rotated=other)
+        best = _better(best, third, 0.0)
+    return best
 
 
 def _in_its_language(found: RecognizedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:

@@ -41,12 +41,18 @@ def whole_lines(text: PageText) -> PageText:
 
 
 def _continuation(line: Line, blocks: list[list[Line]], own: int) -> tuple[int, int] | None:
-    """Where, in another block, the piece that continues ``line`` is: (block, line)."""
+    """Where, in another block, the piece that continues ``line`` is: (block, line).
+    Lines running down the page (a page read as it lies sideways) have none: side by
+    side, they are one line after the next."""
+    if line.runs_down or line.box.width < line.box.height:
+        return None
     best: tuple[float, int, int] | None = None
     for index, lines in enumerate(blocks):
         if index == own:
             continue
         for at, other in enumerate(lines):
+            if other.runs_down:
+                continue
             gap = other.box.left - line.box.right
             height = max(line.box.height, other.box.height)
             overlap = min(line.box.bottom, other.box.bottom) - max(line.box.top, other.box.top)

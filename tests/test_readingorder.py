@@ -44,3 +44,15 @@ def test_a_streaked_fax_reads_line_by_line_in_the_sidecar_and_the_layer(tmp_path
     assert run.returncode == 0, run.stderr
     assert cer(case.text, sidecar.read_text()) < 0.06  # 0.6 with each line's halves far apart
     assert cer(case.text, pdftotext(output)) < 0.06
+
+
+def test_lines_running_down_a_sideways_page_are_never_joined() -> None:
+    def down(left: float) -> Line:
+        words = tuple(
+            Word(w, Box(left, 10 + 60 * i, left + 20, 60 + 60 * i)) for i, w in enumerate(["abc", "defg"])
+        )
+        return Line(words, Box(left, 10, left + 20, 120))
+
+    # Lines read as a sideways page lies stand side by side, a line's spacing apart.
+    page = PageText(400, 200, (Block((down(10), down(40))), Block((down(70),))))
+    assert whole_lines(page) is page
