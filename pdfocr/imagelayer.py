@@ -53,9 +53,9 @@ def embed_image(page: LoadedPage) -> tuple[bytes, int]:
 
 def _encoded(image: Image.Image, source_format: str | None) -> bytes:
     """The pixels encoded in a form img2pdf embeds without decoding again: losslessly,
-    except for photos (JPEG sources) whose pixels changed, which stay JPEG."""
+    except for photos (JPEG and HEIC sources) whose pixels changed, which become JPEG."""
     buffer = io.BytesIO()
-    if source_format in ("JPEG", "MPO") and image.mode in ("L", "RGB", "CMYK"):
+    if source_format in ("JPEG", "MPO", "HEIF") and image.mode in ("L", "RGB", "CMYK"):
         # A lossless copy of a photo is several times its JPEG; quality 95 is visually
         # the same and keeps the page about the size of the input.
         image.save(buffer, format="JPEG", quality=JPEG_QUALITY, subsampling=0)

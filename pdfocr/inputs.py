@@ -8,6 +8,7 @@ later, in a worker, where a corrupt or truncated image is reported with its page
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -31,7 +32,7 @@ InputItem = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryI
 """One input: a path (file or folder), the bytes of an image, or a binary file object."""
 
 # Pillow format names pdfocr accepts, and the extensions it picks up from a folder.
-SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "TIFF", "BMP", "DIB", "GIF", "WEBP"}
+SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "TIFF", "BMP", "DIB", "GIF", "WEBP", "HEIF"}
 FOLDER_EXTENSIONS = {
     ".png",
     ".jpg",
@@ -43,9 +44,11 @@ FOLDER_EXTENSIONS = {
     ".bmp",
     ".gif",
     ".webp",
+    ".heic",
+    ".heif",
     ".pdf",
 }
-_SUPPORTED_NAMES = "PDF, PNG, JPEG, TIFF, BMP, GIF, WebP"
+_SUPPORTED_NAMES = "PDF, PNG, JPEG, TIFF, BMP, GIF, WebP, HEIC/HEIF"
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,18 @@ def _refuse_bombs(size: tuple[int, int], limit: float, label: str, page: int | N
 
 
 # The formats pdfocr reads, by the Pillow plugin that opens them (JPEG also opens MPO).
-_OPENERS = ("PNG", "JPEG", "TIFF", "BMP", "DIB", "GIF", "WEBP")
+_OPENERS = ("PNG", "JPEG", "TIFF", "BMP", "DIB", "GIF", "WEBP", "HEIF")
+
+
+@functools.cache
+def _register_heif() -> None:
+    """Teach Pillow HEIC/HEIF (phones' photos) through pi-heif, a decoder only (BSD; its
+    wheel carries libheif), once per process; without it such files are unsupported."""
+    try:
+        import pi_heif
+    except ImportError:
+        return
+    pi_heif.register_heif_opener()
 
 
 def open_image(stream: BinaryIO) -> Image.Image:
@@ -253,8 +267,11 @@ def open_image(stream: BinaryIO) -> Image.Image:
     limit (``Image.MAX_IMAGE_PIXELS``): pdfocr applies its own, the ``max_megapixels``
     option, and changing Pillow's would change it for the whole application."""
     Image.init()
+    _register_heif()
     prefix = stream.read(16)
     for name in _OPENERS:
+        if name not in Image.OPEN:
+            continue
         factory, accept = Image.OPEN[name]
         try:
             accepted = accept is None or accept(prefix)
