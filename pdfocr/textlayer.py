@@ -25,6 +25,12 @@ FONT_ASCENT = layerfont.ASCENT / 1000
 GLYPH_ADVANCE = layerfont.ADVANCE / 1000
 # The narrowest horizontal scale written (percent): boxes can overlap on noisy scans.
 MIN_HORIZONTAL_SCALE = 1.0
+# Gaps between the words of one line wider than this many font sizes are bridged by the
+# word before (see _draw_line), which then ends this many font sizes before the next.
+WIDEST_GAP = 1.0
+SPACE_LEFT = 0.3
+# The narrowest space written between two words, in font sizes (see _draw_line).
+NARROWEST_SPACE = 0.1
 # Lines kept apart (see _kept_apart) by this share of a line's size, and made at most
 # this much smaller for it.
 KEEP_APART = 0.02
@@ -154,8 +160,17 @@ def _draw_line(
         # Text must run left to right without overlaps, or viewers break the line
         # apart; and unspaced scripts run each word up to the next, so that no gap
         # reads as a space.
-        if following is not None and next_left > left and (not spaced or next_left < right):
+        if following is not None and next_left > left and not spaced:
             right = next_left
+        elif following is not None and next_left - right < NARROWEST_SPACE * size:
+            # Boxes that touch or overlap (noise between two words): the word ends short of
+            # the next so that its space has a width, or extractors run the two together.
+            right = max(left + (right - left) / 2, next_left - NARROWEST_SPACE * size)
+        elif following is not None and next_left - right > WIDEST_GAP * size:
+            # A gap wider than a word's (a table's cells, a form's label and value):
+            # extractors such as poppler take it for a column's edge and read the line's
+            # parts column by column; the word reaches across it instead, a space short.
+            right = next_left - SPACE_LEFT * size
         # Move only when the pen is not already there: extractors such as pypdf read a
         # jump as a word break even where the text runs on.
         if pen is None or abs(pen - left) > 0.01:

@@ -1,7 +1,8 @@
 """Hard pages for the text layer, drawn with Pillow: straight prose, skewed by +1, -3 and
 +5 degrees (not straightened), sideways and upside down (not turned), a table with tight
 word boxes, right-to-left lines with digits and Latin words, Chinese, two columns; and
-how an extractor's text compares with the engine's. Shared by ``bench/extractors.py``
+how an extractor's text compares with the engine's; and three of the realistic pages (a
+ruled invoice table, a form of boxes, a streaked fax). Shared by ``bench/extractors.py``
 and the tests.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image
+from realistic_pages import realistic_cases
 from synthetic_pages import CJK, SANS, SERIF, draw_page, prose
 
 DPI = 300
@@ -76,7 +78,20 @@ CASES: dict[str, Callable[[], Case]] = {
     "right-to-left": lambda: Case(_right_to_left(), "heb+eng"),
     "chinese": lambda: Case(_chinese(), "chi_sim"),
     "two columns": lambda: Case(_two_columns(), "eng"),
+    # From the realistic pages: cells of a ruled table, a form of boxes, a fax whose streak
+    # made Tesseract cut every line in two.
+    "ruled invoice": lambda: Case(_realistic("invoice-table"), "eng"),
+    "boxed form": lambda: Case(_realistic("boxed-form"), "eng"),
+    "streaked fax": lambda: Case(_realistic("fax-streak"), "eng"),
 }
+
+
+def _realistic(name: str) -> Image.Image:
+    (case,) = realistic_cases([name])
+    image = case.image
+    if case.dpi[0] != case.dpi[1]:  # a fax's rows, made square
+        image = image.convert("L").resize((image.width, round(image.height * case.dpi[0] / case.dpi[1])))
+    return image
 
 
 def lines_of(text: str) -> list[str]:

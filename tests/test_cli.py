@@ -344,7 +344,7 @@ def test_verbose_shows_where_a_bug_in_a_worker_happened(cli, tmp_path: Path, sam
     loud = cli(page, "-o", str(tmp_path / "out.pdf"), "--engine", "malformed", "-v", env=env)
     assert loud.returncode == 1
     assert "Traceback (most recent call last)" in loud.stderr
-    assert "textlayer.py" in loud.stderr  # the worker's own frames, not the caller's
+    assert "readingorder.py" in loud.stderr  # the worker's own frames, not the caller's
     assert loud.stderr.strip().splitlines()[-1].startswith("pdfocr: error: ")
 
 

@@ -34,6 +34,12 @@ OUT_OF_ORDER: dict[str, dict[str, str]] = {
     },
     # Ghostscript orders text by its height on the page, whatever the columns.
     "two columns": {"ghostscript": "lines side by side"},
+    # A form's boxes side by side: poppler and pdfminer.six read their labels' row, then
+    # their values' row, Ghostscript by height on the page; the engine (and PDFium, pdf.js,
+    # MuPDF, pypdf, poppler's raw mode) box by box.
+    "boxed form": dict.fromkeys(["pdftotext", "ghostscript", "pdfminer"], "labels' row, then values'"),
+    # Noise at the streak overlaps two letters' boxes: poppler's raw mode joins them.
+    "streaked fax": {"pdftotext -raw": "a space lost where noise boxes overlap"},
 }
 UNORDERED = {"sideways"}
 """Lines that run down the page come out whole, but not always in the engine's order."""
@@ -53,7 +59,11 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]
         image = folder / f"{name.replace(' ', '-')}.png"
         case.image.save(image, dpi=(DPI, DPI))
         output = image.with_suffix(".pdf")
-        result = pdfocr.convert(image, output, languages=case.languages, output_type="pdf")
+        # Tesseract's reading of the page as it lies: the layer is under test, lines
+        # running down the page and upside down included.
+        result = pdfocr.convert(
+            image, output, languages=case.languages, output_type="pdf", rotate_pages=False, engine="tesseract"
+        )
         found[name] = (output, result.pages[0].text)
     return found
 
