@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from ..errors import PdfocrError
 from ..model import PageText
@@ -121,9 +121,11 @@ def is_poor(image: Image.Image, text: PageText) -> bool:
 
 
 def _sample(image: Image.Image) -> Image.Image:
+    """A small gray copy of the page, about ``INK_SAMPLE_WIDTH`` wide (box-averaged by a
+    whole factor: a tenth of the time of a resampled one)."""
     gray = image.convert("L")
-    factor = min(1.0, INK_SAMPLE_WIDTH / max(1, gray.width))
-    return gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))))
+    factor = max(1, gray.width // INK_SAMPLE_WIDTH)
+    return gray.reduce(factor) if factor > 1 else gray
 
 
 def _thin_ink(sample: Image.Image) -> Image.Image | None:
@@ -139,8 +141,13 @@ def _thin_ink(sample: Image.Image) -> Image.Image | None:
         return None
     threshold = (paper + darkest) / 2
     mask = sample.point(lambda level: 255 if level < threshold else 0)
-    solid = mask.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(5))
-    thin = ImageChops.subtract(mask, solid)
+    import cv2
+    import numpy
+
+    # An opening keeps what is 5 pixels thick or more: the solid areas.
+    pixels = numpy.asarray(mask)
+    solid = cv2.morphologyEx(pixels, cv2.MORPH_OPEN, numpy.ones((5, 5), numpy.uint8))
+    thin = Image.fromarray(cv2.subtract(pixels, solid))
     return thin if ImageStat.Stat(thin).mean[0] / 255.0 > INKED else None
 
 
