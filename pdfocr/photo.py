@@ -23,6 +23,9 @@ MIN_SHARE = 0.2
 MAX_SHARE = 0.97
 """A four-sided region covering more than this is the photo's own frame: a scan, or a
 photo already cropped to its sheet."""
+FRAME_MARGIN = 0.01
+"""A sheet's corners lie this share of the photo's long side inside its frame, or the
+sheet runs off the photo."""
 SHEET_SLACK = 0.04
 """A sheet's proportions this close to A4's or Letter's (relative) are taken to be it."""
 LIGHT_CELLS = 24
@@ -75,8 +78,14 @@ def find_sheet(image: Image.Image) -> Sheet | None:
     corners = _ordered([(x / scale, y / scale) for x, y in quad])
     if not cv2.isContourConvex(_points(corners)):
         return None
-    width, height = _drawn_size(corners)
-    return Sheet(tuple(corners), width, height)
+    # A region that runs off the photo is not a whole sheet seen (a book's spread, a page
+    # photographed too close): cutting it out would bend its lines.
+    width, height = image.size
+    margin = FRAME_MARGIN * max(width, height)
+    if any(not (margin < x < width - margin and margin < y < height - margin) for x, y in corners):
+        return None
+    drawn_width, drawn_height = _drawn_size(corners)
+    return Sheet(tuple(corners), drawn_width, drawn_height)
 
 
 def _four_sides(polygon: list[list[float]]) -> list[tuple[float, float]] | None:

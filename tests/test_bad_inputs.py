@@ -27,7 +27,7 @@ TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 SAMPLE = ROOT / "samples" / "page1.png"
 PREVIOUS = b"%PDF-1.4 the previous output, which must survive"
-NOT_AN_IMAGE = "not a PDF or a recognised image (supported: PDF, PNG, JPEG, TIFF, BMP, GIF, WebP)"
+NOT_AN_IMAGE = "not a PDF or a recognised image (supported: PDF, PNG, JPEG, TIFF, BMP, GIF, WebP, HEIC/HEIF)"
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -26,7 +26,7 @@ import pdfocr
 from pdfocr.errors import EngineError, InputError
 from pdfocr.model import PageText
 
-NOT_AN_IMAGE = "not a PDF or a recognised image (supported: PDF, PNG, JPEG, TIFF, BMP, GIF, WebP)"
+NOT_AN_IMAGE = "not a PDF or a recognised image (supported: PDF, PNG, JPEG, TIFF, BMP, GIF, WebP, HEIC/HEIF)"
 
 
 def _descendants() -> dict[int, int]:
