@@ -477,3 +477,8 @@ def test_a_query_of_too_many_terms_is_refused(index: IndexStore) -> None:
     assert index.search(" ".join(f"w{number}" for number in range(32))) == []
     with pytest.raises(UsageError, match="33 terms"):
         index.search(" OR ".join(f"w{number}" for number in range(33)))
+
+
+def test_a_nul_in_a_query_is_a_space_on_both_back_ends(both_indexes: tuple[IndexStore, IndexStore]) -> None:
+    # Found by the property above: PostgreSQL dropped the NUL (":E"), SQLite read a space.
+    assert _same_hits(both_indexes, ":\x00E") == _same_hits(both_indexes, ": E")

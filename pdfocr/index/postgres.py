@@ -165,7 +165,7 @@ class PostgresIndex(IndexStore):
 
     def search(self, text: str, limit: int = 10, owner: str | None = None) -> list[Hit]:
         return self._once_more(
-            lambda: super(PostgresIndex, self).search(text.replace("\x00", ""), limit, owner)
+            lambda: super(PostgresIndex, self).search(text.replace("\x00", " "), limit, owner)
         )
 
     def _add(self, document: IndexedDocument) -> None:
