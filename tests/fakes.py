@@ -61,6 +61,20 @@ class LabelEngine:
 
 
 @dataclass(frozen=True)
+class FixedEngine:
+    """Gives one reading whatever the page (a second engine's, for the auto engine)."""
+
+    reading: PageText
+    name: str = "fixed"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        return self.reading
+
+
+@dataclass(frozen=True)
 class FailingEngine:
     """Fails on one page, the way an engine reports an error."""
 

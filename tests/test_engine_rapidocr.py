@@ -4,12 +4,11 @@ people photograph."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import pdftotext, words_of
+from fakes import FixedEngine
 from PIL import Image
 from realistic_pages import realistic_cases, word_recall, write_cases
 
@@ -88,20 +87,6 @@ def test_auto_leaves_clean_pages_to_tesseract(tmp_path: Path, samples) -> None:
 def _reading(confidence: float, characters: int) -> PageText:
     word = Word("x" * characters, Box(0, 0, 10 * characters, 20), confidence)
     return PageText(1000, 1000, (Block((Line((word,), word.box),)),))
-
-
-@dataclass(frozen=True)
-class FixedEngine:
-    """Gives one reading whatever the page."""
-
-    reading: PageText
-    name: str = "fixed"
-
-    def check(self, languages: Sequence[str]) -> None:
-        pass
-
-    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
-        return self.reading
 
 
 def test_auto_keeps_the_better_reading() -> None:
