@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TextIO
 
 from tqdm import tqdm
 
-from .api import Progress, convert
+from .api import Progress, Result, convert
 from .archival import LABELS
 from .engines import EngineOption, engine_options, engine_statuses, resolve_engine
 from .errors import ExitCode, Interrupted, PdfocrError, PdfocrWarning, UsageError
@@ -399,25 +399,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     for skipped in result.skipped:  # shown even with -q: each is a problem to look at
         print(f"pdfocr: skipped {skipped}", file=sys.stderr)
     if not args.quiet:
-        rate = result.page_count / result.seconds if result.seconds else 0.0
         where = "stdout" if args.output == "-" else args.output
-        pages = "1 page" if result.page_count == 1 else f"{result.page_count} pages"
-        readers = result.engine_counts
-        read_by = ""
-        if len(readers) > 1 or set(readers) - {args.engine}:  # the engine asked, alone, goes unsaid
-            read_by = "; read by " + ", ".join(f"{name} {count}" for name, count in readers.items())
-        summary = f"{pages} in {result.seconds:.1f} s ({rate:.2f} pages/s{read_by})"
-        if result.kept_count:
-            kept = (
-                "1 page kept as it was"
-                if result.kept_count == 1
-                else f"{result.kept_count} pages kept as they were"
-            )
-            summary += f"; {kept} (text already there, or no image to read)"
-        if result.skipped:
-            summary += f", {len(result.skipped)} skipped"
-        print(f"pdfocr: wrote {where} ({LABELS[result.output_type]}): {summary}", file=sys.stderr)
+        print(
+            f"pdfocr: wrote {where} ({LABELS[result.output_type]}): {_summary(result, args)}", file=sys.stderr
+        )
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
+
+
+def _summary(result: Result, args: argparse.Namespace) -> str:
+    """The summary line's account of the run: pages, time, who read them, what was kept
+    or skipped."""
+    rate = result.page_count / result.seconds if result.seconds else 0.0
+    pages = "1 page" if result.page_count == 1 else f"{result.page_count} pages"
+    readers = result.engine_counts
+    read_by = ""
+    if len(readers) > 1 or set(readers) - {args.engine}:  # the engine asked, alone, goes unsaid
+        read_by = "; read by " + ", ".join(f"{name} {count}" for name, count in readers.items())
+    summary = f"{pages} in {result.seconds:.1f} s ({rate:.2f} pages/s{read_by})"
+    if result.kept_count:
+        kept = (
+            "1 page kept as it was"
+            if result.kept_count == 1
+            else f"{result.kept_count} pages kept as they were"
+        )
+        summary += f"; {kept} (text already there, or no image to read)"
+    if result.skipped:
+        summary += f", {len(result.skipped)} skipped"
+    return summary
 
 
 def _options(args: argparse.Namespace) -> ConvertOptions:
