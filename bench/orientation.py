@@ -7,7 +7,8 @@ loaded once, as in a worker): the median time to recognise a page, to detect its
 orientation (Tesseract's OSD) on the page itself, and on copies reduced to 150 and 100
 dpi; each detection as a share of recognition, and whether the reduced copies still find
 the orientation of the page turned 90, 180 and 270 degrees (with their confidence). The
-README's rule: orientation is detected by default only if it costs 5% of page time or less.
+cost of detecting every page's orientation; pdfocr detects it only on pages whose
+reading looks turned (README, "Pages the wrong way up"; bench/steps.py).
 """
 
 from __future__ import annotations

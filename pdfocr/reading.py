@@ -12,7 +12,7 @@ a third of a read, and only pages whose reading looks turned get it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .engines import OcrEngine, OrientationDetector, ScriptDetector, SecondOpinion, engine_boundary
 from .inputs import LoadedPage, turned
@@ -20,7 +20,7 @@ from .languages import IDENTIFIED_SCRIPTS, doubtful, first_read, identified, is_
 from .model import PageText
 from .options import ConvertOptions
 from .photo import find_sheet, flattened
-from .preprocess import ocr_copy, orientation, straightened
+from .preprocess import OcrCopy, ocr_copy, orientation, straightened
 from .quality import Reading
 from .readingorder import whole_lines
 
@@ -41,6 +41,9 @@ class RecognizedPage:
     """The engine that read the text (the ``auto`` engine's choice); empty: the one asked."""
     languages: tuple[str, ...] = ()
     """The languages the text was read in (chosen per page when none were named)."""
+    copy: OcrCopy | None = field(default=None, repr=False, compare=False)
+    """The image the engine read (the page, or its square-pixel or smaller copy), kept
+    for the steps that ask the engine again about the same page."""
 
 
 def read_page(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> RecognizedPage:
@@ -96,7 +99,7 @@ def _in_its_language(found: RecognizedPage, engine: OcrEngine, options: ConvertO
         installed = engine.installed_languages()
         script = "Latin"
         if poor(reading):  # perhaps not Latin at all
-            copy = ocr_copy(found.page, options.ocr_max_megapixels)
+            copy = _engine_copy(found, options)
             script = engine.detect_script(copy.image, dpi=copy.dpi) or "Latin"
     if script in IDENTIFIED_SCRIPTS:
         code = identified(found.text.text, installed, script)
@@ -116,7 +119,7 @@ def _second_opinion(found: RecognizedPage, engine: OcrEngine, options: ConvertOp
     if not isinstance(engine, SecondOpinion):
         return found
     started = time.perf_counter()
-    copy = ocr_copy(found.page, options.ocr_max_megapixels)
+    copy = _engine_copy(found, options)
     text = found.text
     if not copy.is_page:  # the words as the engine's copy has them
         text = text.scaled(1 / copy.enlarge_x, copy.image.width, copy.image.height, 1 / copy.enlarge_y)
@@ -136,6 +139,11 @@ def _better(first: RecognizedPage, second: RecognizedPage, spent: float) -> Reco
     if Reading.of(second.text).score >= Reading.of(first.text).score:
         return _charged(second, spent + first.ocr_seconds)
     return _charged(first, spent + second.ocr_seconds)
+
+
+def _engine_copy(found: RecognizedPage, options: ConvertOptions) -> OcrCopy:
+    """The image the engine read for ``found`` (made again only if it was not kept)."""
+    return found.copy if found.copy is not None else ocr_copy(found.page, options.ocr_max_megapixels)
 
 
 def _charged(found: RecognizedPage, seconds: float) -> RecognizedPage:
@@ -162,4 +170,5 @@ def _read_as_is(
     text = whole_lines(text)
     if not copy.is_page:
         text = text.scaled(copy.enlarge_x, page.image.width, page.image.height, copy.enlarge_y)
-    return RecognizedPage(page, text, time.perf_counter() - started, rotated, deskewed, languages=languages)
+    seconds = time.perf_counter() - started
+    return RecognizedPage(page, text, seconds, rotated, deskewed, languages=languages, copy=copy)

@@ -3,8 +3,8 @@ installed) on the pages Tesseract reads poorly, the better reading kept.
 
 Tesseract is fast and exact on scans; its page layout finds nothing on many photos,
 receipts and coloured backgrounds, where RapidOCR's detector finds the lines. Asking the
-second engine costs it a read (2-3 s a page, one thread), so it is asked only when
-Tesseract's own result is poor:
+second engine costs it a read, 10 to 30 times Tesseract's (3.4 s for a receipt photo, one
+thread: bench/steps.py), so it is asked only when Tesseract's own result is poor:
 
 - little text on an inked page: under ``MIN_CHARACTERS`` read where the page has ink, or
   the lines read holding less than ``COVERED`` of the page's ink; or
