@@ -15,7 +15,7 @@ About 75 s on 2 cores, the conversions about 25 s of it.
    CJK (3+ characters) and short CJK (2 characters) queries.
    - SQLite: a file in a temporary folder; its size is the folder's (database and WAL).
    - PostgreSQL: a throwaway server from ``tests/postgres.py`` (Debian's package, which
-     scripts/bootstrap.sh installs; fsync off, as in the tests), an index in a new schema.
+     scripts/test-stack.sh installs; fsync off, as in the tests), an index in a new schema.
      Its size is ``pg_total_relation_size`` of its two tables (TOAST and indexes included).
      ``VACUUM ANALYZE`` runs after loading, before the size and the queries: autovacuum
      would within a minute on a live server, and until it does the GIN indexes' pending

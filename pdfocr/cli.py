@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="phone photos: find the sheet, correct its perspective, crop it, even its light (default: on)",
     )
+    parser.add_argument(
+        "--keep-photos",
+        action="store_true",
+        help="phone photos: read the flattened sheet, but show the photo as taken, the text placed on it",
+    )
     parser.add_argument("--password", metavar="PW", help="the password that opens input PDFs that need one")
     parser.add_argument(
         "--redo-ocr",
@@ -442,6 +447,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         rotate_threshold=args.rotate_pages_threshold,
         deskew=args.deskew,
         flatten_photos=args.flatten_photos,
+        keep_photos=args.keep_photos,
         max_megapixels=args.max_megapixels,
         force_ocr=args.force_ocr,
         redo_ocr=args.redo_ocr,

@@ -472,6 +472,15 @@ def turned(page: LoadedPage, clockwise: int) -> LoadedPage:
     )
 
 
+def turned_point(point: tuple[float, float], size: tuple[int, int], clockwise: int) -> tuple[float, float]:
+    """Where a point of an image ``size`` pixels large lies once it is turned ``clockwise``
+    degrees (a multiple of 90), as :func:`turned` turns it."""
+    (x, y), (width, height) = point, size
+    return {0: (x, y), 90: (height - y, x), 180: (width - x, height - y), 270: (y, width - x)}[
+        clockwise % 360
+    ]
+
+
 def _describe(error: Exception) -> str:
     return str(error) or type(error).__name__
 

@@ -7,7 +7,10 @@ engines report them; the renderer converts them to PDF points using the page's d
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+
+Point = tuple[float, float]
 
 
 def _is_cjk(char: str) -> bool:
@@ -57,6 +60,21 @@ class Box:
         """The box ``factor`` times as large (across; ``factor_y`` down, if it differs)."""
         down = factor if factor_y is None else factor_y
         return Box(self.left * factor, self.top * down, self.right * factor, self.bottom * down)
+
+    @property
+    def corners(self) -> tuple[Point, Point, Point, Point]:
+        return (
+            (self.left, self.top),
+            (self.right, self.top),
+            (self.right, self.bottom),
+            (self.left, self.bottom),
+        )
+
+    @staticmethod
+    def around(points: Iterable[Point]) -> Box:
+        """The smallest box holding ``points``."""
+        xs, ys = zip(*points, strict=True)
+        return Box(min(xs), min(ys), max(xs), max(ys))
 
 
 @dataclass(frozen=True)
@@ -154,6 +172,30 @@ class PageText:
                 for block in self.blocks
             ),
         )
+
+    def mapped(self, point: Callable[[Point], Point], width: int, height: int) -> PageText:
+        """The same text on another image of the page (``width`` x ``height`` pixels) that
+        ``point`` maps this one's points onto, e.g. a photo a sheet was cut out of: each
+        box becomes the box around its mapped corners, and each line's baseline the line
+        through its mapped ends (a level line becomes a sloping one where the photo's
+        perspective tilts it)."""
+
+        def line_on(line: Line) -> Line:
+            box = Box.around(point(corner) for corner in line.box.corners)
+            baseline, slope = None, 0.0
+            if line.baseline is not None:
+                start = point((line.box.left, line.baseline))
+                end = point((line.box.right, line.baseline + line.slope * line.box.width))
+                slope = (end[1] - start[1]) / (end[0] - start[0]) if end[0] > start[0] else 0.0
+                baseline = start[1] + slope * (box.left - start[0])
+            words = tuple(
+                replace(word, box=Box.around(point(corner) for corner in word.box.corners))
+                for word in line.words
+            )
+            return replace(line, words=words, box=box, baseline=baseline, slope=slope)
+
+        blocks = tuple(Block(tuple(line_on(line) for line in block.lines)) for block in self.blocks)
+        return PageText(width=width, height=height, blocks=blocks)
 
     @property
     def text(self) -> str:

@@ -106,6 +106,9 @@ class ConvertOptions:
     """Phone photos: the sheet found in the photo, its perspective corrected, cropped and
     its light made even, for OCR and for the page shown (see :mod:`pdfocr.photo`); False
     shows and reads a photo as it was taken."""
+    keep_photos: bool = False
+    """Phone photos whose sheet was found: read flattened, but shown as they were taken
+    (their own bytes), the words placed where they lie in the photo."""
 
     ocr_max_megapixels: float = OCR_MAX_MEGAPIXELS
     """Pages larger than this are OCRed on a downscaled copy."""
@@ -224,6 +227,7 @@ class OptionKeywords(TypedDict, total=False):
     rotate_threshold: float
     deskew: bool
     flatten_photos: bool
+    keep_photos: bool
     ocr_max_megapixels: float
     max_megapixels: float
     password: str | None

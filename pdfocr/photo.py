@@ -4,17 +4,21 @@ made even, for OCR and for the page shown (with OpenCV).
 
 A photo whose sheet cannot be found for sure (no bright four-sided region covering a
 good part of the photo, or one already filling it) is left as it is. The flattened sheet
-is the page's new image (``flatten_photos=False`` keeps the photo as it was taken).
+is the page's new image (``flatten_photos=False`` keeps the photo as it was taken);
+``keep_photos`` reads the flattened sheet but shows the photo as it was taken, the words
+mapped back onto it (:func:`photo_point`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
 from .inputs import SHEETS, LoadedPage
+from .model import Point
 
 FIND_SIDE = 1000
 """The sheet is looked for on a copy this long (pixels): its edges are long and clear."""
@@ -40,6 +44,14 @@ class Sheet:
     corners: tuple[tuple[float, float], ...]
     width: int
     height: int
+
+    @property
+    def dpi(self) -> float:
+        """The resolution at which the sheet, drawn, is a sheet of its paper format (the
+        photo's too, where it is kept: its sheet at its real size)."""
+        short, long = sorted((self.width, self.height))
+        inches = min(SHEETS.values(), key=lambda size: abs(size[1] / size[0] - long / short))[1]
+        return long / inches
 
 
 def _points(values: Any) -> Any:
@@ -157,10 +169,24 @@ def flattened(page: LoadedPage, sheet: Sheet) -> LoadedPage:
     warp = cv2.getPerspectiveTransform(_points(sheet.corners), target)
     straight = cv2.warpPerspective(rgb, warp, (sheet.width, sheet.height), flags=cv2.INTER_CUBIC)
     even = _even_light(straight)
-    short, long = sorted((sheet.width, sheet.height))
-    inches = min(SHEETS.values(), key=lambda size: abs(size[1] / size[0] - long / short))[1]
-    dpi = long / inches
-    return LoadedPage(image=Image.fromarray(even), dpi=(dpi, dpi), source_format=page.source_format)
+    return LoadedPage(
+        image=Image.fromarray(even), dpi=(sheet.dpi, sheet.dpi), source_format=page.source_format
+    )
+
+
+def photo_point(sheet: Sheet) -> Callable[[Point], Point]:
+    """Where a point of the flattened sheet lies in the photo it was cut out of."""
+    import cv2
+    import numpy
+
+    target = _points([[0, 0], [sheet.width, 0], [sheet.width, sheet.height], [0, sheet.height]])
+    back = cv2.getPerspectiveTransform(target, _points(sheet.corners))
+
+    def point(at: Point) -> Point:
+        x, y, w = back @ numpy.array([at[0], at[1], 1.0])
+        return float(x / w), float(y / w)
+
+    return point
 
 
 def _even_light(rgb: Any) -> Any:

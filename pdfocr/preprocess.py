@@ -149,6 +149,20 @@ def straightened(page: LoadedPage) -> tuple[LoadedPage, float]:
     return LoadedPage(image=rotated, dpi=page.dpi, source_format=page.source_format), angle
 
 
+def unstraightened_point(
+    point: tuple[float, float], size: tuple[int, int], angle: float
+) -> tuple[float, float]:
+    """Where a point of a page straightened by ``angle`` degrees (as :func:`straightened`
+    turns it, counter-clockwise about its middle) lay before."""
+    radians = math.radians(angle)
+    middle_x, middle_y = size[0] / 2, size[1] / 2
+    dx, dy = point[0] - middle_x, point[1] - middle_y
+    return (
+        middle_x + dx * math.cos(radians) - dy * math.sin(radians),
+        middle_y + dx * math.sin(radians) + dy * math.cos(radians),
+    )
+
+
 def _paper(image: Image.Image) -> int | tuple[int, ...]:
     """The page's background colour (its median: print covers far less than half a
     page), for the corners that turning uncovers: white on paper, black on a white-on-

@@ -15,12 +15,12 @@ import time
 from dataclasses import dataclass, field, replace
 
 from .engines import OcrEngine, OrientationDetector, ScriptDetector, SecondOpinion, engine_boundary
-from .inputs import LoadedPage, turned
+from .inputs import LoadedPage, turned, turned_point
 from .languages import IDENTIFIED_SCRIPTS, doubtful, first_read, identified, is_auto, of_script, poor
-from .model import PageText
+from .model import PageText, Point
 from .options import ConvertOptions
-from .photo import find_sheet, flattened
-from .preprocess import OcrCopy, ocr_copy, orientation, straightened
+from .photo import Sheet, find_sheet, flattened, photo_point
+from .preprocess import OcrCopy, ocr_copy, orientation, straightened, unstraightened_point
 from .quality import Reading
 from .readingorder import whole_lines
 
@@ -53,12 +53,31 @@ def read_page(page: LoadedPage, engine: OcrEngine, options: ConvertOptions) -> R
     reading leaves doubt (:mod:`pdfocr.languages`), and, upright, read by a second engine
     when the first read it poorly and the engine has one (``auto``)."""
     sheet = find_sheet(page.image) if page.photo and options.flatten_photos else None
-    if sheet is not None:
-        page = flattened(page, sheet)
-    found = _upright(page, engine, options, first_read(options.languages))
+    read = flattened(page, sheet) if sheet is not None else page
+    found = _upright(read, engine, options, first_read(options.languages))
     if is_auto(options.languages):
         found = _in_its_language(found, engine, options)
-    return _second_opinion(found, engine, options)
+    found = _second_opinion(found, engine, options)
+    if sheet is not None and options.keep_photos:
+        return _on_the_photo(found, page, sheet)
+    return found
+
+
+def _on_the_photo(found: RecognizedPage, photo: LoadedPage, sheet: Sheet) -> RecognizedPage:
+    """The reading of a photo's flattened sheet moved onto the photo as it was taken
+    (``keep_photos``), turned as the sheet was, at the resolution at which its sheet is
+    its paper's size."""
+    shown = turned(replace(photo, dpi=(sheet.dpi, sheet.dpi)), found.rotated)
+    read_size = found.page.image.size
+    on_photo = photo_point(sheet)
+
+    def point(at: Point) -> Point:
+        upright = unstraightened_point(at, read_size, found.deskewed)
+        on_sheet = turned_point(upright, read_size, -found.rotated)
+        return turned_point(on_photo(on_sheet), photo.image.size, found.rotated)
+
+    text = found.text.mapped(point, *shown.image.size)
+    return replace(found, page=shown, text=text, deskewed=0.0, copy=None)
 
 
 def _upright(

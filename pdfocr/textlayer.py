@@ -48,12 +48,14 @@ def text_layer(text: PageText, width: float, height: float, dpi: tuple[float, fl
     pitches = [_line_pitch(block) for block in text.blocks]
     usual = statistics.median([pitch for pitch in pitches if pitch > 0] or [0.0])
     lines = [
-        (line, (pitch or usual) / MAX_PITCH_TO_SIZE)
+        (line, (pitch or usual) / MAX_PITCH_TO_SIZE, _middle(block))
         for block, pitch in zip(text.blocks, pitches, strict=True)
         for line in block.lines
     ]
-    across = iter(_kept_apart([_place(line, least) for line, least in lines if not line.runs_down]))
-    for line, _ in lines:
+    across = iter(
+        _kept_apart([_place(line, least, middle) for line, least, middle in lines if not line.runs_down])
+    )
+    for line, _, _ in lines:
         if line.runs_down:
             _draw_vertical_line(canvas, font, line, scale_x, scale_y, height)
         else:
@@ -82,7 +84,14 @@ class _Placed:
         return self.level + (1 - FONT_ASCENT) * self.size
 
 
-def _place(line: Line, least_size: float) -> _Placed:
+def _middle(block: Block) -> float:
+    """The x of the middle of the block's lines (pixels)."""
+    if not block.lines:
+        return 0.0
+    return (min(line.box.left for line in block.lines) + max(line.box.right for line in block.lines)) / 2
+
+
+def _place(line: Line, least_size: float, block_middle: float) -> _Placed:
     """The line's level and size. The glyph box spans [baseline - descent, baseline +
     ascent]: sized so its top meets the top of the line box, or taller, up to the line
     spacing, in widely spaced text: extractors (poppler, pdfminer) only see lines as one
@@ -91,18 +100,23 @@ def _place(line: Line, least_size: float) -> _Placed:
     across it: the ascent is measured where the box's top meets the text, not from its
     left end.
 
-    The line is written level, at the height its baseline has in its middle, also on a
-    skewed scan: measured across poppler, PDFium, pdf.js, MuPDF, Ghostscript, pypdf and
-    pdfminer, a sloping baseline (Tesseract's own renderer's choice) breaks lines apart
-    in half of them from 1 degree on, and words on their own sloping steps in some;
-    level lines read right in all of them up to 5 degrees (bench/extractors.py). Words
-    keep their left and right edges; at a skewed line's ends they sit up to half its
-    rise above or below their ink."""
+    The line is written level, at the height its baseline has in the middle of its block
+    (where it would be if it ran across the block), also on a skewed scan: measured
+    across poppler, PDFium, pdf.js, MuPDF, Ghostscript, pypdf and pdfminer, a sloping
+    baseline (Tesseract's own renderer's choice) breaks lines apart in half of them
+    from 1 degree on, and words on their own sloping steps in some;
+    level lines read right in all of them up to 5 degrees (bench/extractors.py). The
+    block's middle, not the line's own, keeps a paragraph's short last line below the
+    line before it: on a page tilted 7 degrees, a short line's own middle lies higher
+    than its longer neighbour's, and extractors read it first. Words keep their left
+    and right edges; at a skewed block's sides they sit up to half its rise above or
+    below their ink."""
     baseline = _baseline(line)
     rise = line.slope * line.box.width
     upright_height = line.box.height - abs(rise)
     ascent = max(baseline - line.box.top + min(0.0, rise), upright_height * 0.5, 1.0)
-    return _Placed(line, baseline + rise / 2, max(ascent / FONT_ASCENT, least_size))
+    level = baseline + line.slope * (block_middle - line.box.left)
+    return _Placed(line, level, max(ascent / FONT_ASCENT, least_size))
 
 
 def _kept_apart(placed: list[_Placed]) -> list[_Placed]:

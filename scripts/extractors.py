@@ -5,7 +5,7 @@ its text, pages separated by form feeds, as that extractor gives it:
 
 - poppler's ``pdftotext`` (Evince, Okular), default and ``-raw``;
 - PDFium (Chrome, Edge), through pypdfium2's text page;
-- pdf.js (Firefox), ``tests/pdfjs/extract.mjs`` run by Node (``scripts/bootstrap.sh``
+- pdf.js (Firefox), ``tests/pdfjs/extract.mjs`` run by Node (``scripts/test-stack.sh``
   installs ``pdfjs-dist`` there);
 - MuPDF's ``mutool draw -F txt`` (and PyMuPDF, which shares its code);
 - Ghostscript's ``txtwrite`` device;

@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for the tests, from Debian's packages (scripts/bootstrap.sh
+"""A real PostgreSQL server for the tests, from Debian's packages (scripts/test-stack.sh
 installs them): a new cluster in a temporary folder, listening on a free loopback port,
 stopped when the tests end. Each test gets a schema of its own in one database.
 
@@ -27,7 +27,7 @@ def _binaries() -> Path:
         Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parent.parent.name)
     )
     if not found:
-        raise RuntimeError("no PostgreSQL server: run scripts/bootstrap.sh (it installs Debian's postgresql)")
+        raise RuntimeError("no PostgreSQL server: run scripts/test-stack.sh (it installs Debian's)")
     return found[-1].parent
 
 

@@ -4,13 +4,15 @@ even, read by the real Tesseract; or the photo kept as taken, the words mapped b
 from __future__ import annotations
 
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import pdftotext
+from conftest import pdftotext, pdftotext_words
+from extractors import EXTRACTORS
 from PIL import Image, ImageStat
-from realistic_pages import realistic_cases, word_recall, write_cases
+from realistic_pages import cer, realistic_cases, word_recall, write_cases
 
 import pdfocr
 from pdfocr.photo import find_sheet
@@ -56,6 +58,57 @@ def test_without_flattening_tesseract_reads_the_table_not_the_page(tmp_path: Pat
     path, truth = photo
     as_taken = pdfocr.convert(path, tmp_path / "raw.pdf", engine="tesseract", flatten_photos=False)
     assert word_recall(truth, as_taken.text) < 0.5
+
+
+def _sure_words(photo: Path, truth: str, tmp_path: Path) -> dict[str, tuple[float, float]]:
+    """The words Tesseract itself reads for sure on the photo as taken (sparse text,
+    confidence over 80, five letters or more, each once on the page, punctuation aside),
+    and their middles (pixels)."""
+    once = Counter(token.strip(".,;:!?()\"'") for token in truth.split())
+    subprocess.run(
+        ["tesseract", str(photo), str(tmp_path / "sure"), "--psm", "11", "tsv"],
+        check=True,
+        capture_output=True,
+    )
+    seen: dict[str, list[tuple[float, float]]] = {}
+    for row in (tmp_path / "sure.tsv").read_text().splitlines()[1:]:
+        fields = row.split("\t")
+        if len(fields) == 12 and float(fields[10]) > 80 and len(fields[11]) > 4 and fields[11].isalpha():
+            left, top, width, height = map(float, fields[6:10])
+            seen.setdefault(fields[11], []).append((left + width / 2, top + height / 2))
+    return {word: middles[0] for word, middles in seen.items() if len(middles) == 1 and once[word] == 1}
+
+
+def test_a_kept_photo_shows_its_own_bytes_with_the_text_where_it_lies(tmp_path: Path, photo) -> None:
+    path, truth = photo
+    output = tmp_path / "kept.pdf"
+    result = pdfocr.convert(path, output, engine="tesseract", keep_photos=True)
+    assert word_recall(truth, result.text) >= 0.9  # read as well as flattened
+    subprocess.run(["pdfimages", "-all", str(output), str(tmp_path / "image")], check=True)
+    assert (tmp_path / "image-000.jpg").read_bytes() == path.read_bytes()
+    # Every extractor reads the text in its order, although the photo's lines are tilted.
+    for name, extract in EXTRACTORS.items():
+        assert cer(truth, extract(output)) < 0.02, name
+    with Image.open(path) as image:
+        width, height = image.size
+    with pikepdf.open(output) as document:
+        box = [float(v) for v in document.pages[0].mediabox]
+    # The whole photo is the page, its sheet at about the size of a sheet of paper.
+    assert box[2] / box[3] == pytest.approx(width / height, rel=0.01)
+    assert 700 < box[3] < 1300
+    per_point = width / box[2]
+    placed_words = pdftotext_words(output)[0]
+    texts = [word.text for word in placed_words]
+    layer = {word.text: word for word in placed_words if texts.count(word.text) == 1}
+    sure = _sure_words(path, truth, tmp_path)
+    compared = [word for word in sure if word in layer]
+    assert len(compared) >= 20
+    for word in compared:
+        placed = layer[word]
+        x, y = sure[word]
+        # Each word across where its ink is; down, within the rise of a tilted line.
+        assert (placed.left + placed.right) / 2 * per_point == pytest.approx(x, abs=20), word
+        assert (placed.top + placed.bottom) / 2 * per_point == pytest.approx(y, abs=90), word
 
 
 def test_straightening_never_makes_a_photo_worse(tmp_path: Path, photo) -> None:
