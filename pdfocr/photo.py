@@ -32,6 +32,10 @@ FRAME_MARGIN = 0.01
 sheet runs off the photo."""
 SHEET_SLACK = 0.04
 """A sheet's proportions this close to A4's or Letter's (relative) are taken to be it."""
+SPINE_BANDS = 10
+"""A book's spine is looked for in this many bands down the spread."""
+SPINE_DEPTH = 0.8
+"""The spine's shadow is at most this share of the paper's brightness."""
 LIGHT_CELLS = 24
 """The light is measured over blocks this many times smaller than the sheet's long side."""
 
@@ -62,7 +66,9 @@ def _points(values: Any) -> Any:
 
 
 def find_sheet(image: Image.Image) -> Sheet | None:
-    """The sheet in ``image``, or None when none is found for sure."""
+    """The sheet in ``image``, or None when none is found for sure. Where the bright
+    region runs off the photo (a book's spread), the page beside the spine is the sheet
+    when it lies wholly within the photo."""
     import cv2
     import numpy
 
@@ -75,29 +81,89 @@ def find_sheet(image: Image.Image) -> Sheet | None:
     kernel = numpy.ones((15, 15), numpy.uint8)
     bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, kernel)
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, kernel)
+    corners = _quadrilateral(bright, MIN_SHARE)
+    if corners is None:
+        return None
+    corners = [(x / scale, y / scale) for x, y in corners]
+    if not _within(corners, image.size):
+        # A region that runs off the photo is not a whole sheet seen (a book's spread, a
+        # page photographed too close): cutting it out would bend its lines.
+        for page in _pages_beside_spine(bright, blurred):
+            corners = _quadrilateral(page, MIN_SHARE / 2)
+            if corners is not None:
+                corners = [(x / scale, y / scale) for x, y in corners]
+                if _within(corners, image.size):
+                    break
+        else:
+            return None
+    drawn_width, drawn_height = _drawn_size(corners)
+    return Sheet(tuple(corners), drawn_width, drawn_height)
+
+
+def _quadrilateral(bright: Any, least_share: float) -> list[tuple[float, float]] | None:
+    """The corners (top-left first, clockwise) of the largest bright region of the mask,
+    when it covers ``least_share`` of it or more (and not all of it) and has four sides."""
+    import cv2
+
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
     outline = max(contours, key=cv2.contourArea)
-    share = cv2.contourArea(outline) / (small.shape[0] * small.shape[1])
-    if not MIN_SHARE <= share <= MAX_SHARE:
+    share = cv2.contourArea(outline) / (bright.shape[0] * bright.shape[1])
+    if not least_share <= share <= MAX_SHARE:
         return None
     hull = cv2.convexHull(outline)
     polygon = cv2.approxPolyDP(hull, 0.01 * cv2.arcLength(hull, True), True).reshape(-1, 2)
     quad = _four_sides(polygon.astype(float).tolist())
     if quad is None:
         return None
-    corners = _ordered([(x / scale, y / scale) for x, y in quad])
-    if not cv2.isContourConvex(_points(corners)):
-        return None
-    # A region that runs off the photo is not a whole sheet seen (a book's spread, a page
-    # photographed too close): cutting it out would bend its lines.
-    width, height = image.size
+    corners = _ordered(quad)
+    return corners if cv2.isContourConvex(_points(corners)) else None
+
+
+def _within(corners: list[tuple[float, float]], size: tuple[int, int]) -> bool:
+    width, height = size
     margin = FRAME_MARGIN * max(width, height)
-    if any(not (margin < x < width - margin and margin < y < height - margin) for x, y in corners):
-        return None
-    drawn_width, drawn_height = _drawn_size(corners)
-    return Sheet(tuple(corners), drawn_width, drawn_height)
+    return all(margin < x < width - margin and margin < y < height - margin for x, y in corners)
+
+
+def _pages_beside_spine(bright: Any, blurred: Any) -> list[Any]:
+    """The masks of the bright region on either side of a book's spine (the valley of
+    shadow running down the region, found band by band and fitted with a line), or none
+    when there is no such valley."""
+    import numpy
+
+    rows = numpy.nonzero(bright.any(axis=1))[0]
+    if len(rows) == 0:
+        return []
+    top, bottom = int(rows[0]), int(rows[-1])
+    found: list[tuple[float, float]] = []
+    bands = SPINE_BANDS
+    for band in range(1, bands - 1):  # the first and last bands hold the pages' curled ends
+        y0 = top + (bottom - top) * band // bands
+        y1 = top + (bottom - top) * (band + 1) // bands
+        inside = bright[y0:y1].all(axis=0)
+        columns = numpy.nonzero(inside)[0]
+        if len(columns) < 20:
+            continue
+        left, right = int(columns[0]), int(columns[-1])
+        darkness = blurred[y0:y1, left : right + 1].mean(axis=0)
+        profile = numpy.convolve(darkness, numpy.ones(9) / 9, mode="same")
+        inner = slice(len(profile) // 20, len(profile) - len(profile) // 20)
+        lowest = int(numpy.argmin(profile[inner])) + inner.start
+        if profile[lowest] < SPINE_DEPTH * numpy.median(profile):
+            found.append(((y0 + y1) / 2, float(left + lowest)))
+    if len(found) < bands // 2:
+        return []
+    ys, xs = numpy.array(found).T
+    slope, offset = numpy.polyfit(ys, xs, 1)
+    if numpy.median(numpy.abs(xs - (slope * ys + offset))) > 0.02 * bright.shape[1]:
+        return []  # dark spots here and there, not one valley down the region
+    spine = slope * numpy.arange(bright.shape[0])[:, None] + offset
+    columns = numpy.arange(bright.shape[1])[None, :]
+    gap = 0.01 * bright.shape[1]
+    sides = (columns < spine - gap, columns > spine + gap)
+    return [numpy.where(side, bright, 0).astype(numpy.uint8) for side in sides]
 
 
 def _four_sides(polygon: list[list[float]]) -> list[tuple[float, float]] | None:

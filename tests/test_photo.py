@@ -111,6 +111,24 @@ def test_a_kept_photo_shows_its_own_bytes_with_the_text_where_it_lies(tmp_path: 
         assert (placed.top + placed.bottom) / 2 * per_point == pytest.approx(y, abs=90), word
 
 
+def test_the_page_of_a_book_photo_is_cut_at_the_spine(tmp_path: Path) -> None:
+    # The open book runs off the photo at the left, its neighbour page's lines cut off there.
+    ((case, path),) = write_cases(tmp_path, realistic_cases(["photo-book"]))
+    output = tmp_path / "book.pdf"
+    result = pdfocr.convert(path, output, engine="tesseract")
+    assert word_recall(case.text, result.text) >= 0.9
+    assert cer(case.text, result.text) < 0.03  # none of the neighbour page's cut-off words
+    with Image.open(path) as photo:
+        sheet = find_sheet(photo)
+        width = photo.width
+    assert sheet is not None
+    # The page's left edge is the spine, well inside the photo; its others are the page's own.
+    left_edge = (sheet.corners[0][0] + sheet.corners[3][0]) / 2
+    assert 0.15 * width < left_edge < 0.35 * width
+    shown = _shown(output)
+    assert ImageStat.Stat(shown.crop((0, shown.height // 3, 8, 2 * shown.height // 3))).mean[0] > 150
+
+
 def test_straightening_never_makes_a_photo_worse(tmp_path: Path, photo) -> None:
     path, truth = photo
     plain = pdfocr.convert(path, tmp_path / "plain.pdf", engine="tesseract")
