@@ -147,8 +147,8 @@ def _pages_beside_spine(bright: Any, blurred: Any) -> list[Any]:
         if len(columns) < 20:
             continue
         left, right = int(columns[0]), int(columns[-1])
-        darkness = blurred[y0:y1, left : right + 1].mean(axis=0)
-        profile = numpy.convolve(darkness, numpy.ones(9) / 9, mode="same")
+        brightness = blurred[y0:y1, left : right + 1].mean(axis=0)
+        profile = numpy.convolve(brightness, numpy.ones(9) / 9, mode="same")
         inner = slice(len(profile) // 20, len(profile) - len(profile) // 20)
         lowest = int(numpy.argmin(profile[inner])) + inner.start
         if profile[lowest] < SPINE_DEPTH * numpy.median(profile):
