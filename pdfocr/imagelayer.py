@@ -10,8 +10,11 @@ PNG (or Group 4) of the pixels; a photo whose pixels changed stays a JPEG.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import threading
+from collections.abc import Iterator
 
 import img2pdf
 from PIL import Image
@@ -23,6 +26,25 @@ JPEG_QUALITY = 95
 _PNG_MODES = {"1", "L", "P", "RGB", "I;16"}
 
 logger = logging.getLogger(__name__)
+_PILLOW_LIMIT = threading.Lock()
+
+
+@contextlib.contextmanager
+def _pillow_allows(image: Image.Image) -> Iterator[None]:
+    """Pillow's process-wide pixel limit raised, while img2pdf opens the page's image, to
+    at least its size: img2pdf opens images with ``Image.open``, which applies that limit
+    (179 MP by default), but this page passed pdfocr's own, ``max_megapixels``, when it was
+    read. The lock keeps two pages from restoring each other's limit; the limit is put
+    back at once, so an application's own ``Image.open`` calls keep theirs."""
+    pixels = image.width * image.height
+    with _PILLOW_LIMIT:
+        limit = Image.MAX_IMAGE_PIXELS
+        if limit is not None and limit < pixels:
+            Image.MAX_IMAGE_PIXELS = pixels
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
 
 
 def embed_image(page: LoadedPage) -> tuple[bytes, int]:
@@ -34,20 +56,23 @@ def embed_image(page: LoadedPage) -> tuple[bytes, int]:
     if page.original is not None:
         stored_dpi = page.dpi if page.rotation in (0, 180) else page.dpi[::-1]
         try:
-            embedded = img2pdf.convert(
-                page.original,
-                layout_fun=img2pdf.get_fixed_dpi_layout_fun(stored_dpi),
-                rotation=img2pdf.Rotation[str(page.rotation)],
-            )
+            with _pillow_allows(page.image):
+                embedded = img2pdf.convert(
+                    page.original,
+                    layout_fun=img2pdf.get_fixed_dpi_layout_fun(stored_dpi),
+                    rotation=img2pdf.Rotation[str(page.rotation)],
+                )
             return bytes(embedded), page.rotation
         except Exception as error:  # img2pdf refuses some valid files (16-bit TIFF, odd JPEGs)
             logger.debug("embedding the original failed (%s); embedding its pixels", error)
     # The pixels are upright already: no /Rotate.
-    embedded = img2pdf.convert(
-        _encoded(page.image, page.source_format),
-        layout_fun=img2pdf.get_fixed_dpi_layout_fun(page.dpi),
-        rotation=img2pdf.Rotation.none,
-    )
+    encoded = _encoded(page.image, page.source_format)
+    with _pillow_allows(page.image):
+        embedded = img2pdf.convert(
+            encoded,
+            layout_fun=img2pdf.get_fixed_dpi_layout_fun(page.dpi),
+            rotation=img2pdf.Rotation.none,
+        )
     return bytes(embedded), 0
 
 
