@@ -19,14 +19,12 @@ import contextlib
 import functools
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar, Unpack
+from collections.abc import Callable, Iterator
+from typing import Unpack
 
 from .admission import MACHINE_BUDGET, POLL_SECONDS, WorkerBudget
 from .conversion import (
     Inputs,
-    PageRunner,
     Progress,
     ProgressCallback,
     Result,
@@ -34,17 +32,12 @@ from .conversion import (
     convert_bundle,
     read_image,
 )
-from .engines import OcrEngine
-from .errors import Interrupted, PdfocrWarning, UsageError
-from .executors import PageExecutor, ProcessExecutor
-from .executors.process import check_main_script
+from .errors import PdfocrWarning, UsageError
+from .executors import PageExecutor
 from .inputs import InputItem
+from .lifecycle import CallsUnderWay, PagePlace
 from .merge import Output
 from .options import ConvertOptions, OptionKeywords, usable_cpus
-from .page import PageOutcome, PageTask, SkippedPage
-from .scheduler import Scheduler
-
-T = TypeVar("T")
 
 __all__ = [
     "Converter",
@@ -95,38 +88,9 @@ class Converter:
         self, options: ConvertOptions, executor: PageExecutor | None, budget: WorkerBudget | None
     ) -> None:
         self.options = options
-        if options.jobs is not None and options.jobs > usable_cpus():
-            warnings.warn(
-                PdfocrWarning(
-                    f"{options.jobs} jobs asked for, but this process may use {usable_cpus()} CPUs: "
-                    f"running {options.worker_count} pages at once (more would only slow each down)"
-                ),
-                stacklevel=3,
-            )
-        if options.cluster is not None:
-            if executor is not None:
-                raise UsageError("a Converter runs its pages on a cluster or on an executor, not both")
-            from .executors.cluster import DaskExecutor
-
-            # Connected now: said now if it cannot be.
-            executor, budget = DaskExecutor(options.cluster, paths=options.cluster_paths), None
-        self._made_executor = options.cluster is not None
-        """The converter made its executor (a cluster's): it closes it, run or not."""
-        self._executor = executor
-        self._budget = budget
-        self._lease = contextlib.ExitStack()
-        self._scheduler: Scheduler | None = None
-        self._setup = threading.Lock()
-        self._closed = False
-        self._killed = False
-        # Conversions under way (from the call on), which close() waits for; and, per
-        # thread, whether that thread is inside one (a close() there would wait for itself).
-        self._active = 0
-        self._idle = threading.Condition()
-        self._inside = threading.local()
-        # Coordination threads mostly wait for pages; they cost little and let every
-        # conversion make progress while others wait for workers.
-        self._threads = ThreadPoolExecutor(max_workers=64, thread_name_prefix="pdfocr")
+        _warn_when_capped(options)
+        self._calls = CallsUnderWay()
+        self._place = PagePlace(options, executor, budget, lambda: self._calls.killed)
 
     @classmethod
     def _for_one_call(cls, options: ConvertOptions) -> Converter:
@@ -139,19 +103,18 @@ class Converter:
     @property
     def jobs(self) -> int:
         """Pages OCRed at once, at most."""
-        return self._executor.capacity if self._executor is not None else self.options.worker_count
+        return self._place.capacity
 
     @property
     def in_flight(self) -> int:
         """Pages being OCRed right now, across all conversions (at most ``jobs``)."""
-        scheduler = self._scheduler
-        return scheduler.in_flight if scheduler is not None else 0
+        return self._place.in_flight
 
     @property
     def workers_replaced(self) -> int:
         """Worker processes that ended while the converter was open (a crash, a page past
         its time limit, a cancelled page) and were replaced; for monitoring."""
-        return int(getattr(self._executor, "workers_replaced", 0))
+        return self._place.workers_replaced
 
     # -- conversions -----------------------------------------------------------------
 
@@ -180,8 +143,8 @@ class Converter:
         is replaced atomically. Raises a :class:`~pdfocr.errors.PdfocrError` on failure.
         """
         chosen = self._call_options(options, keywords)
-        with self._conversion(inside=True):
-            return convert_bundle(self._pages, inputs, output, chosen, sidecar, progress, cancel)
+        with self._calls.one(inside=True):
+            return convert_bundle(self._place, inputs, output, chosen, sidecar, progress, cancel)
 
     async def convert_async(
         self,
@@ -198,15 +161,15 @@ class Converter:
         conversion's pages and writes nothing."""
         chosen = self._call_options(options, keywords)
         loop, caller = asyncio.get_running_loop(), asyncio.current_task()
-        self._pages.check_caller()  # here, where the caller's own frames are
+        self._place.check_caller()  # here, where the caller's own frames are
 
         def work(cancel: threading.Event) -> Result:
-            closing = lambda: self._closed  # noqa: E731
+            closing = lambda: self._calls.closed  # noqa: E731
             report = _on_loop(progress, loop, caller, cancel, closing) if progress is not None else None
-            return convert_bundle(self._pages, inputs, output, chosen, sidecar, report, cancel)
+            return convert_bundle(self._place, inputs, output, chosen, sidecar, report, cancel)
 
-        with self._conversion():
-            return await self._in_thread(work)
+        with self._calls.one():
+            return await self._calls.in_thread(work)
 
     def check(
         self,
@@ -224,7 +187,7 @@ class Converter:
         :class:`~pdfocr.errors.PdfocrError` the conversion would. A service calls this
         before it accepts a job."""
         chosen = self._call_options(options, keywords)
-        return check_bundle(self._pages, inputs, chosen, most)
+        return check_bundle(self._place, inputs, chosen, most)
 
     def ocr_image(
         self,
@@ -238,8 +201,8 @@ class Converter:
         worker like any page. For a multi-page TIFF, the text of every page, separated
         by form feeds."""
         chosen = self._call_options(options, keywords)
-        with self._conversion(inside=True):
-            return read_image(self._pages, image, chosen, cancel)
+        with self._calls.one(inside=True):
+            return read_image(self._place, image, chosen, cancel)
 
     async def ocr_image_async(
         self,
@@ -250,35 +213,18 @@ class Converter:
         """:meth:`ocr_image` for ``asyncio``; many calls run concurrently under
         ``gather``, and cancelling one stops its page."""
         chosen = self._call_options(options, keywords)
-        self._pages.check_caller()  # here, where the caller's own frames are
-        with self._conversion():
-            return await self._in_thread(lambda cancel: read_image(self._pages, image, chosen, cancel))
+        self._place.check_caller()  # here, where the caller's own frames are
+        with self._calls.one():
+            return await self._calls.in_thread(lambda cancel: read_image(self._place, image, chosen, cancel))
 
     # -- closing ---------------------------------------------------------------------
 
     def close(self, *, kill: bool = False) -> None:
         """Refuse new work; wait for the conversions under way (or, with ``kill``, stop
         them: they raise :class:`~pdfocr.errors.Interrupted`); stop the workers."""
-        with self._idle:
-            self._closed = True
-            self._killed = self._killed or kill
-            self._idle.notify_all()
-            if not self._killed:
-                if getattr(self._inside, "depth", 0):
-                    raise UsageError(
-                        "close() inside one of this converter's conversions would wait for itself; "
-                        "use close(kill=True) to stop them, or close once the call has returned"
-                    )
-                self._idle.wait_for(lambda: self._active == 0 or self._killed)
-        with self._setup:
-            scheduler = self._scheduler
-        if scheduler is not None:
-            scheduler.close(kill=self._killed)  # and its executor
-        elif self._made_executor and self._executor is not None:
-            self._executor.close(kill=self._killed)
-        with self._setup:  # a conversion making its scheduler has done so by now
-            self._lease.close()
-        self._threads.shutdown(wait=False)
+        self._calls.close(kill=kill)
+        self._place.close(kill=self._calls.killed)
+        self._calls.shut_down()
 
     async def aclose(self, *, kill: bool = False) -> None:
         """:meth:`close`, without blocking the event loop."""
@@ -300,74 +246,9 @@ class Converter:
 
     # -- the one implementation ------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _conversion(self, *, inside: bool = False) -> Iterator[None]:
-        """A conversion under way (close() waits for it); ``inside``: in this thread."""
-        with self._idle:
-            if self._closed:
-                raise UsageError("this Converter is closed")
-            self._active += 1
-        depth = getattr(self._inside, "depth", 0)
-        if inside:
-            self._inside.depth = depth + 1
-        try:
-            yield
-        finally:
-            if inside:
-                self._inside.depth = depth
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
-
     def _call_options(self, options: ConvertOptions | None, keywords: OptionKeywords) -> ConvertOptions:
-        if self._closed:
-            raise UsageError("this Converter is closed")
-        chosen = _options(options or self.options, keywords)
-        for name in ("jobs", "cluster"):
-            if getattr(chosen, name) is not None and getattr(chosen, name) != getattr(self.options, name):
-                raise UsageError(f"{name} is set when the Converter is made, not for each call")
-        # A call's options that leave jobs and cluster unsaid (None) take the converter's.
-        return chosen.replace(
-            jobs=self.options.jobs, cluster=self.options.cluster, cluster_paths=self.options.cluster_paths
-        )
-
-    def _scheduler_for(self, pages: int, cancel: threading.Event | None) -> Scheduler:
-        """The scheduler, made on first use: a converter for one call first takes its
-        workers (as many as it has pages, at most ``jobs``) from the machine's budget."""
-        with self._setup:  # close() releases the lease under this lock too: never one left behind
-            if self._killed:
-                raise Interrupted("the converter was closed")
-            if self._scheduler is None:
-                executor = self._executor
-                if executor is None:
-                    workers = self.options.worker_count
-                    if self._budget is not None:
-                        share = self._budget.take(min(workers, pages), cancel, lambda: self._killed)
-                        workers = self._lease.enter_context(share)
-                    executor = self._executor = ProcessExecutor(workers)
-                self._scheduler = Scheduler(executor)
-            return self._scheduler
-
-    @property
-    def _pages(self) -> PageRunner:
-        return _ConverterPages(self)
-
-    async def _in_thread(self, work: Callable[[threading.Event], T]) -> T:
-        """Run ``work`` in one of the converter's threads; a cancelled caller sets its
-        cancel event and still waits for it to clean up."""
-        cancel = threading.Event()
-        future = asyncio.get_running_loop().run_in_executor(self._threads, work, cancel)
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            cancel.set()
-            # Wait for the thread to clean up, however often the caller is cancelled again
-            # (asyncio.run's shutdown does): a thread left running could take workers
-            # after its converter was closed.
-            while not future.done():
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.shield(future)
-            raise
+        self._calls.check_open()
+        return _for_a_call(self.options, options, keywords)
 
 
 # -- module-level faces: one converter per call ------------------------------------------
@@ -446,6 +327,30 @@ async def ocr_image_async(
 # -- helpers -----------------------------------------------------------------------------
 
 
+def _warn_when_capped(options: ConvertOptions) -> None:
+    if options.jobs is not None and options.jobs > usable_cpus():
+        warnings.warn(
+            PdfocrWarning(
+                f"{options.jobs} jobs asked for, but this process may use {usable_cpus()} CPUs: "
+                f"running {options.worker_count} pages at once (more would only slow each down)"
+            ),
+            stacklevel=4,  # the caller of Converter(), or of the module-level function
+        )
+
+
+def _for_a_call(
+    defaults: ConvertOptions, options: ConvertOptions | None, keywords: OptionKeywords
+) -> ConvertOptions:
+    """A call's options: ``options`` (default: the converter's ``defaults``) changed by
+    ``keywords``; ``jobs`` and ``cluster`` are the converter's, and only it may set them."""
+    chosen = _options(options or defaults, keywords)
+    for name in ("jobs", "cluster"):
+        if getattr(chosen, name) is not None and getattr(chosen, name) != getattr(defaults, name):
+            raise UsageError(f"{name} is set when the Converter is made, not for each call")
+    # A call's options that leave jobs and cluster unsaid (None) take the converter's.
+    return chosen.replace(jobs=defaults.jobs, cluster=defaults.cluster, cluster_paths=defaults.cluster_paths)
+
+
 def _options(options: ConvertOptions | None, keywords: OptionKeywords) -> ConvertOptions:
     """``options`` (default: the defaults) changed by ``keywords``, validated."""
     base = options if options is not None else ConvertOptions()
@@ -482,29 +387,3 @@ def _on_loop(
             pass
 
     return report
-
-
-class _ConverterPages:
-    """A converter as its conversions see it: where their pages run."""
-
-    def __init__(self, converter: Converter) -> None:
-        self._converter = converter
-
-    def check_caller(self) -> None:
-        executor = self._converter._executor
-        if executor is None:
-            check_main_script()  # the default executor, not made yet
-        else:
-            executor.prepare()
-
-    def check_engine(self, engine: OcrEngine, languages: Sequence[str]) -> None:
-        executor = self._converter._executor
-        if executor is None:  # this machine's workers, not made yet
-            engine.check(languages)
-        else:
-            executor.check_engine(engine, languages)
-
-    def run(
-        self, tasks: Sequence[PageTask], on_done: Callable[[PageOutcome], T], cancel: threading.Event | None
-    ) -> list[T | SkippedPage]:
-        return self._converter._scheduler_for(len(tasks), cancel).run(tasks, on_done, cancel)
