@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ExitCode, PdfocrError
 from ..options import MAX_MEGAPIXELS
+from .logs import log_as_json
 from .settings import MIB, ServiceSettings
 
 DEFAULT_DATA = Path("pdfocr-data")
@@ -31,6 +29,39 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _serve(argv: list[str]) -> int:
+    settings = _settings(_serve_parser().parse_args(argv))
+    try:
+        import uvicorn
+
+        from .app import create_app
+    except ImportError as error:
+        print(
+            f"pdfocr serve: error: {error.name} is not installed: pip install 'pdfocr[server]'",
+            file=sys.stderr,
+        )
+        return int(ExitCode.DEPENDENCY)
+    log_as_json()
+    _check_before_serving(settings)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.drain_seconds) + 10,
+    )
+    from .store import DataFolderInUse, exclusive
+
+    try:
+        with exclusive(settings.data):
+            uvicorn.Server(config).run()
+    except DataFolderInUse as error:
+        print(f"pdfocr serve: error: {error}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    return 0
+
+
+def _serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pdfocr serve",
         description="Serve pdfocr over HTTP: jobs (POST /v1/jobs), their status and results, "
@@ -53,6 +84,20 @@ def _serve(argv: list[str]) -> int:
         metavar="ADDRESS",
         help="run the pages on this Dask scheduler's workers (see pdfocr worker)",
     )
+    _add_limits(parser)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--index",
+        default=DEFAULTS.index,
+        help="the full-text index every job's pages go to (GET /v1/search): an SQLite file (relative:"
+        f" in --data) or a postgresql:// URL (default: {DEFAULTS.index})",
+    )
+    where.add_argument("--no-index", action="store_true", help="keep no index (no /v1/search)")
+    return parser
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    """The options that bound the work: jobs at once and waiting, uploads, pages, time."""
     parser.add_argument(
         "--concurrent-jobs",
         type=int,
@@ -95,16 +140,10 @@ def _serve(argv: list[str]) -> int:
         default=20,
         help="on SIGTERM, how long running jobs may finish before they are re-queued (default: 20)",
     )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--index",
-        default=DEFAULTS.index,
-        help="the full-text index every job's pages go to (GET /v1/search): an SQLite file (relative:"
-        f" in --data) or a postgresql:// URL (default: {DEFAULTS.index})",
-    )
-    where.add_argument("--no-index", action="store_true", help="keep no index (no /v1/search)")
-    args = parser.parse_args(argv)
-    settings = ServiceSettings(
+
+
+def _settings(args: argparse.Namespace) -> ServiceSettings:
+    return ServiceSettings(
         data=args.data,
         host=args.host,
         port=args.port,
@@ -124,17 +163,11 @@ def _serve(argv: list[str]) -> int:
         result_ttl=args.result_ttl * 3600,
         index=None if args.no_index else args.index,
     )
-    try:
-        import uvicorn
 
-        from .app import create_app
-    except ImportError as error:
-        print(
-            f"pdfocr serve: error: {error.name} is not installed: pip install 'pdfocr[server]'",
-            file=sys.stderr,
-        )
-        return int(ExitCode.DEPENDENCY)
-    _log_as_json()
+
+def _check_before_serving(settings: ServiceSettings) -> None:
+    """Say what would stop the service (an unreachable cluster, an unusable index) before
+    it serves, and that it has no token yet, if so."""
     if settings.cluster is not None:  # an unreachable cluster is said before serving
         from ..executors.cluster import DaskExecutor
 
@@ -154,23 +187,6 @@ def _serve(argv: list[str]) -> int:
                 file=sys.stderr,
             )
         store.close()
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.drain_seconds) + 10,
-    )
-    from .store import DataFolderInUse, exclusive
-
-    try:
-        with exclusive(settings.data):
-            uvicorn.Server(config).run()
-    except DataFolderInUse as error:
-        print(f"pdfocr serve: error: {error}", file=sys.stderr)
-        return int(ExitCode.USAGE)
-    return 0
 
 
 def _token(argv: list[str]) -> int:
@@ -203,32 +219,3 @@ def _token(argv: list[str]) -> int:
     finally:
         store.close()
     return 0
-
-
-class _JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, message, and the record's extra fields."""
-
-    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update({key: value for key, value in vars(record).items() if key not in self._STANDARD})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def _log_as_json() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter())
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(logging.INFO)
-    for noisy in ("fontTools", "pikepdf", "PIL"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
