@@ -1,5 +1,5 @@
 """Problem details (RFC 9457): how the service says what went wrong, in HTTP answers and in
-a job's status alike."""
+a job's status alike; :class:`Problem` is how a route or a dependency answers with one."""
 
 from __future__ import annotations
 
@@ -12,6 +12,29 @@ from fastapi.responses import JSONResponse
 from ..errors import PdfocrError
 
 MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """Answer with this problem (and these headers)."""
+
+    def __init__(self, found: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(found.get("detail") or found["title"])
+        self.found = found
+        self.headers = headers or {}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}
+    for status, description in [
+        (401, "No token"),
+        (403, "A token the service does not know"),
+        (404, "No such job (for this token)"),
+        (413, "Body too large"),
+        (422, "Options or inputs that cannot be used"),
+        (429, "The queue is full"),
+    ]
+}
+"""The problems the routes may answer with, as the OpenAPI schema lists them."""
 
 
 def problem(status: int, kind: str, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:

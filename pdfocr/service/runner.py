@@ -4,7 +4,8 @@
 A job is converted like any call of the library (``convert_async``): its pages share the
 converter's workers with the other jobs'. Its state lives in the :class:`Store`, so that a
 service that stops (SIGTERM) or dies puts its running jobs back in the queue and runs them
-again when it starts.
+again when it starts. Its pages go to the index (:mod:`~pdfocr.service.jobindex`); what has
+expired is swept away (:mod:`~pdfocr.service.expiry`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 
 from ..api import Converter, Progress
 from ..errors import PdfocrError
-from ..index import IndexStore, open_index, read_pdf
 from ..options import ConvertOptions
+from .expiry import sweep
+from .jobindex import JobIndex
 from .problems import from_error, problem
 from .settings import ServiceSettings
 from .store import Job, JobState, Store
@@ -48,20 +50,11 @@ class JobRunner:
         self._loops: list[asyncio.Task[None]] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = False
-        self.index: IndexStore | None = None
+        self.index: JobIndex | None = None
         """Where every job's pages go (None: the service keeps no index)."""
 
     def folder(self, job_id: str) -> Path:
         return self.settings.jobs_folder / job_id
-
-    def indexed_as(self, job_id: str) -> str:
-        """The name a job's PDF has in the index."""
-        return str((self.folder(job_id) / RESULT_PDF).resolve())
-
-    def job_of(self, output: str) -> str | None:
-        """The job whose PDF an index hit names (None: not one of this service's)."""
-        job_id = Path(output).parent.name
-        return job_id if output == self.indexed_as(job_id) else None
 
     @property
     def ready(self) -> bool:
@@ -71,8 +64,9 @@ class JobRunner:
     async def start(self) -> None:
         """Open the index, queue the jobs a previous run left queued or running (failing
         those that have been interrupted too often), and start the loops."""
-        if self.settings.index_target is not None:
-            self.index = await asyncio.to_thread(open_index, self.settings.index_target)
+        self.index = await JobIndex.open(
+            self.settings, self.store, lambda job_id: self.folder(job_id) / RESULT_PDF
+        )
         for job in self.store.in_state(JobState.RUNNING):
             if job.attempts >= MAX_ATTEMPTS:
                 found = problem(
@@ -88,7 +82,7 @@ class JobRunner:
         for job in self.store.in_state(JobState.QUEUED):
             self._queue.put_nowait(job.id)
         self._loops = [asyncio.create_task(self._loop()) for _ in range(self.settings.concurrent_jobs)]
-        self._sweeper = asyncio.create_task(self._sweep())
+        self._sweeper = asyncio.create_task(sweep(self.store, self.settings, self.forget))
 
     def submit(self, job: Job) -> None:
         self._queue.put_nowait(job.id)
@@ -125,12 +119,7 @@ class JobRunner:
         """Remove a job's files and its pages from the index."""
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
         if self.index is not None:
-            try:
-                await asyncio.to_thread(self.index.remove, self.indexed_as(job_id))
-            except PdfocrError:
-                log.exception(
-                    "could not take a job out of the index", extra={"event": "index-error", "job": job_id}
-                )
+            await self.index.remove(job_id)
 
     async def _loop(self) -> None:
         while True:
@@ -203,7 +192,8 @@ class JobRunner:
             self.store.finish(job.id, JobState.FAILED, problem=found)
         else:
             # Indexed before it is said to have succeeded: once it has, a search finds it.
-            await self._index(job)
+            if self.index is not None:
+                await self.index.add(job)
             page_errors = [from_error(skipped.error, names) for skipped in result.skipped]
             self.store.finish(
                 job.id, JobState.SUCCEEDED, page_errors=page_errors, output_type=result.output_type
@@ -218,29 +208,6 @@ class JobRunner:
                 },
             )
 
-    async def _index(self, job: Job) -> None:
-        """Add a job's pages to the index, its owner's; a failure is logged, and the job
-        still succeeds (its PDF is whole)."""
-        index = self.index
-        if index is None:
-            return
-        sources = tuple(item.name for item in job.inputs)
-        pdf = self.folder(job.id) / RESULT_PDF
-
-        def add() -> None:
-            index.add(read_pdf(pdf, sources, owner=job.owner))
-            # Cancelled or deleted while it was indexed (this thread goes on though its
-            # job's task is cancelled): taken out again. A cancel from now on finds the
-            # pages there and takes them out itself.
-            now = self.store.get(job.id)
-            if now is None or now.state is JobState.CANCELLED:
-                index.remove(self.indexed_as(job.id))
-
-        try:
-            await asyncio.to_thread(add)
-        except Exception:
-            log.exception("could not index a job", extra={"event": "index-error", "job": job.id})
-
     def options_for(self, job: Job) -> ConvertOptions:
         """The job's options, with the service's limits."""
         chosen: dict[str, Any] = dict(job.options)
@@ -249,30 +216,3 @@ class JobRunner:
             page_timeout=self.settings.page_timeout,
             max_megapixels=self.settings.max_megapixels,
         )
-
-    async def _sweep(self) -> None:
-        """Remove finished jobs (and their files) once they are older than the TTL, and
-        folders no job owns (an upload the service died while checking)."""
-        while True:
-            try:
-                for job_id in self.store.expired(time.time() - self.settings.result_ttl):
-                    await self.forget(job_id)
-                    self.store.delete(job_id)
-                    log.info("job expired", extra={"event": "job-expired", "job": job_id})
-                self._remove_orphans()
-            except Exception:
-                log.exception("sweeping failed", extra={"event": "sweep-error"})
-            await asyncio.sleep(min(60.0, self.settings.result_ttl / 4))
-
-    def _remove_orphans(self, older_than: float = 600.0) -> None:
-        """Job folders with no job, untouched for ``older_than`` seconds (younger ones may
-        be uploads being checked)."""
-        if not self.settings.jobs_folder.is_dir():
-            return
-        for folder in self.settings.jobs_folder.iterdir():
-            try:
-                stale = time.time() - folder.stat().st_mtime > older_than
-            except OSError:
-                continue
-            if stale and self.store.get(folder.name) is None:
-                shutil.rmtree(folder, ignore_errors=True)
