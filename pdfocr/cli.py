@@ -73,6 +73,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT.pdf", help="the PDF to write ('-': stdout)"
     )
+    _add_run_options(parser)
+    _add_input_options(parser)
+    _add_page_options(parser)
+    _add_output_options(parser)
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="report every page")
+    parser.add_argument("--version", action="version", version=f"pdfocr {__version__}")
+    parser.add_argument(
+        "--list-engines",
+        action=_ListEngines,
+        help="list the OCR engines and whether each can run here",
+    )
+    _add_engine_options(parser)
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Languages, and where and how many pages run at once."""
     parser.add_argument(
         "-l",
         "--language",
@@ -94,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the inputs are at the same paths on every worker (shared storage): send paths, not bytes",
     )
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    """How images are taken, the sidecar, and the engine."""
     parser.add_argument(
         "--dpi",
         type=float,
@@ -124,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="OCR engine (default: auto, Tesseract and RapidOCR where it reads poorly; see --list-engines)",
     )
+
+
+def _add_page_options(parser: argparse.ArgumentParser) -> None:
+    """What is done to each page: turned, straightened, photos flattened, PDFs' pages read."""
     parser.add_argument(
         "--rotate-pages",
         action=argparse.BooleanOptionalAction,
@@ -160,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every page of input PDFs, also those with text: each becomes its image and new text",
     )
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """The PDF written, its metadata and index, and what a run does with bad pages."""
     parser.add_argument(
         "--output-type",
         choices=OUTPUT_TYPES,
@@ -198,15 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"stop a page that takes longer (default: {DEFAULT_PAGE_TIMEOUT:g}; 0: no limit)",
     )
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="report every page")
-    parser.add_argument("--version", action="version", version=f"pdfocr {__version__}")
-    parser.add_argument(
-        "--list-engines",
-        action=_ListEngines,
-        help="list the OCR engines and whether each can run here",
-    )
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """Each engine's own flags, in a group per engine (or engines sharing them)."""
     groups: dict[tuple[str, ...], argparse._ArgumentGroup] = {}
     for flag, (option, engines) in _engine_flags().items():
         dest = _engine_dest(option)
@@ -222,7 +248,6 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument(flag, dest=dest, metavar=option.metavar, action="append", help=option.help)
         else:
             group.add_argument(flag, dest=dest, metavar=option.metavar, help=option.help)
-    return parser
 
 
 def _engine_flags() -> dict[str, tuple[EngineOption, tuple[str, ...]]]:

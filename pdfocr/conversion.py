@@ -150,13 +150,7 @@ def convert_bundle(
     items = _as_list(inputs)
     if not items:
         raise UsageError("no inputs given")
-    targets = [Path(target) for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
-    for target in targets:
-        check_writable(target)
-    if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
-        raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
-    if options.index is not None and not isinstance(output, (str, os.PathLike)):
-        raise UsageError("an index needs the PDF written to a file (it is read back from there)")
+    targets = _checked_targets(output, sidecar, options)
     # An unusable index is said before any work; the same connection adds the pages.
     with _opened_index(options.index) as search_index:
         skipped: list[SkippedPage] = []
@@ -169,48 +163,10 @@ def convert_bundle(
         with _work_folder() as workdir:
             sources = _pdfs_on_disk(sources, Path(workdir))
             tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
-            documents = _documents(sources)
-            done = 0
-
-            def original_page(
-                task: PageTask, outcome: PageOutcome | None = None, overlay: str | None = None
-            ) -> PagePart:
-                """The task's page of its input PDF, to keep, with ``overlay`` grafted on as
-                ``outcome`` says (None: a page that could not be read, kept as it was)."""
-                source = task.source
-                return PagePart(
-                    source=source.path,
-                    document=documents[task.index],
-                    page=source.frame,
-                    overlay=overlay,
-                    password=options.password,
-                    replaces_text=outcome.replaces_text if outcome else False,
-                    replaces_content=outcome.replaces_content if outcome else False,
-                    turn=outcome.result.rotated if outcome else 0,
-                    # A page replaced by its rendering shows the straightened pixels already.
-                    straighten=outcome.result.deskewed if outcome and outcome.layer_only else 0.0,
-                )
-
-            def page_done(outcome: PageOutcome) -> tuple[PageResult, PagePart]:
-                nonlocal done
-                done += 1
-                path = Path(workdir) / f"page-{outcome.index:06d}.pdf"
-                if outcome.pdf:
-                    _write_page(path, outcome.pdf, workdir)
-                if tasks[outcome.index].source.is_pdf:  # the input's page stays, edited
-                    overlay = str(path) if outcome.pdf else None
-                    part = original_page(tasks[outcome.index], outcome, overlay)
-                else:
-                    part = PagePart(file=str(path))
-                _issue_warnings(outcome.result)
-                if progress is not None:
-                    progress(Progress(done, len(tasks), outcome.result, time.perf_counter() - started))
-                return outcome.result, part
-
+            assembly = _Assembly(tasks, _documents(sources), options, Path(workdir), progress, started)
             if progress is not None:
                 progress(Progress(0, len(tasks), None, time.perf_counter() - started))
-
-            finished = pages.run(tasks, page_done, cancel)  # one outcome per task, in order
+            finished = pages.run(tasks, assembly.page_done, cancel)  # one outcome per task, in order
             written = [outcome for outcome in finished if not isinstance(outcome, SkippedPage)]
             skipped += [outcome for outcome in finished if isinstance(outcome, SkippedPage)]
             if not written:
@@ -218,17 +174,7 @@ def convert_bundle(
             results = tuple(result for result, _ in written)
             # The last moment a cancelled conversion can still leave everything untouched.
             _stop_if_cancelled(cancel)
-            parts, names = [], []
-            for task, outcome in zip(tasks, finished, strict=True):
-                if not isinstance(outcome, SkippedPage):
-                    parts.append(outcome[1])
-                elif task.source.is_pdf:
-                    # A PDF's page that could not be read is still the user's page: kept
-                    # as it was, without a text layer (and listed as skipped).
-                    parts.append(original_page(task))
-                else:
-                    continue
-                names.append((task.source.label, task.source.page_number))
+            parts, names = assembly.parts(finished)
             request = DocumentRequest(options.output_type, _document_info(options), tuple(names))
             document = write_outputs(
                 parts, output, sidecar, _joined_text(results), request, Path(workdir), cancel
@@ -236,6 +182,84 @@ def convert_bundle(
         if search_index is not None:
             _add_to_index(search_index, Path(output), items)  # type: ignore[arg-type]
         return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
+
+
+def _checked_targets(output: Output, sidecar: Output | None, options: ConvertOptions) -> list[Path]:
+    """The files the conversion writes (those given as paths), each checked writable."""
+    targets = [Path(target) for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
+    for target in targets:
+        check_writable(target)
+    if len(targets) == 2 and os.path.realpath(targets[0]) == os.path.realpath(targets[1]):
+        raise UsageError("the sidecar and the PDF would be the same file", file=targets[0])
+    if options.index is not None and not isinstance(output, (str, os.PathLike)):
+        raise UsageError("an index needs the PDF written to a file (it is read back from there)")
+    return targets
+
+
+@dataclass
+class _Assembly:
+    """One conversion's pages, as they come back, made into the parts of the PDF written:
+    an image's page its own one-page PDF, an input PDF's page that page, edited."""
+
+    tasks: list[PageTask]
+    documents: list[int]
+    options: ConvertOptions
+    workdir: Path
+    progress: ProgressCallback | None
+    started: float
+    done: int = 0
+
+    def page_done(self, outcome: PageOutcome) -> tuple[PageResult, PagePart]:
+        self.done += 1
+        path = self.workdir / f"page-{outcome.index:06d}.pdf"
+        if outcome.pdf:
+            _write_page(path, outcome.pdf, str(self.workdir))
+        if self.tasks[outcome.index].source.is_pdf:  # the input's page stays, edited
+            overlay = str(path) if outcome.pdf else None
+            part = self._original_page(self.tasks[outcome.index], outcome, overlay)
+        else:
+            part = PagePart(file=str(path))
+        _issue_warnings(outcome.result)
+        if self.progress is not None:
+            elapsed = time.perf_counter() - self.started
+            self.progress(Progress(self.done, len(self.tasks), outcome.result, elapsed))
+        return outcome.result, part
+
+    def parts(
+        self, finished: Sequence[tuple[PageResult, PagePart] | SkippedPage]
+    ) -> tuple[list[PagePart], list[tuple[str, int | None]]]:
+        """The parts of the PDF, in order, and the file and page each came from."""
+        parts, names = [], []
+        for task, outcome in zip(self.tasks, finished, strict=True):
+            if not isinstance(outcome, SkippedPage):
+                parts.append(outcome[1])
+            elif task.source.is_pdf:
+                # A PDF's page that could not be read is still the user's page: kept
+                # as it was, without a text layer (and listed as skipped).
+                parts.append(self._original_page(task))
+            else:
+                continue
+            names.append((task.source.label, task.source.page_number))
+        return parts, names
+
+    def _original_page(
+        self, task: PageTask, outcome: PageOutcome | None = None, overlay: str | None = None
+    ) -> PagePart:
+        """The task's page of its input PDF, to keep, with ``overlay`` grafted on as
+        ``outcome`` says (None: a page that could not be read, kept as it was)."""
+        source = task.source
+        return PagePart(
+            source=source.path,
+            document=self.documents[task.index],
+            page=source.frame,
+            overlay=overlay,
+            password=self.options.password,
+            replaces_text=outcome.replaces_text if outcome else False,
+            replaces_content=outcome.replaces_content if outcome else False,
+            turn=outcome.result.rotated if outcome else 0,
+            # A page replaced by its rendering shows the straightened pixels already.
+            straighten=outcome.result.deskewed if outcome and outcome.layer_only else 0.0,
+        )
 
 
 @contextlib.contextmanager
