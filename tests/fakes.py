@@ -61,6 +61,43 @@ class LabelEngine:
 
 
 @dataclass(frozen=True)
+class GatedEngine:
+    """Reads "page N" off the page's width, like :class:`LabelEngine`, but holds the pages
+    numbered in ``held`` until the file ``gate`` exists: the test decides when they finish
+    (after another page has come back; never, for a job past its deadline), so an order
+    or a deadline is certain rather than a race against the machine's speed. A page held
+    ``seconds`` without the gate opening fails, so that a test's mistake is not a hang."""
+
+    gate: str
+    held: tuple[int, ...] = (0,)
+    seconds: float = 120.0
+    name: str = "gated"
+
+    def check(self, languages: Sequence[str]) -> None:
+        pass
+
+    def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
+        index = image.width - BASE_WIDTH
+        if index in self.held:
+            given_up = time.monotonic() + self.seconds
+            while not os.path.exists(self.gate):
+                if time.monotonic() > given_up:
+                    raise EngineError(f"page {index} was held {self.seconds:g} s and never released")
+                time.sleep(0.01)
+        return _one_word_page(image, f"page{index}")
+
+
+GATE_VARIABLE = "PDFOCR_TEST_GATE"
+
+
+def gated_engine() -> GatedEngine:
+    """The :class:`GatedEngine` holding page 0, its gate the file named by
+    ``$PDFOCR_TEST_GATE``: for a process that makes its engine by name, from an entry
+    point, whose factory takes no arguments (``pdfocr serve``)."""
+    return GatedEngine(gate=os.environ[GATE_VARIABLE])
+
+
+@dataclass(frozen=True)
 class FixedEngine:
     """Gives one reading whatever the page (a second engine's, for the auto engine)."""
 
