@@ -3,6 +3,7 @@ stopped with SIGTERM (or killed, to test what a restart finds)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -12,13 +13,27 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _with_auto_engine(site: Path, factory: str) -> str:
+    """The program (for ``python -c``) that runs ``pdfocr`` with ``factory`` registered as
+    the ``auto`` engine. It is registered the way a package registers an engine (an entry
+    point), in ``site``, which goes at the end of the import path: pdfocr keeps the last
+    engine of a name it finds, so this one, found after pdfocr's own, is the one used. The
+    engine object goes to the workers pickled, so they only need tests/ on their path."""
+    info = site / "pdfocr_test_engines-1.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pdfocr-test-engines\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[pdfocr.engines]\nauto = {factory}\n")
+    return f"import sys; sys.path.append({str(site)!r}); from pdfocr.cli import run; run()"
 
 
 def make_token(data: Path, name: str = "default") -> str:
@@ -32,26 +47,36 @@ def make_token(data: Path, name: str = "default") -> str:
 
 
 class Server:
-    """``pdfocr serve --data DATA ARGS`` on a free loopback port."""
+    """``pdfocr serve --data DATA ARGS`` on a free loopback port.
 
-    def __init__(self, data: Path, *args: str, port: int | None = None) -> None:
+    ``auto``: a factory of tests/fakes.py (``fakes:gated_engine``) that the service takes
+    for its ``auto`` engine, the one it converts every job with (it has no engine option),
+    so that a test controls how long a job's pages take; ``env`` adds to its environment."""
+
+    def __init__(
+        self,
+        data: Path,
+        *args: str,
+        port: int | None = None,
+        auto: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.data = data
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / f"{data.name}-server-{self.port}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "pdfocr",
-            "serve",
-            "--port",
-            str(self.port),
-            "--data",
-            str(data),
-            *args,
-        ]
+        start = ["-m", "pdfocr"]
+        environment = {**os.environ, **(env or {})}
+        if auto is not None:
+            start = ["-c", _with_auto_engine(data.parent / f"{data.name}-engines", auto)]
+            environment["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(TESTS), environment.get("PYTHONPATH")])
+            )
+        command = [sys.executable, *start, "serve", "--port", str(self.port), "--data", str(data), *args]
         self._log_file = open(self.log, "ab")  # noqa: SIM115 - open as long as the server runs
-        self.process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.process = subprocess.Popen(
+            command, stdout=self._log_file, stderr=subprocess.STDOUT, cwd=ROOT, env=environment
+        )
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
