@@ -13,7 +13,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from types import FrameType
-from typing import Any, NoReturn, TextIO
+from typing import Any, BinaryIO, NoReturn, TextIO
 
 from tqdm import tqdm
 
@@ -31,6 +31,7 @@ from .options import (
     parse_languages,
 )
 from .version import __version__
+from .words.files import WordOutputs
 from .worker import kill_descendants
 
 EPILOG = f"""\
@@ -198,6 +199,15 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         metavar="TYPE",
         help="auto (default: PDF/A-2b when nothing is lost, else PDF), pdfa (PDF/A-2b), pdfa-1, "
         "pdfa-2, pdfa-3, or pdf",
+    )
+    for flag, what in (
+        ("--hocr", "hOCR"),
+        ("--alto", "ALTO v4 XML"),
+        ("--words", "JSON lines, a record per page and per word with its box in pixels and points"),
+    ):
+        parser.add_argument(flag, metavar="FILE", help=f"also write every word as {what} ('-': stdout)")
+    parser.add_argument(
+        "--page-xml", metavar="DIR", help="also write every word as PAGE XML, a document per page in DIR"
     )
     for name, what in (
         ("title", "the document's title"),
@@ -389,8 +399,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         warnings.simplefilter("always", PdfocrWarning)
     warnings.showwarning = _show_warning
-    if args.output == "-" and args.sidecar == "-":
-        parser.error("-o - and --sidecar - cannot both go to stdout")
+    to_stdout = [flag for flag, value in _stdout_flags(args) if value == "-"]
+    if len(to_stdout) > 1:
+        parser.error(
+            f"{' and '.join(to_stdout)} cannot {'both' if len(to_stdout) == 2 else 'all'} go to stdout"
+        )
     if args.output == "-" and sys.stdout.isatty():
         parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
     stopper = _Stopper()
@@ -398,11 +411,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     reporter = _Reporter(sys.stderr, quiet=args.quiet, verbose=args.verbose)
     output = sys.stdout.buffer if args.output == "-" else args.output
     sidecar = sys.stdout.buffer if args.sidecar == "-" else args.sidecar
+    word_outputs = WordOutputs(
+        hocr=_stream_or_path(args.hocr),
+        alto=_stream_or_path(args.alto),
+        page_xml=args.page_xml,
+        words=_stream_or_path(args.words),
+    )
     try:
         options = _options(args)
+        word_outputs.check()
         result = convert(
             args.inputs, output, options, sidecar=sidecar, progress=reporter, cancel=stopper.event
         )
+        word_outputs.write(result)
     except PdfocrError as error:
         reporter.close()
         if isinstance(error, Interrupted) and stopper.signal is not None:
@@ -410,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose and error.detail:
             print(error.detail.rstrip(), file=sys.stderr)
         print(f"pdfocr: error: {error}", file=sys.stderr)
-        if sys.stdout.buffer in (output, sidecar):
+        if sys.stdout.buffer in (output, sidecar) or to_stdout:
             _silence_stdout()
         return int(error.exit_code)
     except KeyboardInterrupt:  # before the handlers were in place
@@ -434,6 +455,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"pdfocr: wrote {where} ({LABELS[result.output_type]}): {_summary(result, args)}", file=sys.stderr
         )
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
+
+
+def _stdout_flags(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    return [
+        ("-o -", args.output),
+        ("--sidecar -", args.sidecar),
+        ("--hocr -", args.hocr),
+        ("--alto -", args.alto),
+        ("--words -", args.words),
+    ]
+
+
+def _stream_or_path(value: str | None) -> str | BinaryIO | None:
+    return sys.stdout.buffer if value == "-" else value
 
 
 def _summary(result: Result, args: argparse.Namespace) -> str:

@@ -74,6 +74,34 @@ class Result:
         """Every page's text, pages separated by form feeds (as in the sidecar)."""
         return _joined_text(self.pages)
 
+    def to_hocr(self) -> str:
+        """Every page's words as one hOCR document (:mod:`pdfocr.words.hocr`)."""
+        from .words import word_pages
+        from .words.hocr import to_hocr
+
+        return to_hocr(word_pages(self.pages))
+
+    def to_alto(self) -> str:
+        """Every page's words as one ALTO v4 document (:mod:`pdfocr.words.alto`)."""
+        from .words import word_pages
+        from .words.alto import to_alto
+
+        return to_alto(word_pages(self.pages))
+
+    def to_page_xml(self) -> dict[str, str]:
+        """A PAGE XML document per page, by file name (:mod:`pdfocr.words.pagexml`)."""
+        from .words import word_pages
+        from .words.pagexml import page_file_name, to_page_xml
+
+        return {page_file_name(page): to_page_xml(page) for page in word_pages(self.pages)}
+
+    def to_json_lines(self) -> str:
+        """Every page's words as JSON lines (:mod:`pdfocr.words.jsonl`)."""
+        from .words import word_pages
+        from .words.jsonl import to_json_lines
+
+        return to_json_lines(word_pages(self.pages))
+
 
 @dataclass(frozen=True)
 class Progress:

@@ -201,3 +201,30 @@ class PageText:
     def text(self) -> str:
         """Plain text: one line per OCR line, a blank line between blocks."""
         return "\n\n".join("\n".join(line.text for line in block.lines) for block in self.blocks)
+
+
+@dataclass(frozen=True)
+class PageWords:
+    """A page's words as the written PDF shows the page: ``text``'s boxes are pixels of the
+    page upright (turned and straightened as the PDF shows it), from its top-left corner,
+    at ``dpi``; a pixel ``(x, y)`` is the point ``(x * 72 / dpi_x, height_pt - y * 72 /
+    dpi_y)`` of the page's own PDF space, measured from the corner of its crop box as
+    shown (see :meth:`to_points`)."""
+
+    text: PageText
+    dpi: tuple[float, float]
+    origin: str = "ocr"
+    """``ocr``: read by the engine; ``pdf``: a kept page's own text (read with PDFium, no
+    confidences; its pixels are points, ``dpi`` 72)."""
+
+    @property
+    def size_points(self) -> tuple[float, float]:
+        """The page's width and height in points, as shown."""
+        return self.text.width * 72 / self.dpi[0], self.text.height * 72 / self.dpi[1]
+
+    def to_points(self, box: Box) -> tuple[float, float, float, float]:
+        """``box`` in PDF points on the page as shown: left, bottom, right, top, from the
+        bottom-left corner (PDF's own orientation: y grows upwards)."""
+        across, down = 72 / self.dpi[0], 72 / self.dpi[1]
+        height = self.text.height * down
+        return (box.left * across, height - box.bottom * down, box.right * across, height - box.top * down)

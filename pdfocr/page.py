@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .engines import OcrEngine
 from .errors import PdfocrError, PdfocrWarning
 from .inputs import LoadedPage, PageSource, load_page
+from .model import PageWords
 from .options import ConvertOptions
 from .pdfpages import read_pdf_page
 from .reading import RecognizedPage, read_page
@@ -50,6 +51,9 @@ class PageResult:
     """The engine that read the page (``auto`` chooses one per page); empty when kept."""
     languages: tuple[str, ...] = ()
     """The languages the page was read in (chosen per page with ``languages="auto"``)."""
+    words: PageWords | None = None
+    """The page's words, lines and blocks with their boxes, as the written PDF shows the
+    page (:class:`~pdfocr.model.PageWords`): the engine's, or a kept page's own text."""
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,9 @@ def process_page(task: PageTask) -> PageOutcome:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PdfocrWarning)
         if source.is_pdf and not task.options.force_ocr:
-            found, pdf, text = _pdf_page(task)
+            found, pdf, text, words = _pdf_page(task)
         else:
-            found, pdf, text = _image_page(task)
+            found, pdf, text, words = _image_page(task)
     kept = found is None
     result = PageResult(
         source=source.label,
@@ -151,6 +155,7 @@ def process_page(task: PageTask) -> PageOutcome:
         kept=kept,
         engine=(found.engine or task.engine.name) if found else "",
         languages=found.languages if found else (),
+        words=words,
     )
     layer_only = source.is_pdf and not task.options.force_ocr
     replaces_text = layer_only and task.options.redo_ocr and not kept
@@ -165,7 +170,7 @@ def process_page(task: PageTask) -> PageOutcome:
     )
 
 
-def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, str]:
+def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, str, PageWords]:
     """An image, or a PDF page rendered to replace it (``force_ocr``): recognised, and
     drawn as a one-page PDF (the image, the text on top); and its text."""
     found = recognize_page(task.source, task.engine, task.options)
@@ -173,10 +178,10 @@ def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, str]:
     if task.draw:
         with about_page(task.source):
             pdf = render_page(found.page, found.text)
-    return found, pdf, found.text.text
+    return found, pdf, found.text.text, PageWords(found.text, found.page.dpi)
 
 
-def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str]:
+def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str, PageWords | None]:
     """A page of a PDF: what was read (None for a page kept as it is), its text layer,
     drawn the size of the page as a reader sees it, and the page's text: a kept page's
     own; for a page read with visible text on it (``redo_ocr``), that text, then what was
@@ -201,7 +206,8 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str]:
                     ),
                     stacklevel=2,
                 )
-            return None, b"", found.text
+            kept = PageWords(found.words, (72.0, 72.0), origin="pdf") if found.words is not None else None
+            return None, b"", found.text, kept
         recognized = read_page(LoadedPage(image=found.image, dpi=found.pixel_dpi), task.engine, task.options)
         page, rotated = recognized.page, recognized.rotated
         # The layer is the size of the page as the reader will see it: turned, the page's
@@ -209,4 +215,5 @@ def _pdf_page(task: PageTask) -> tuple[RecognizedPage | None, bytes, str]:
         width, height = found.size[::-1] if rotated in (90, 270) else found.size
         layer = text_layer(recognized.text, width, height, page.dpi) if task.draw else b""
     read = recognized.text.text
-    return recognized, layer, f"{found.visible_text}\n{read}" if found.visible_text else read
+    words = PageWords(recognized.text, page.dpi)
+    return recognized, layer, f"{found.visible_text}\n{read}" if found.visible_text else read, words

@@ -26,6 +26,8 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from .errors import InputError, PdfocrWarning, os_reason
+from .model import PageText
+from .pdftext import page_words
 
 PDF_MAGIC = b"%PDF-"
 
@@ -57,6 +59,9 @@ class PdfPage:
     """It is to be OCRed (``image`` is the page rendered for that; else a blank pixel)."""
     visible_text: str = ""
     """The visible text of a page read although it has some (``redo``), masked for OCR."""
+    words: PageText | None = None
+    """A kept page's own words (``to_read`` false; none on a page without text), in points from the shown
+    page's top-left corner."""
 
     @property
     def pixel_dpi(self) -> tuple[float, float]:
@@ -263,6 +268,7 @@ def _read(document: pdfium.PdfDocument, index: int, force: bool, redo: bool) -> 
         has_images=has_images,
         to_read=to_read,
         visible_text=visible_text,
+        words=page_words(page, textpage) if not to_read else None,
     )
 
 

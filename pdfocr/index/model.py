@@ -4,11 +4,12 @@ boxes of the matching words to highlight)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..pdftext import page_text_of
 from .query import Query, fold
 
 if TYPE_CHECKING:
@@ -156,62 +157,9 @@ def _pages(document: pypdfium2.PdfDocument) -> tuple[IndexedPage, ...]:
     try:
         for number, page in enumerate(document, start=1):
             width, height = page.get_size()  # as shown: turned by the page's /Rotate
-            textpage = page.get_textpage()
-            count = textpage.count_chars()
-            text = textpage.get_text_range() if count else ""
-            if len(text.encode("utf-16-le")) != 2 * count:
-                # PDFium's text is not one unit per character here: word by character.
-                text = "".join(textpage.get_text_range(index, 1) or " " for index in range(count))
-            shown = _shown(page.get_rotation(), page.get_cropbox())
-            words = [(word, *shown(box)) for word, *box in _words(textpage, text)]
-            pages.append(IndexedPage(number, text.replace("\r\n", "\n"), float(width), float(height), words))
+            text, words = page_text_of(page, page.get_textpage())
+            boxed = [(word, *box) for _, word, box in words]
+            pages.append(IndexedPage(number, text, float(width), float(height), boxed))
     finally:
         document.close()
     return tuple(pages)
-
-
-def _shown(
-    rotation: int, cropbox: tuple[float, float, float, float]
-) -> Callable[[Sequence[float]], tuple[float, float, float, float]]:
-    """What turns a box in the page's own space (where PDFium's character boxes are)
-    into one on the page as shown: from the crop box's corner, turned clockwise by
-    ``rotation`` (as viewers and renderings show it, and as the page's size is given)."""
-    left, bottom, right, top = cropbox
-    width, height = right - left, top - bottom
-
-    def shown(box: Sequence[float]) -> tuple[float, float, float, float]:
-        x0, y0, x1, y1 = box[0] - left, box[1] - bottom, box[2] - left, box[3] - bottom
-        if rotation == 90:
-            x0, y0, x1, y1 = y0, width - x1, y1, width - x0
-        elif rotation == 180:
-            x0, y0, x1, y1 = width - x1, height - y1, width - x0, height - y0
-        elif rotation == 270:
-            x0, y0, x1, y1 = height - y1, x0, height - y0, x1
-        return (x0, y0, x1, y1)
-
-    return shown
-
-
-def _words(textpage: pypdfium2.PdfTextPage, text: str) -> list[tuple[str, float, float, float, float]]:
-    """The page's words, each with the box around its characters. The text is read once
-    (a call per character would cost most of the indexing); PDFium counts characters in
-    UTF-16 units, so one beyond the Basic Multilingual Plane takes two indexes."""
-    words: list[tuple[str, float, float, float, float]] = []
-    current, box = "", (0.0, 0.0, 0.0, 0.0)
-    index = 0
-    for char in text:
-        if char.isspace():
-            if current:
-                words.append((current, *box))
-            current = ""
-        else:
-            left, bottom, right, top = textpage.get_charbox(index)
-            if current:
-                box = (min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top))
-            else:
-                box = (left, bottom, right, top)
-            current += char
-        index += 2 if ord(char) > 0xFFFF else 1
-    if current:
-        words.append((current, *box))
-    return words
