@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import io
 import os
-import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -218,21 +219,35 @@ class EchoEngine:
         return PageText(width=image.width, height=image.height, blocks=(Block((line,)),))
 
 
-@dataclass(frozen=True)
-class StubbornEngine:
-    """Deaf to SIGTERM and never done, like native code that holds the interpreter."""
+_DEAF_HELPER = """
+import signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print(flush=True)
+while True:
+    time.sleep(3600)
+"""
 
-    name: str = "stubborn"
+
+@dataclass(frozen=True)
+class HungCheckEngine:
+    """Its check never comes back, like one waiting on a licence server that does not
+    answer: a conversion asked to stop (a first Ctrl-C) cannot, as it only stops where it
+    looks at its cancel event. Below the caller it leaves a helper process deaf to SIGTERM
+    (the engine's own program), then creates ``hung-check-{pid}`` in the temporary folder
+    as a sign for the tests that the check is under way."""
+
+    name: str = "hung-check"
 
     def check(self, languages: Sequence[str]) -> None:
-        pass
+        helper = subprocess.Popen([sys.executable, "-c", _DEAF_HELPER], stdout=subprocess.PIPE)
+        assert helper.stdout is not None
+        helper.stdout.readline()  # deaf by now
+        Path(tempfile.gettempdir(), f"hung-check-{os.getpid()}").touch()
+        while True:
+            time.sleep(3600)  # signal handlers still run in between, then the sleep goes on
 
     def recognize(self, image: Image.Image, *, languages: Sequence[str], dpi: float) -> PageText:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        # A sign for the tests that the page is under way, in the worker's own folder.
-        Path(tempfile.gettempdir(), f"stubborn-{os.getpid()}").touch()
-        while True:
-            time.sleep(3600)
+        raise AssertionError("never called: the check does not come back")
 
 
 @dataclass(frozen=True)
