@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from conftest import until
 from serving import free_port
 
 TESTS = Path(__file__).resolve().parent
@@ -78,8 +79,12 @@ class DaskCluster:
             return Client(self.address, timeout=30, set_as_default=False)
 
     def wait_for_workers(self, count: int) -> None:
+        """Until ``count`` workers are there and each answers: a worker being restarted
+        (after a test's page was stopped) is still counted while it goes away, and a check
+        run on every worker then gets a broken connection for its answer."""
         with self.client() as client:
-            client.wait_for_workers(count, timeout=60)
+            client.wait_for_workers(count, timeout=120)
+            until(lambda: len(client.run(os.getpid, on_error="ignore")) >= count, 120)
 
     def worker_pids(self) -> dict[str, int]:
         """Each worker's process (under its nanny), by its address."""
