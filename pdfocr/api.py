@@ -121,7 +121,7 @@ class Converter:
     def convert(
         self,
         inputs: Inputs,
-        output: Output,
+        output: Output | None,
         options: ConvertOptions | None = None,
         *,
         sidecar: Output | None = None,
@@ -149,7 +149,7 @@ class Converter:
     async def convert_async(
         self,
         inputs: Inputs,
-        output: Output,
+        output: Output | None,
         options: ConvertOptions | None = None,
         *,
         sidecar: Output | None = None,
@@ -267,7 +267,7 @@ def _one_call(options: ConvertOptions | None, keywords: OptionKeywords) -> Itera
 
 def convert(
     inputs: Inputs,
-    output: Output,
+    output: Output | None,
     options: ConvertOptions | None = None,
     *,
     sidecar: Output | None = None,
@@ -284,7 +284,7 @@ def convert(
 
 async def convert_async(
     inputs: Inputs,
-    output: Output,
+    output: Output | None,
     options: ConvertOptions | None = None,
     *,
     sidecar: Output | None = None,

@@ -70,9 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="PDFs, image files, or folders of them")
     parser.add_argument(
-        "-o", "--output", required=True, metavar="OUT.pdf", help="the PDF to write ('-': stdout)"
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="PDFs, image files, or folders of them ('-': standard input)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.pdf",
+        help="the PDF to write ('-': stdout; none with --output-type none)",
     )
     _add_run_options(parser)
     _add_input_options(parser)
@@ -177,11 +185,21 @@ def _add_page_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="phone photos: read the flattened sheet, but show the photo as taken, the text placed on it",
     )
+    parser.add_argument(
+        "--pages",
+        metavar="RANGES",
+        help="read only these of the bundle's pages, e.g. 1-3,7,10-end; the others are kept as they were",
+    )
     parser.add_argument("--password", metavar="PW", help="the password that opens input PDFs that need one")
     parser.add_argument(
         "--redo-ocr",
         action="store_true",
         help="read again scanned PDF pages that have text, replacing an earlier OCR's invisible text",
+    )
+    parser.add_argument(
+        "--strip-ocr",
+        action="store_true",
+        help="remove an earlier OCR's invisible text from input PDFs and read nothing",
     )
     parser.add_argument(
         "--force-ocr",
@@ -198,7 +216,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         metavar="TYPE",
         help="auto (default: PDF/A-2b when nothing is lost, else PDF), pdfa (PDF/A-2b), pdfa-1, "
-        "pdfa-2, pdfa-3, or pdf",
+        "pdfa-2, pdfa-3, pdf, or none (no PDF: the sidecar and word outputs only)",
     )
     for flag, what in (
         ("--hocr", "hOCR"),
@@ -399,17 +417,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         warnings.simplefilter("always", PdfocrWarning)
     warnings.showwarning = _show_warning
+    if args.output_type == "none":
+        if args.output is not None:
+            parser.error("--output-type none writes no PDF: leave out -o")
+        if not (args.sidecar or args.hocr or args.alto or args.page_xml or args.words):
+            parser.error("--output-type none needs --sidecar, --hocr, --alto, --page-xml or --words")
+    elif args.output is None:
+        parser.error("the following arguments are required: -o/--output")
     to_stdout = [flag for flag, value in _stdout_flags(args) if value == "-"]
     if len(to_stdout) > 1:
         parser.error(
             f"{' and '.join(to_stdout)} cannot {'both' if len(to_stdout) == 2 else 'all'} go to stdout"
         )
+    if args.inputs.count("-") > 1:
+        parser.error("- (standard input) can be given once")
+    if "-" in args.inputs and sys.stdin.isatty():
+        parser.error("refusing to read a scan from a terminal; redirect stdin, or give files")
     if args.output == "-" and sys.stdout.isatty():
         parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
     stopper = _Stopper()
     stopper.install()
     reporter = _Reporter(sys.stderr, quiet=args.quiet, verbose=args.verbose)
-    output = sys.stdout.buffer if args.output == "-" else args.output
+    output = sys.stdout.buffer if args.output == "-" else args.output  # None: no PDF
     sidecar = sys.stdout.buffer if args.sidecar == "-" else args.sidecar
     word_outputs = WordOutputs(
         hocr=_stream_or_path(args.hocr),
@@ -421,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = _options(args)
         word_outputs.check()
         result = convert(
-            args.inputs, output, options, sidecar=sidecar, progress=reporter, cancel=stopper.event
+            _inputs(args.inputs), output, options, sidecar=sidecar, progress=reporter, cancel=stopper.event
         )
         word_outputs.write(result)
     except PdfocrError as error:
@@ -450,11 +479,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for skipped in result.skipped:  # shown even with -q: each is a problem to look at
         print(f"pdfocr: skipped {skipped}", file=sys.stderr)
     if not args.quiet:
-        where = "stdout" if args.output == "-" else args.output
-        print(
-            f"pdfocr: wrote {where} ({LABELS[result.output_type]}): {_summary(result, args)}", file=sys.stderr
-        )
+        if args.output is None:
+            print(f"pdfocr: read (no PDF written): {_summary(result, args)}", file=sys.stderr)
+        else:
+            where = "stdout" if args.output == "-" else args.output
+            label = LABELS[result.output_type]
+            print(f"pdfocr: wrote {where} ({label}): {_summary(result, args)}", file=sys.stderr)
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
+
+
+def _inputs(given: list[str]) -> list[str | BinaryIO]:
+    """The inputs, ``-`` standard input (read as a PDF or image, named ``<stdin>``)."""
+    return [sys.stdin.buffer if item == "-" else item for item in given]
 
 
 def _stdout_flags(args: argparse.Namespace) -> list[tuple[str, str | None]]:
@@ -488,6 +524,10 @@ def _summary(result: Result, args: argparse.Namespace) -> str:
             else f"{result.kept_count} pages kept as they were"
         )
         summary += f"; {kept} (text already there, or no image to read)"
+    if result.unread_count:
+        unread = "1 page" if result.unread_count == 1 else f"{result.unread_count} pages"
+        why = "earlier OCR text removed, not read (--strip-ocr)" if args.strip_ocr else "not read (--pages)"
+        summary += f"; {unread} {why}"
     if result.skipped:
         summary += f", {len(result.skipped)} skipped"
     return summary
@@ -508,8 +548,10 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         deskew=args.deskew,
         flatten_photos=args.flatten_photos,
         keep_photos=args.keep_photos,
+        pages=args.pages,
         max_megapixels=args.max_megapixels,
         force_ocr=args.force_ocr,
+        strip_ocr=args.strip_ocr,
         redo_ocr=args.redo_ocr,
         password=args.password,
         invalidate_digital_signatures=args.invalidate_digital_signatures,

@@ -22,9 +22,10 @@ from .archival import DocumentInfo, DocumentRequest
 from .engines import OcrEngine, OrientationDetector, engine_boundary, resolve_engine
 from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
 from .inputs import InputItem, PageSource, expand_inputs
-from .merge import Output, PagePart, check_writable, write_outputs
+from .merge import Output, PagePart, check_writable, write_outputs, write_text
 from .options import ConvertOptions
 from .page import PageOutcome, PageResult, PageTask, SkippedPage
+from .pageranges import selected
 
 if TYPE_CHECKING:  # the index is imported only when a conversion uses one
     from .index import IndexStore
@@ -58,6 +59,11 @@ class Result:
         """Pages of input PDFs kept as they were, not OCRed (they already had text, or
         showed no image)."""
         return sum(page.kept for page in self.pages)
+
+    @property
+    def unread_count(self) -> int:
+        """Pages left out by ``pages``: kept as they were, not read."""
+        return sum(not page.read for page in self.pages)
 
     @property
     def engine_counts(self) -> dict[str, int]:
@@ -165,7 +171,7 @@ def check_bundle(pages: PageRunner, inputs: Inputs, options: ConvertOptions, mos
 def convert_bundle(
     pages: PageRunner,
     inputs: Inputs,
-    output: Output,
+    output: Output | None,
     options: ConvertOptions,
     sidecar: Output | None,
     progress: ProgressCallback | None,
@@ -173,7 +179,8 @@ def convert_bundle(
 ) -> Result:
     """Convert ``inputs`` into one PDF at ``output`` (and the text at ``sidecar``), the
     pages run by ``pages``: check the outputs, expand the bundle, check the engine, run
-    the pages, write everything or nothing."""
+    the pages, write everything or nothing. With ``output_type`` ``none`` no PDF is made
+    (``output`` None): the pages are read, not drawn, and only the sidecar is written."""
     started = time.perf_counter()
     items = _as_list(inputs)
     if not items:
@@ -190,7 +197,18 @@ def convert_bundle(
         # must not turn the real error into a cleanup error.
         with _work_folder() as workdir:
             sources = _pdfs_on_disk(sources, Path(workdir))
-            tasks = [PageTask(index, source, engine, options) for index, source in enumerate(sources)]
+            draw, chosen = options.output_type != "none", selected(options.pages, len(sources))
+            tasks = [
+                PageTask(
+                    number,
+                    source,
+                    engine,
+                    options,
+                    draw=draw,
+                    read=number in chosen and not options.strip_ocr,
+                )
+                for number, source in enumerate(sources)
+            ]
             assembly = _Assembly(tasks, _documents(sources), options, Path(workdir), progress, started)
             if progress is not None:
                 progress(Progress(0, len(tasks), None, time.perf_counter() - started))
@@ -202,6 +220,9 @@ def convert_bundle(
             results = tuple(result for result, _ in written)
             # The last moment a cancelled conversion can still leave everything untouched.
             _stop_if_cancelled(cancel)
+            if output is None:
+                write_text(sidecar, _joined_text(results))
+                return Result(results, time.perf_counter() - started, tuple(skipped), "none")
             parts, names = assembly.parts(finished)
             request = DocumentRequest(options.output_type, _document_info(options), tuple(names))
             document = write_outputs(
@@ -212,8 +233,16 @@ def convert_bundle(
         return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
 
 
-def _checked_targets(output: Output, sidecar: Output | None, options: ConvertOptions) -> list[Path]:
+def _checked_targets(output: Output | None, sidecar: Output | None, options: ConvertOptions) -> list[Path]:
     """The files the conversion writes (those given as paths), each checked writable."""
+    if (output is None) != (options.output_type == "none"):
+        raise UsageError(
+            "output type none writes no PDF: give no output"
+            if output is not None
+            else "no output given for the PDF (output type none writes none)"
+        )
+    if output is None and options.index is not None:
+        raise UsageError("an index needs the PDF written (output type none writes none)")
     targets = [Path(target) for target in (output, sidecar) if isinstance(target, (str, os.PathLike))]
     for target in targets:
         check_writable(target)

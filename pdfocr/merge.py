@@ -131,7 +131,7 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
     for part in parts:
         # A PDF opened with a password is copied (decrypted) even without layers: qpdf's
         # page assembly then never needs the password.
-        if part.source is not None and (part.overlay is not None or part.password):
+        if part.source is not None and (part.overlay is not None or part.password or part.replaces_text):
             layers.setdefault(part.document, []).append(part)
     grafted = {}
     for document_number, overlays in layers.items():
@@ -145,11 +145,11 @@ def _grafted_sources(parts: Sequence[PagePart], workdir: Path, named: Path) -> d
             ):
                 remover = InvisibleTextRemover(document)
                 for part in overlays:
+                    page = document.pages[part.page]
+                    if part.replaces_text:  # an earlier OCR's text off (redo_ocr, strip_ocr)
+                        remover.remove(page)
                     if part.overlay is None:
                         continue
-                    page = document.pages[part.page]
-                    if part.replaces_text:
-                        remover.remove(page)
                     turn(page, part.turn)
                     with pikepdf.open(part.overlay) as layer:
                         if part.replaces_content:
@@ -401,6 +401,21 @@ def write_outputs(
         if sidecar is not None and sidecar_file is None:
             _write_stream(_open_stream(sidecar, streams), lambda target: target.write(sidecar_bytes))
     return written
+
+
+def write_text(sidecar: Output | None, text: str) -> None:
+    """Write the text alone (a conversion that makes no PDF): a file replaced
+    atomically, or a stream written to."""
+    if sidecar is None:
+        return
+    data = text.encode("utf-8")
+    path = file_target(sidecar)
+    if path is not None:
+        with atomic_output(path) as stream:
+            stream.write(data)
+        return
+    with contextlib.ExitStack() as streams:
+        _write_stream(_open_stream(sidecar, streams), lambda target: target.write(data))
 
 
 def file_target(output: Output | None) -> Path | None:

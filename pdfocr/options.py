@@ -18,6 +18,7 @@ from typing import TypedDict
 from .engines import OcrEngine
 from .errors import UsageError
 from .languages import AUTO, first_read
+from .pageranges import parse_ranges
 
 DEFAULT_DPI = 300.0
 """Resolution assumed for images that do not declare one (documented in the README)."""
@@ -37,9 +38,9 @@ DEFAULT_PAGE_TIMEOUT = 300.0
 seconds for a dense page and about a minute for the largest page it is given (50
 megapixels); a page still running after five minutes is stuck."""
 
-OUTPUT_TYPES = ("auto", "pdf", "pdfa", "pdfa-1", "pdfa-2", "pdfa-3")
+OUTPUT_TYPES = ("auto", "pdf", "pdfa", "pdfa-1", "pdfa-2", "pdfa-3", "none")
 """What ``output_type`` takes: ``pdfa`` is PDF/A-2b; ``auto`` PDF/A-2b when that loses
-nothing of the inputs, else plain PDF."""
+nothing of the inputs, else plain PDF; ``none`` no PDF at all (the text and words only)."""
 DEFAULT_ROTATE_THRESHOLD = 8.0
 """Orientation confidence (Tesseract OSD) needed before a page is turned. Text pages score
 10 to 30; photos and near-empty pages score below 2 and are left alone."""
@@ -110,6 +111,10 @@ class ConvertOptions:
     """Phone photos whose sheet was found: read flattened, but shown as they were taken
     (their own bytes), the words placed where they lie in the photo."""
 
+    pages: str | None = None
+    """Which of the bundle's pages to read (``"1-3,7,10-end"``, 1-based over the pages as
+    they come out; :mod:`pdfocr.pageranges`); the others are kept as they were (an image
+    placed without a text layer, a PDF's page untouched). None: all."""
     ocr_max_megapixels: float = OCR_MAX_MEGAPIXELS
     """Pages larger than this are OCRed on a downscaled copy."""
     max_megapixels: float = MAX_MEGAPIXELS
@@ -126,6 +131,9 @@ class ConvertOptions:
     its images, 300 dpi when it has none) with a new text layer; the page object, its
     annotations and what points at it stay. The option that changes what a PDF's pages
     show (OCRmyPDF's ``--force-ocr``)."""
+    strip_ocr: bool = False
+    """Remove an earlier OCR's invisible text from input PDFs and read nothing: every page
+    kept as it was, but for that text (images placed without a text layer)."""
     invalidate_digital_signatures: bool = False
     """Convert a digitally signed PDF anyway (refused otherwise): any change to its pages
     breaks the signature (OCRmyPDF's ``--invalidate-digital-signatures``)."""
@@ -179,6 +187,12 @@ class ConvertOptions:
         _check_number("dpi", self.dpi, low=MIN_DPI, high=MAX_DPI)
         if not self.engine:
             raise UsageError("an engine name is needed")
+        if self.pages is not None:
+            if not isinstance(self.pages, str):
+                raise UsageError(
+                    f"pages must be text such as '1-3,7,10-end', not {type(self.pages).__name__}"
+                )
+            parse_ranges(self.pages)
         _check_number("ocr_max_megapixels", self.ocr_max_megapixels, positive=True)
         _check_number("max_megapixels", self.max_megapixels, positive=True)
         if self.page_timeout is not None:
@@ -192,6 +206,8 @@ class ConvertOptions:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise UsageError(f"{name} must be text, not {type(value).__name__}")
+        if self.strip_ocr and (self.force_ocr or self.redo_ocr or self.pages is not None):
+            raise UsageError("strip_ocr reads no page: not with force_ocr, redo_ocr or pages")
         if self.force_ocr and self.redo_ocr:
             raise UsageError("force_ocr and redo_ocr exclude each other (--force-ocr reads every page anew)")
 
@@ -228,11 +244,13 @@ class OptionKeywords(TypedDict, total=False):
     deskew: bool
     flatten_photos: bool
     keep_photos: bool
+    pages: str | None
     ocr_max_megapixels: float
     max_megapixels: float
     password: str | None
     redo_ocr: bool
     force_ocr: bool
+    strip_ocr: bool
     invalidate_digital_signatures: bool
     skip_bad_pages: bool
     page_timeout: float | None

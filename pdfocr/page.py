@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .engines import OcrEngine
 from .errors import PdfocrError, PdfocrWarning
 from .inputs import LoadedPage, PageSource, load_page
-from .model import PageWords
+from .model import PageText, PageWords
 from .options import ConvertOptions
 from .pdfpages import read_pdf_page
 from .reading import RecognizedPage, read_page
@@ -54,6 +54,8 @@ class PageResult:
     words: PageWords | None = None
     """The page's words, lines and blocks with their boxes, as the written PDF shows the
     page (:class:`~pdfocr.model.PageWords`): the engine's, or a kept page's own text."""
+    read: bool = True
+    """False for a page left out by ``pages``: kept as it was, not read (no text)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ class PageTask:
     options: ConvertOptions
     draw: bool = True
     """Whether to draw the page's PDF (False: its text is all that is wanted)."""
+    read: bool = True
+    """Whether to read the page (False: left out by ``pages``, kept as it was: an image
+    placed without a text layer, a PDF's page untouched)."""
 
 
 @dataclass(frozen=True)
@@ -138,11 +143,13 @@ def process_page(task: PageTask) -> PageOutcome:
     source = task.source
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PdfocrWarning)
-        if source.is_pdf and not task.options.force_ocr:
+        if not task.read:
+            found, pdf, text, words = _unread_page(task)
+        elif source.is_pdf and not task.options.force_ocr:
             found, pdf, text, words = _pdf_page(task)
         else:
             found, pdf, text, words = _image_page(task)
-    kept = found is None
+    kept = found is None and task.read
     result = PageResult(
         source=source.label,
         page=source.page_number,
@@ -156,10 +163,11 @@ def process_page(task: PageTask) -> PageOutcome:
         engine=(found.engine or task.engine.name) if found else "",
         languages=found.languages if found else (),
         words=words,
+        read=task.read,
     )
-    layer_only = source.is_pdf and not task.options.force_ocr
-    replaces_text = layer_only and task.options.redo_ocr and not kept
-    replaces_content = source.is_pdf and task.options.force_ocr
+    layer_only = source.is_pdf and not (task.options.force_ocr and task.read)
+    replaces_text = layer_only and ((task.options.redo_ocr and not kept) or task.options.strip_ocr)
+    replaces_content = source.is_pdf and task.options.force_ocr and task.read
     return PageOutcome(
         task.index,
         result,
@@ -168,6 +176,18 @@ def process_page(task: PageTask) -> PageOutcome:
         replaces_text=replaces_text,
         replaces_content=replaces_content,
     )
+
+
+def _unread_page(task: PageTask) -> tuple[None, bytes, str, PageWords | None]:
+    """A page left out by ``pages``: an image placed as it is, without a text layer (its
+    words none, on a page of its size); a PDF's page untouched (nothing to send back)."""
+    if task.source.is_pdf:
+        return None, b"", "", None
+    with about_page(task.source):
+        page = load_page(task.source, task.options)
+        blank = PageText(page.image.width, page.image.height)
+        pdf = render_page(page, blank) if task.draw else b""
+    return None, pdf, "", PageWords(blank, page.dpi)
 
 
 def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, str, PageWords]:

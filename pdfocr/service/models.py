@@ -32,7 +32,9 @@ class JobOptions(BaseModel):
     model_config = {"extra": "ignore"}
 
 
-assert set(JobOptions.model_fields["output_type"].annotation.__args__) == set(OUTPUT_TYPES)  # type: ignore[union-attr]
+# Every output type but none: a job's result is its PDF.
+_JOB_OUTPUT_TYPES = set(OUTPUT_TYPES) - {"none"}
+assert set(JobOptions.model_fields["output_type"].annotation.__args__) == _JOB_OUTPUT_TYPES  # type: ignore[union-attr]
 
 
 class PageCount(BaseModel):
