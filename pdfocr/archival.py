@@ -27,6 +27,7 @@ import pikepdf
 
 from .colourprofile import cmyk_profile
 from .errors import ArchivalError, OutputError, PdfocrWarning, os_reason
+from .fontsubstitutes import FontsMissing, describe_font, embed_substitutes
 from .graft import forms_in
 from .version import __version__
 
@@ -160,6 +161,13 @@ def _write_archival(
     with _opened(assembled, named) as document:
         _describe(document, info)
         _drop_empty_transitions(document)
+        try:
+            # Fonts an input names without embedding them get free substitutes embedded.
+            embed_substitutes(document)
+        except FontsMissing as missing:
+            if strict:
+                raise missing.locate(named, None) from None
+            raise _NotArchival(_Problem("pdfocr:fonts", missing.message, None)) from None
         if "/OutputIntents" in document.Root:
             # An input's own output intent (a PDF/A's, a press profile) is kept, not replaced.
             prepared = pdfa.prepare(document, flavour, output_intent=None)
@@ -302,9 +310,12 @@ def _problem(report: Any, document: pikepdf.Pdf | None) -> _Problem:
     finding = (report.violations or report.findings)[0]
     page = None
     found = re.search(r"obj (\d+) (\d+)", finding.where)
-    if document is not None and found:
-        page = _page_using(document, (int(found[1]), int(found[2])))
     message = finding.message
+    if document is not None and found:
+        objgen = (int(found[1]), int(found[2]))
+        page = _page_using(document, objgen)
+        font = describe_font(document.get_object(objgen))
+        message = f"{font}: {message}" if font is not None else message
     if finding.kind != "violation":
         message += " (so the file cannot be confirmed as PDF/A)"
     return _Problem(finding.rule, message, page)

@@ -265,10 +265,12 @@ def test_title_author_subject_and_keywords(tmp_path: Path, cli, output_type: str
 
 
 def _typed_page(path: Path) -> Path:
-    """A born-digital page in a font that is not embedded: PDF/A forbids it."""
+    """A born-digital page in a font that is not embedded and has no free substitute
+    (Symbol; tests/test_font_substitutes.py has those that do): PDF/A forbids it."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(612, 792))
-    canvas.drawString(72, 700, "Typed in Helvetica, not embedded")
+    canvas.setFont("Symbol", 12)
+    canvas.drawString(72, 700, "abgd")
     canvas.save()
     path.write_bytes(buffer.getvalue())
     return path
