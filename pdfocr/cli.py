@@ -402,39 +402,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return worker_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.verbose:
-        logging.basicConfig(format="pdfocr: %(message)s")
-        logging.getLogger("pdfocr").setLevel(logging.DEBUG)
-    else:
-        # Library warnings (Pillow on odd images) would break the one-line-error promise,
-        # and so would libraries' log lines (fontTools, reading an input's fonts for PDF/A).
-        warnings.simplefilter("ignore")
-        logging.getLogger().setLevel(logging.ERROR)
-        if args.cluster:
-            from .executors.cluster import quiet_dask_logging
-
-            quiet_dask_logging()
-    if not args.quiet:
-        warnings.simplefilter("always", PdfocrWarning)
-    warnings.showwarning = _show_warning
-    if args.output_type == "none":
-        if args.output is not None:
-            parser.error("--output-type none writes no PDF: leave out -o")
-        if not (args.sidecar or args.hocr or args.alto or args.page_xml or args.words):
-            parser.error("--output-type none needs --sidecar, --hocr, --alto, --page-xml or --words")
-    elif args.output is None:
-        parser.error("the following arguments are required: -o/--output")
-    to_stdout = [flag for flag, value in _stdout_flags(args) if value == "-"]
-    if len(to_stdout) > 1:
-        parser.error(
-            f"{' and '.join(to_stdout)} cannot {'both' if len(to_stdout) == 2 else 'all'} go to stdout"
-        )
-    if args.inputs.count("-") > 1:
-        parser.error("- (standard input) can be given once")
-    if "-" in args.inputs and sys.stdin.isatty():
-        parser.error("refusing to read a scan from a terminal; redirect stdin, or give files")
-    if args.output == "-" and sys.stdout.isatty():
-        parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
+    _set_up_reporting(args)
+    _check_arguments(parser, args)
     stopper = _Stopper()
     stopper.install()
     reporter = _Reporter(sys.stderr, quiet=args.quiet, verbose=args.verbose)
@@ -460,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose and error.detail:
             print(error.detail.rstrip(), file=sys.stderr)
         print(f"pdfocr: error: {error}", file=sys.stderr)
-        if sys.stdout.buffer in (output, sidecar) or to_stdout:
+        if any(value == "-" for _, value in _stdout_flags(args)):
             _silence_stdout()
         return int(error.exit_code)
     except KeyboardInterrupt:  # before the handlers were in place
@@ -486,6 +455,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             label = LABELS[result.output_type]
             print(f"pdfocr: wrote {where} ({label}): {_summary(result, args)}", file=sys.stderr)
     return int(ExitCode.SKIPPED if result.skipped else ExitCode.OK)
+
+
+def _set_up_reporting(args: argparse.Namespace) -> None:
+    """Logging and warnings as the command's verbosity asks."""
+    if args.verbose:
+        logging.basicConfig(format="pdfocr: %(message)s")
+        logging.getLogger("pdfocr").setLevel(logging.DEBUG)
+    else:
+        # Library warnings (Pillow on odd images) would break the one-line-error promise,
+        # and so would libraries' log lines (fontTools, reading an input's fonts for PDF/A).
+        warnings.simplefilter("ignore")
+        logging.getLogger().setLevel(logging.ERROR)
+        if args.cluster:
+            from .executors.cluster import quiet_dask_logging
+
+            quiet_dask_logging()
+    if not args.quiet:
+        warnings.simplefilter("always", PdfocrWarning)
+    warnings.showwarning = _show_warning
+
+
+def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What the arguments cannot ask for together, said before any work (exit 2)."""
+    if args.output_type == "none":
+        if args.output is not None:
+            parser.error("--output-type none writes no PDF: leave out -o")
+        if not (args.sidecar or args.hocr or args.alto or args.page_xml or args.words):
+            parser.error("--output-type none needs --sidecar, --hocr, --alto, --page-xml or --words")
+    elif args.output is None:
+        parser.error("the following arguments are required: -o/--output")
+    to_stdout = [flag for flag, value in _stdout_flags(args) if value == "-"]
+    if len(to_stdout) > 1:
+        parser.error(
+            f"{' and '.join(to_stdout)} cannot {'both' if len(to_stdout) == 2 else 'all'} go to stdout"
+        )
+    if args.inputs.count("-") > 1:
+        parser.error("- (standard input) can be given once")
+    if "-" in args.inputs and sys.stdin.isatty():
+        parser.error("refusing to read a scan from a terminal; redirect stdin, or give files")
+    if args.output == "-" and sys.stdout.isatty():
+        parser.error("refusing to write a PDF to a terminal; redirect stdout or give -o FILE")
 
 
 def _inputs(given: list[str]) -> list[str | BinaryIO]:
