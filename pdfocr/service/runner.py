@@ -26,6 +26,7 @@ from .jobindex import JobIndex
 from .problems import from_error, problem
 from .settings import ServiceSettings
 from .store import Job, JobState, Store
+from .wordresults import write_word_results
 
 log = logging.getLogger("pdfocr.service")
 
@@ -191,6 +192,7 @@ class JobRunner:
             found = problem(500, "internal", "Internal error", detail=type(error).__name__)
             self.store.finish(job.id, JobState.FAILED, problem=found)
         else:
+            await asyncio.to_thread(write_word_results, folder, result)
             # Indexed before it is said to have succeeded: once it has, a search finds it.
             if self.index is not None:
                 await self.index.add(job)
