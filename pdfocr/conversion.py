@@ -228,9 +228,10 @@ def convert_bundle(
             document = write_outputs(
                 parts, output, sidecar, _joined_text(results), request, Path(workdir), cancel
             )
+        converted = Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
         if search_index is not None:
-            _add_to_index(search_index, Path(output), items)  # type: ignore[arg-type]
-        return Result(results, time.perf_counter() - started, tuple(skipped), document.output_type)
+            _add_to_index(search_index, Path(output), items, converted)  # type: ignore[arg-type]
+        return dataclasses.replace(converted, seconds=time.perf_counter() - started)
 
 
 def _checked_targets(output: Output | None, sidecar: Output | None, options: ConvertOptions) -> list[Path]:
@@ -335,12 +336,26 @@ def _opened_index(target: str | None) -> Iterator[IndexStore | None]:
         index.close()
 
 
-def _add_to_index(index: IndexStore, output: Path, items: list[InputItem]) -> None:
-    from .index import read_pdf
+def _add_to_index(index: IndexStore, output: Path, items: list[InputItem], result: Result) -> None:
+    """The written PDF's pages into the index: from the conversion's own words, or read
+    back from the PDF where those do not cover every page (pages left out of a PDF)."""
+    from .index import IndexedDocument, IndexedPage, read_pdf
 
     sources = tuple(str(item) if isinstance(item, (str, os.PathLike)) else "<data>" for item in items)
     try:
-        index.add(read_pdf(output, sources))
+        if result.skipped or any(page.words is None for page in result.pages):
+            index.add(read_pdf(output, sources))
+            return
+        pages = []
+        for number, page in enumerate(result.pages, start=1):
+            words = page.words
+            assert words is not None
+            boxed = [
+                (word.text, *words.to_points(word.box)) for line in words.text.lines for word in line.words
+            ]
+            width, height = words.size_points
+            pages.append(IndexedPage(number, page.text, width, height, boxed))
+        index.add(IndexedDocument(str(output.resolve()), sources, tuple(pages)))
     except OutputError as error:
         raise OutputError(f"the PDF is written, but adding it to the index failed: {error}") from None
 

@@ -260,3 +260,20 @@ def test_an_unwritable_word_output_fails_before_any_work(cli, tmp_path: Path) ->
     assert run.returncode != 0
     assert "missing" in run.stderr and "does not exist" in run.stderr
     assert not output.exists()
+
+
+def test_the_index_takes_the_conversions_own_words(tmp_path: Path) -> None:
+    from pdfocr.index import open_index
+
+    index = tmp_path / "pages.db"
+    result = pdfocr.convert(SAMPLE / "page1.png", tmp_path / "out.pdf", index=str(index))
+    (page,) = result.pages
+    assert page.words is not None
+    memo = next(word for line in page.words.text.lines for word in line.words if word.text == "memo")
+    store = open_index(index)
+    try:
+        (hit,) = store.search("memo")
+    finally:
+        store.close()
+    assert hit.boxes == (pytest.approx(page.words.to_points(memo.box)),)
+    assert hit.size == pytest.approx(page.words.size_points)
