@@ -34,9 +34,11 @@ class FontUsage:
 
 
 def font_usage(document: pikepdf.Pdf, wanted: Callable[[pikepdf.Dictionary], bool]) -> FontUsage:
-    """Every indirect font that the document's content can reach and ``wanted`` accepts,
-    with the codes shown in it (one byte each, as simple fonts' codes are)."""
-    walk = _Walk(wanted)
+    """Every font that the document's content can reach and ``wanted`` accepts, with the
+    codes shown in it (one byte each, as simple fonts' codes are). Such a font written
+    directly in a resource dictionary is made an indirect object there (nothing drawn
+    changes), so that it has an object number."""
+    walk = _Walk(document, wanted)
     for page in document.pages:
         walk.content(page.obj, _inherited_resources(page.obj), None)
         annotations = page.obj.get("/Annots")
@@ -47,8 +49,9 @@ def font_usage(document: pikepdf.Pdf, wanted: Callable[[pikepdf.Dictionary], boo
 
 
 class _Walk:
-    def __init__(self, wanted: Callable[[pikepdf.Dictionary], bool]) -> None:
+    def __init__(self, document: pikepdf.Pdf, wanted: Callable[[pikepdf.Dictionary], bool]) -> None:
         self.usage = FontUsage()
+        self._document = document
         self._wanted = wanted
         self._walked: set[tuple[ObjGen, ObjGen | None]] = set()
         self._resources: set[ObjGen] = set()
@@ -107,15 +110,9 @@ class _Walk:
             if resources.objgen in self._resources:
                 return
             self._resources.add(resources.objgen)
-        for font in _values(resources.get("/Font")):
-            if not isinstance(font, pikepdf.Dictionary) or not font.is_indirect:
-                continue
-            if self._wanted(font):
-                self.usage.fonts[font.objgen] = font
-            elif font.get("/Subtype") == "/Type3":  # its glyphs are content of their own
-                for glyph in _values(font.get("/CharProcs")):
-                    if isinstance(glyph, pikepdf.Stream):
-                        self.content(glyph, font.get("/Resources", resources), None)
+        fonts = resources.get("/Font")
+        if isinstance(fonts, pikepdf.Dictionary):
+            self._list(fonts, resources)
         for pattern in _values(resources.get("/Pattern")):
             if isinstance(pattern, pikepdf.Stream):  # a tiling pattern draws content
                 self.content(pattern, pattern.get("/Resources"), None)
@@ -124,6 +121,22 @@ class _Walk:
             group = mask.get("/G") if isinstance(mask, pikepdf.Dictionary) else None
             if isinstance(group, pikepdf.Stream):
                 self.content(group, group.get("/Resources", resources), None)
+
+    def _list(self, fonts: pikepdf.Dictionary, resources: pikepdf.Dictionary) -> None:
+        """List the fonts asked about among ``fonts``, and follow Type 3 fonts' glyphs."""
+        for key in list(fonts.keys()):
+            font = fonts.get(key)
+            if not isinstance(font, pikepdf.Dictionary):
+                continue
+            if self._wanted(font):
+                if not font.is_indirect:
+                    font = self._document.make_indirect(font)
+                    fonts[key] = font
+                self.usage.fonts[font.objgen] = font
+            elif font.get("/Subtype") == "/Type3":  # its glyphs are content of their own
+                for glyph in _values(font.get("/CharProcs")):
+                    if isinstance(glyph, pikepdf.Stream):
+                        self.content(glyph, font.get("/Resources", resources), None)
 
 
 def _values(dictionary: pikepdf.Object | None) -> list[pikepdf.Object]:

@@ -278,7 +278,9 @@ def test_without_the_substitutes_installed(
     output = tmp_path / "out.pdf"
     # Asked for PDF/A: the missing package, named.
     with pytest.raises(
-        pdfocr.DependencyError, match=r"LiberationSans-Regular.ttf is not installed .*fonts-liberation2"
+        pdfocr.DependencyError,
+        match=r"the font \w+ is not embedded, and its free substitute Liberation\w+-\w+\.ttf is not "
+        r"installed .*fonts-liberation2",
     ):
         pdfocr.convert(mixed, output, output_type="pdfa-2")
     assert not output.exists()
@@ -357,15 +359,16 @@ def test_embedded_symbolic_and_composite_fonts_keep_what_they_have() -> None:
 
 
 def test_the_codes_shown_are_found_in_forms_too() -> None:
-    """A form drawn by the page shows text in the font selected before it is drawn."""
+    """A form drawn by the page shows text in the font selected before it is drawn; a
+    font written directly in the resources, unused, is listed too."""
     document = pikepdf.new()
     font = document.make_indirect(
         pikepdf.Dictionary(
             Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
         )
     )
-    unused = document.make_indirect(
-        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Courier)
+    unused = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Courier
     )
     form = document.make_stream(b"BT (form) Tj ET", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form)
     form.BBox = [0, 0, 100, 100]
@@ -382,4 +385,5 @@ def test_the_codes_shown_are_found_in_forms_too() -> None:
     usage = font_usage(document, lambda font: True)
     found = {str(item.BaseFont): usage.codes.get(key, set()) for key, item in usage.fonts.items()}
     assert found == {"/Helvetica": set(b"pageform"), "/Courier": set()}
+    assert resources.Font.F2.is_indirect  # written directly, made indirect to be told apart
     assert font_usage(document, lambda font: font.BaseFont == "/Courier").codes == {}
