@@ -124,7 +124,7 @@ class _Walk:
 
     def _list(self, fonts: pikepdf.Dictionary, resources: pikepdf.Dictionary) -> None:
         """List the fonts asked about among ``fonts``, and follow Type 3 fonts' glyphs."""
-        for key in list(fonts.keys()):
+        for key in sorted(fonts.keys()):  # in one order, run after run
             font = fonts.get(key)
             if not isinstance(font, pikepdf.Dictionary):
                 continue

@@ -279,7 +279,7 @@ def test_without_the_substitutes_installed(
     # Asked for PDF/A: the missing package, named.
     with pytest.raises(
         pdfocr.DependencyError,
-        match=r"the font \w+ is not embedded, and its free substitute Liberation\w+-\w+\.ttf is not "
+        match=r"the font [\w-]+ is not embedded, and its free substitute Liberation\w+-\w+\.ttf is not "
         r"installed .*fonts-liberation2",
     ):
         pdfocr.convert(mixed, output, output_type="pdfa-2")
