@@ -5,9 +5,11 @@ against where the written PDF's text layer puts each word."""
 
 from __future__ import annotations
 
+import html
 import importlib.metadata
 import io
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -15,6 +17,8 @@ import img2pdf
 import pikepdf
 import pytest
 from conftest import pdftotext_words
+from hard_pages import CASES as HARD_CASES
+from hard_pages import DPI as HARD_DPI
 from lxml import etree
 from realistic_pages import realistic_cases, write_cases
 from reportlab.pdfgen.canvas import Canvas
@@ -163,8 +167,8 @@ def test_page_xml_refuses_nothing_its_schema_allows(page_schema: etree.XMLSchema
     assert not page_schema.validate(broken)
 
 
-def test_alto_follows_the_rules_of_alto_4(converted: dict[str, Path]) -> None:
-    root = etree.parse(str(converted["alto"])).getroot()
+def _checked_alto(root: etree._Element) -> list[etree._Element]:
+    """The rules ALTO v4 states, each asserted; the document's pages."""
     assert root.tag == f"{ALTO}alto"
     assert [child.tag for child in root] == [f"{ALTO}Description", f"{ALTO}Layout"]
     assert root.findtext(f"{ALTO}Description/{ALTO}MeasurementUnit") == "pixel"
@@ -172,7 +176,7 @@ def test_alto_follows_the_rules_of_alto_4(converted: dict[str, Path]) -> None:
     ids = [element.get("ID") for element in root.iter() if element.get("ID") is not None]
     assert len(ids) == len(set(ids))
     pages = root.findall(f"{ALTO}Layout/{ALTO}Page")
-    assert [int(page.get("PHYSICAL_IMG_NR")) for page in pages] == [1, 2, 3, 4, 5]
+    assert [int(page.get("PHYSICAL_IMG_NR")) for page in pages] == list(range(1, len(pages) + 1))
 
     def box(element: etree._Element) -> tuple[int, int, int, int]:
         left, top = int(element.get("HPOS")), int(element.get("VPOS"))
@@ -192,18 +196,24 @@ def test_alto_follows_the_rules_of_alto_4(converted: dict[str, Path]) -> None:
                     assert _inside(box(string), box(line))
                     if string.get("WC") is not None:
                         assert 0 <= float(string.get("WC")) <= 1
+    return pages
+
+
+def test_alto_follows_the_rules_of_alto_4(converted: dict[str, Path]) -> None:
+    pages = _checked_alto(etree.parse(str(converted["alto"])).getroot())
+    assert len(pages) == 5
     # The kept page's words come from the PDF's own text: no confidences there.
     assert all(s.get("WC") is None for s in pages[3].iter(f"{ALTO}String"))
     assert all(s.get("WC") is not None for s in pages[0].iter(f"{ALTO}String"))
 
 
-def test_hocr_follows_the_rules_of_hocr(converted: dict[str, Path]) -> None:
-    root = etree.parse(str(converted["hocr"])).getroot()
+def _checked_hocr(root: etree._Element) -> list[etree._Element]:
+    """The rules hOCR 1.2 states, each asserted; the document's pages."""
     meta = {m.get("name"): m.get("content") for m in root.iter(f"{XHTML}meta") if m.get("name")}
     assert meta["ocr-system"].startswith("pdfocr ")
     capabilities = set(meta["ocr-capabilities"].split())
     pages = [e for e in root.iter(f"{XHTML}div") if e.get("class") == "ocr_page"]
-    assert meta["ocr-number-of-pages"] == str(len(pages)) == "5"
+    assert meta["ocr-number-of-pages"] == str(len(pages))
 
     def properties(element: etree._Element) -> dict[str, str]:
         return dict(part.strip().split(" ", 1) for part in element.get("title").split(";"))
@@ -230,6 +240,44 @@ def test_hocr_follows_the_rules_of_hocr(converted: dict[str, Path]) -> None:
                 assert parent.get("class") == expected_parent
             if kind == "ocrx_word" and page.get("data-origin") != "pdf":
                 assert 0 <= int(properties(element)["x_wconf"]) <= 100
+    return pages
+
+
+def test_hocr_follows_the_rules_of_hocr(converted: dict[str, Path]) -> None:
+    assert len(_checked_hocr(etree.parse(str(converted["hocr"])).getroot())) == 5
+
+
+@pytest.mark.parametrize("name", list(HARD_CASES))
+def test_every_hard_page_gives_valid_documents_with_the_layers_words(
+    name: str, tmp_path: Path, page_schema
+) -> None:
+    case = HARD_CASES[name]()
+    path = tmp_path / "page.png"
+    case.image.save(path, dpi=(HARD_DPI, HARD_DPI))
+    output = tmp_path / "out.pdf"
+    result = pdfocr.convert(path, output, engine="tesseract", languages=case.languages, output_type="pdf")
+    (page,) = result.pages
+    assert page.words is not None
+    words = [word.text for line in page.words.text.lines for word in line.words]
+    assert words
+    # The same characters as the PDF's layer (extractors turn right-to-left words round
+    # and join Chinese characters into words of their own).
+    layer = "".join(html.unescape(word.text) for word in pdftotext_words(output)[0])
+
+    def marks_off(text: str) -> list[str]:
+        return sorted(re.sub(r"[\s\u200e\u200f]", "", text))
+
+    assert marks_off(layer) == marks_off("".join(words))
+    alto = etree.fromstring(result.to_alto().encode())
+    assert len(_checked_alto(alto)) == 1
+    assert [s.get("CONTENT") for s in alto.iter(f"{ALTO}String")] == words
+    hocr = etree.fromstring(result.to_hocr().encode())
+    assert len(_checked_hocr(hocr)) == 1
+    assert [w.text for w in hocr.iter(f"{XHTML}span") if w.get("class") == "ocrx_word"] == words
+    (document,) = result.to_page_xml().values()
+    tree = etree.fromstring(document.encode())
+    assert page_schema.validate(tree), page_schema.error_log
+    assert [w.findtext(f"{PAGE}TextEquiv/{PAGE}Unicode") for w in tree.iter(f"{PAGE}Word")] == words
 
 
 def test_the_library_gives_the_same_documents(tmp_path: Path) -> None:
