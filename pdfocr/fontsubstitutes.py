@@ -116,7 +116,7 @@ def substitute_for(font: pikepdf.Object) -> Substitute | None:
         if any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
             return None
         flags = descriptor.get("/Flags", 0)
-        if font.Subtype == "/TrueType" and int(flags) & FLAG_SYMBOLIC:
+        if font.Subtype == "/TrueType" and (not isinstance(flags, int) or flags & FLAG_SYMBOLIC):
             return None  # its codes select glyphs by the font's own cmap, not by name
     base_font = font.get("/BaseFont")
     if not isinstance(base_font, pikepdf.Name) or _code_names(font) is None:
@@ -259,8 +259,10 @@ def _code_names(font: pikepdf.Dictionary) -> dict[int, str] | None:
         if isinstance(item, pikepdf.Name):
             names[code] = str(item)[1:]
             code += 1
+        elif isinstance(item, int):
+            code = item
         else:
-            code = int(item)
+            return None  # a malformed encoding: nothing to tell its glyphs by
     return names
 
 
