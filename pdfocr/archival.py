@@ -27,7 +27,6 @@ import pikepdf
 
 from .colourprofile import cmyk_profile
 from .errors import ArchivalError, OutputError, PdfocrWarning, os_reason
-from .fontsubstitutes import FontsMissing, describe_font, embed_substitutes
 from .graft import forms_in
 from .version import __version__
 
@@ -157,6 +156,8 @@ def _write_archival(
     strict: bool,
 ) -> None:
     from pikepdf import pdfa  # its own dependencies (fontTools, jsonschema) load only for PDF/A
+
+    from .fontsubstitutes import FontsMissing, embed_substitutes  # fontTools, as pdfa
 
     with _opened(assembled, named) as document:
         _describe(document, info)
@@ -314,6 +315,8 @@ def _problem(report: Any, document: pikepdf.Pdf | None) -> _Problem:
     if document is not None and found:
         objgen = (int(found[1]), int(found[2]))
         page = _page_using(document, objgen)
+        from .fontsubstitutes import describe_font
+
         font = describe_font(document.get_object(objgen))
         message = f"{font}: {message}" if font is not None else message
     if finding.kind != "violation":
