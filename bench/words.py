@@ -8,10 +8,10 @@ plain PDF). Then, per format (hOCR, ALTO, PAGE XML, JSON lines): the time to mak
 the result (the least of ``--repeat`` runs), per page and as a share of the conversion's
 wall time; and whether it is valid (PAGE XML against its XSD from the ocrd-validators
 wheel; hOCR and ALTO: every box within its parent's, identifiers unique). Then, per page,
-against ``tesseract IMAGE OUT -l eng hocr`` (Tesseract's own hOCR): the number of words
+against ``tesseract IMAGE OUT -l eng hocr alto`` (Tesseract's own hOCR): the number of words
 each gives, and for the words both give (matched in order by their text), how far apart
 their boxes are in pixels (the largest of the four sides' differences: median and 95th
-percentile).
+percentile); and the number of words in Tesseract's own ALTO (``alto``, v3) of the page.
 """
 
 from __future__ import annotations
@@ -83,15 +83,20 @@ def _within(inner: tuple[int, ...], outer: tuple[int, ...]) -> bool:
     return inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
-def _tesseract_words(image: Path, folder: Path) -> list[tuple[str, tuple[int, ...]]]:
+def _tesseract_words(image: Path, folder: Path) -> tuple[list[tuple[str, tuple[int, ...]]], int]:
+    """Tesseract's own hOCR words with their boxes, and how many words its ALTO (v3) has."""
     out = folder / image.stem
-    subprocess.run(["tesseract", str(image), str(out), "-l", "eng", "hocr"], check=True, capture_output=True)
+    command = ["tesseract", str(image), str(out), "-l", "eng", "hocr", "alto"]
+    subprocess.run(command, check=True, capture_output=True)
     root = etree.parse(str(out.with_suffix(".hocr"))).getroot()
-    return [
+    alto = etree.parse(str(out.with_suffix(".xml"))).getroot()
+    strings = sum(1 for e in alto.iter() if isinstance(e.tag, str) and e.tag.endswith("}String"))
+    words = [
         (w.xpath("string()").strip(), _hocr_box(w))
         for w in root.iter(f"{XHTML}span")
         if w.get("class") == "ocrx_word" and w.xpath("string()").strip()
     ]
+    return words, strings
 
 
 def _timed(make: object, pages: list, repeat: int) -> float:
@@ -148,10 +153,12 @@ def main() -> None:
             share = 100 * seconds / conversion
             print(f"{name:12} {1000 * seconds / count:8.2f} {share:15.2f}%  {'yes' if valid() else 'NO'}")
 
-        print(f"\n{'page':28} {'pdfocr':>7} {'tesseract':>9} {'matched':>8} {'box px p50':>10} {'p95':>5}")
+        columns = ("pdfocr", "tess hOCR", "tess ALTO", "matched", "box px p50")
+        header = f"{'page':28} " + " ".join(f"{c:>{max(7, len(c))}}" for c in columns) + f" {'p95':>5}"
+        print("\n" + header)
         for image, page in zip(images, pages, strict=True):
             ours = [(w.text, w.box) for line in page.text.lines for w in line.words]
-            theirs = _tesseract_words(image, folder)
+            theirs, alto_strings = _tesseract_words(image, folder)
             matcher = difflib.SequenceMatcher(
                 a=[t for t, _ in ours], b=[t for t, _ in theirs], autojunk=False
             )
@@ -163,7 +170,8 @@ def main() -> None:
                     gaps.append(max(abs(a - b) for a, b in zip(sides, other, strict=True)))
             p50 = statistics.median(gaps) if gaps else float("nan")
             p95 = sorted(gaps)[int(0.95 * (len(gaps) - 1))] if gaps else float("nan")
-            print(f"{image.name:28} {len(ours):7} {len(theirs):9} {len(gaps):8} {p50:10.1f} {p95:5.1f}")
+            counts = f"{len(ours):7} {len(theirs):9} {alto_strings:9} {len(gaps):8}"
+            print(f"{image.name:28} {counts} {p50:10.1f} {p95:5.1f}")
 
 
 if __name__ == "__main__":

@@ -339,23 +339,11 @@ def _opened_index(target: str | None) -> Iterator[IndexStore | None]:
 def _add_to_index(index: IndexStore, output: Path, items: list[InputItem], result: Result) -> None:
     """The written PDF's pages into the index: from the conversion's own words, or read
     back from the PDF where those do not cover every page (pages left out of a PDF)."""
-    from .index import IndexedDocument, IndexedPage, read_pdf
+    from .index import document_of, read_pdf
 
     sources = tuple(str(item) if isinstance(item, (str, os.PathLike)) else "<data>" for item in items)
     try:
-        if result.skipped or any(page.words is None for page in result.pages):
-            index.add(read_pdf(output, sources))
-            return
-        pages = []
-        for number, page in enumerate(result.pages, start=1):
-            words = page.words
-            assert words is not None
-            boxed = [
-                (word.text, *words.to_points(word.box)) for line in words.text.lines for word in line.words
-            ]
-            width, height = words.size_points
-            pages.append(IndexedPage(number, page.text, width, height, boxed))
-        index.add(IndexedDocument(str(output.resolve()), sources, tuple(pages)))
+        index.add(document_of(result, output, sources) or read_pdf(output, sources))
     except OutputError as error:
         raise OutputError(f"the PDF is written, but adding it to the index failed: {error}") from None
 

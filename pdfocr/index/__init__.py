@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .model import Hit, IndexedDocument, IndexedPage, read_pdf
+from .model import Hit, IndexedDocument, IndexedPage, document_of, read_pdf
 from .postgres import PostgresIndex, is_postgres_url
 from .sqlite import SqliteIndex
 from .store import IndexStore, Listing
@@ -23,6 +23,7 @@ __all__ = [
     "Listing",
     "PostgresIndex",
     "SqliteIndex",
+    "document_of",
     "is_postgres_url",
     "open_index",
     "read_pdf",

@@ -15,6 +15,8 @@ from .query import Query, fold
 if TYPE_CHECKING:
     import pypdfium2
 
+    from ..conversion import Result
+
 Box = tuple[float, float, float, float]
 """left, bottom, right, top in PDF points (the page's own coordinates)."""
 
@@ -150,6 +152,26 @@ def read_pdf(path: str | Path, sources: tuple[str, ...] = (), owner: str | None 
         return IndexedDocument(
             str(Path(path).resolve()), sources, _pages(pypdfium2.PdfDocument(str(path))), owner
         )
+
+
+def document_of(
+    result: Result, path: str | Path, sources: tuple[str, ...] = (), owner: str | None = None
+) -> IndexedDocument | None:
+    """A conversion's pages as the index keeps them, from its own words (the engine's
+    boxes in points on the page as shown, a kept page's own text): no reading back. None
+    when its words do not cover every page of the PDF (pages of an input PDF left out by
+    ``skip_bad_pages`` are in the PDF, not in the result): then :func:`read_pdf`."""
+    if result.skipped or any(page.words is None for page in result.pages):
+        return None
+    pages = []
+    for number, page in enumerate(result.pages, start=1):
+        words = page.words
+        assert words is not None
+        found = [word for line in words.text.lines for word in line.words]
+        boxed = [(word.text, *words.to_points(word.box)) for word in found]
+        width, height = words.size_points
+        pages.append(IndexedPage(number, page.text, width, height, boxed))
+    return IndexedDocument(str(Path(path).resolve()), sources, tuple(pages), owner)
 
 
 def _pages(document: pypdfium2.PdfDocument) -> tuple[IndexedPage, ...]:

@@ -8,8 +8,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from ..conversion import Result
 from ..errors import PdfocrError
-from ..index import Hit, IndexStore, open_index, read_pdf
+from ..index import Hit, IndexStore, document_of, open_index, read_pdf
 from .settings import ServiceSettings
 from .store import Job, JobState, Store
 
@@ -47,15 +48,17 @@ class JobIndex:
         """The owner's pages that hold ``text`` (blocks: run it in a thread)."""
         return self._index.search(text, limit, owner)
 
-    async def add(self, job: Job) -> None:
-        """Add a job's pages to the index, its owner's; a failure is logged, and the job
-        still succeeds (its PDF is whole)."""
+    async def add(self, job: Job, result: Result | None = None) -> None:
+        """Add a job's pages to the index, its owner's (from ``result``'s own words, or
+        read back from its PDF); a failure is logged, and the job still succeeds (its PDF
+        is whole)."""
         index = self._index
         sources = tuple(item.name for item in job.inputs)
         pdf = self._pdf_of(job.id)
 
         def add() -> None:
-            index.add(read_pdf(pdf, sources, owner=job.owner))
+            found = document_of(result, pdf, sources, job.owner) if result is not None else None
+            index.add(found or read_pdf(pdf, sources, owner=job.owner))
             # Cancelled or deleted while it was indexed (this thread goes on though its
             # job's task is cancelled): taken out again. A cancel from now on finds the
             # pages there and takes them out itself.

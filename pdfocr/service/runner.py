@@ -195,7 +195,7 @@ class JobRunner:
             await asyncio.to_thread(write_word_results, folder, result)
             # Indexed before it is said to have succeeded: once it has, a search finds it.
             if self.index is not None:
-                await self.index.add(job)
+                await self.index.add(job, result)
             page_errors = [from_error(skipped.error, names) for skipped in result.skipped]
             self.store.finish(
                 job.id, JobState.SUCCEEDED, page_errors=page_errors, output_type=result.output_type
