@@ -223,7 +223,8 @@ def convert_bundle(
             if output is None:
                 write_text(sidecar, _joined_text(results))
                 return Result(results, time.perf_counter() - started, tuple(skipped), "none")
-            parts, names = assembly.parts(finished)
+            parts, names, numbers = assembly.parts(finished)
+            results = tuple(dataclasses.replace(r, number=n) for r, n in zip(results, numbers, strict=True))
             request = DocumentRequest(options.output_type, _document_info(options), tuple(names))
             document = write_outputs(
                 parts, output, sidecar, _joined_text(results), request, Path(workdir), cancel
@@ -285,12 +286,14 @@ class _Assembly:
 
     def parts(
         self, finished: Sequence[tuple[PageResult, PagePart] | SkippedPage]
-    ) -> tuple[list[PagePart], list[tuple[str, int | None]]]:
-        """The parts of the PDF, in order, and the file and page each came from."""
-        parts, names = [], []
+    ) -> tuple[list[PagePart], list[tuple[str, int | None]], list[int]]:
+        """The parts of the PDF, in order, the file and page each came from, and the page
+        of the PDF each page converted is (a PDF's pages left out stay in it)."""
+        parts, names, numbers = [], [], []
         for task, outcome in zip(self.tasks, finished, strict=True):
             if not isinstance(outcome, SkippedPage):
                 parts.append(outcome[1])
+                numbers.append(len(parts))
             elif task.source.is_pdf:
                 # A PDF's page that could not be read is still the user's page: kept
                 # as it was, without a text layer (and listed as skipped).
@@ -298,7 +301,7 @@ class _Assembly:
             else:
                 continue
             names.append((task.source.label, task.source.page_number))
-        return parts, names
+        return parts, names, numbers
 
     def _original_page(
         self, task: PageTask, outcome: PageOutcome | None = None, overlay: str | None = None

@@ -56,6 +56,8 @@ class PageResult:
     page (:class:`~pdfocr.model.PageWords`): the engine's, or a kept page's own text."""
     read: bool = True
     """False for a page left out by ``pages``: kept as it was, not read (no text)."""
+    number: int | None = None
+    """The page of the written PDF it is (1-based); None when no PDF was written."""
 
 
 @dataclass(frozen=True)

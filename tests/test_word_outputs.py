@@ -325,3 +325,35 @@ def test_the_index_takes_the_conversions_own_words(tmp_path: Path) -> None:
         store.close()
     assert hit.boxes == (pytest.approx(page.words.to_points(memo.box)),)
     assert hit.size == pytest.approx(page.words.size_points)
+
+
+def test_pages_are_numbered_as_the_pdfs_when_a_pdf_page_was_left_out(tmp_path: Path) -> None:
+    from fakes import FailingEngine, png_pages
+    from PIL import Image
+
+    pages = []
+    for data in png_pages(3):  # page N is 100 + N pixels wide, which the fake engine reads
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(data)).save(buffer, format="PNG", dpi=(300, 300))
+        pages.append(buffer.getvalue())
+    scan = tmp_path / "three.pdf"
+    scan.write_bytes(img2pdf.convert(pages))
+    result = pdfocr.convert(scan, tmp_path / "out.pdf", engine=FailingEngine(fail_on=1), skip_bad_pages=True)
+    assert [page.number for page in result.pages] == [1, 3]  # page 2 is kept in the PDF, unread
+    records = [json.loads(line) for line in result.to_json_lines().splitlines()]
+    assert [r["page"] for r in records if r["type"] == "page"] == [1, 3]
+    assert list(result.to_page_xml()) == ["page-0001.xml", "page-0003.xml"]
+
+
+def test_the_readmes_example_runs(cli, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    (line,) = [text for text in readme.splitlines() if text.startswith("pdfocr scans/ -o scans.pdf --hocr")]
+    (tmp_path / "scans").mkdir()
+    for name in ("page1.png", "page3.png"):
+        (tmp_path / "scans" / name).write_bytes((SAMPLE / name).read_bytes())
+    run = cli(*line.split()[1:], cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert etree.parse(str(tmp_path / "scans.hocr")).getroot().tag == f"{XHTML}html"
+    assert len(etree.parse(str(tmp_path / "scans.alto.xml")).getroot().findall(f".//{ALTO}Page")) == 2
+    assert sorted(p.name for p in (tmp_path / "scans.page").iterdir()) == ["page-0001.xml", "page-0002.xml"]
+    assert (tmp_path / "scans.jsonl").read_text().count('"type":"page"') == 2

@@ -49,10 +49,11 @@ class WordPage:
 
 
 def word_pages(pages: Sequence[PageResult]) -> list[WordPage]:
-    """The pages of a conversion, as the word outputs describe them."""
+    """The pages of a conversion, as the word outputs describe them, numbered as the
+    PDF's pages (a PDF's page left out by ``skip_bad_pages`` is in the PDF, not here)."""
     return [
-        WordPage(number, page.source, page.page, page.words, page.languages, page.engine)
-        for number, page in enumerate(pages, start=1)
+        WordPage(page.number or place, page.source, page.page, page.words, page.languages, page.engine)
+        for place, page in enumerate(pages, start=1)
         if page.words is not None
     ]
 
