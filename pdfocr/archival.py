@@ -55,6 +55,8 @@ class DocumentRequest:
     info: DocumentInfo = DocumentInfo()
     page_names: tuple[tuple[str | None, int | None], ...] = ()
     """Each output page's input file and page (None: a single-page file), for messages."""
+    optimize: str = "none"
+    """``lossless``: images stored smaller, pixel for pixel (:mod:`pdfocr.optimize`)."""
 
 
 LABELS = {"pdf": "PDF", "pdfa-1": "PDF/A-1b", "pdfa-2": "PDF/A-2b", "pdfa-3": "PDF/A-3b"}
@@ -99,11 +101,14 @@ def write_document(
     named = named or destination
     output_type, info, pages = request.output_type, request.info, request.page_names
     if output_type == "pdf":
-        _write_plain(assembled, destination, info, linearize, named)
+        _write_plain(assembled, destination, info, linearize, named, optimize=request.optimize)
         return Written("pdf")
     flavour = _FLAVOURS[output_type]
     try:
-        _write_archival(assembled, destination, flavour, info, linearize, named, strict=output_type != "auto")
+        strict = output_type != "auto"
+        _write_archival(
+            assembled, destination, flavour, info, linearize, named, strict=strict, optimize=request.optimize
+        )
     except _NotArchival as failure:
         problem = failure.problem
         where = _where(problem.page, pages)
@@ -111,9 +116,16 @@ def write_document(
         if output_type != "auto":
             raise ArchivalError(f"cannot be PDF/A-{flavour}: {reason}", file=named) from None
         warnings.warn(PdfocrWarning(f"written as plain PDF, not PDF/A: {reason}"), stacklevel=2)
-        _write_plain(assembled, destination, info, linearize, named)
+        _write_plain(assembled, destination, info, linearize, named, optimize=request.optimize)
         return Written("pdf")
     return Written(f"pdfa-{flavour[0]}")
+
+
+def _optimized(document: pikepdf.Pdf, level: str) -> None:
+    if level == "lossless":
+        from .optimize import optimize_lossless
+
+        optimize_lossless(document)
 
 
 def _where(page: int | None, pages: Sequence[tuple[str | None, int | None]]) -> str:
@@ -129,10 +141,11 @@ def _where(page: int | None, pages: Sequence[tuple[str | None, int | None]]) -> 
 
 
 def _write_plain(
-    assembled: Path, destination: Path, info: DocumentInfo, linearize: bool, named: Path
+    assembled: Path, destination: Path, info: DocumentInfo, linearize: bool, named: Path, *, optimize: str
 ) -> None:
     with _opened(assembled, named) as document:
         _describe(document, info)
+        _optimized(document, optimize)
         _save(
             named,
             document.save,
@@ -154,6 +167,7 @@ def _write_archival(
     named: Path,
     *,
     strict: bool,
+    optimize: str,
 ) -> None:
     from pikepdf import pdfa  # its own dependencies (fontTools, jsonschema) load only for PDF/A
 
@@ -161,6 +175,7 @@ def _write_archival(
 
     with _opened(assembled, named) as document:
         _describe(document, info)
+        _optimized(document, optimize)
         _drop_empty_transitions(document)
         try:
             # Fonts an input names without embedding them get free substitutes embedded.

@@ -218,6 +218,13 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         help="auto (default: PDF/A-2b when nothing is lost, else PDF), pdfa (PDF/A-2b), pdfa-1, "
         "pdfa-2, pdfa-3, pdf, or none (no PDF: the sidecar and word outputs only)",
     )
+    parser.add_argument(
+        "--optimize",
+        choices=("none", "lossless"),
+        default="none",
+        metavar="LEVEL",
+        help="none (default: every image's bytes kept) or lossless (images stored smaller, pixel for pixel)",
+    )
     for flag, what in (
         ("--hocr", "hOCR"),
         ("--alto", "ALTO v4 XML"),
@@ -562,6 +569,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         max_megapixels=args.max_megapixels,
         force_ocr=args.force_ocr,
         strip_ocr=args.strip_ocr,
+        optimize=args.optimize,
         redo_ocr=args.redo_ocr,
         password=args.password,
         invalidate_digital_signatures=args.invalidate_digital_signatures,

@@ -225,7 +225,8 @@ def convert_bundle(
                 return Result(results, time.perf_counter() - started, tuple(skipped), "none")
             parts, names, numbers = assembly.parts(finished)
             results = tuple(dataclasses.replace(r, number=n) for r, n in zip(results, numbers, strict=True))
-            request = DocumentRequest(options.output_type, _document_info(options), tuple(names))
+            info = _document_info(options)
+            request = DocumentRequest(options.output_type, info, tuple(names), optimize=options.optimize)
             document = write_outputs(
                 parts, output, sidecar, _joined_text(results), request, Path(workdir), cancel
             )

@@ -145,6 +145,9 @@ class ConvertOptions:
     """Seconds a page may take in its worker before it is stopped and reported; None for
     no limit."""
     output_type: str = "auto"
+    optimize: str = "none"
+    """``lossless``: images stored smaller where they decode to exactly the same pixels
+    (:mod:`pdfocr.optimize`); ``none`` keeps every image's bytes."""
     """``auto``: PDF/A-2b when the result can be PDF/A without losing anything of the
     inputs, else plain PDF with a warning; ``pdfa`` (PDF/A-2b), ``pdfa-1``, ``pdfa-2``,
     ``pdfa-3``: that or an :class:`~pdfocr.errors.ArchivalError`; ``pdf``: plain PDF."""
@@ -200,6 +203,8 @@ class ConvertOptions:
         if self.rotate_pages not in (None, True, False):
             raise UsageError(f"rotate_pages must be True, False or None, not {self.rotate_pages!r}")
         _check_number("the rotation threshold", self.rotate_threshold, low=0.0)
+        if self.optimize not in ("none", "lossless"):
+            raise UsageError(f"unknown optimize level {self.optimize!r} (one of none, lossless)")
         if self.output_type not in OUTPUT_TYPES:
             raise UsageError(f"unknown output type {self.output_type!r} (one of {', '.join(OUTPUT_TYPES)})")
         for name in ("title", "author", "subject", "keywords", "index"):
@@ -255,6 +260,7 @@ class OptionKeywords(TypedDict, total=False):
     skip_bad_pages: bool
     page_timeout: float | None
     output_type: str
+    optimize: str
     title: str | None
     author: str | None
     subject: str | None

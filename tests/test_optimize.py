@@ -1,0 +1,68 @@
+"""``optimize="lossless"`` (pdfocr.optimize): smaller images, every pixel the same, proved
+by rendering both PDFs with poppler; a copy that would change a pixel is not taken."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import img2pdf
+import pikepdf
+import pytest
+from conftest import pdftotext
+from PIL import Image
+
+import pdfocr
+from pdfocr import optimize
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> list[Path]:
+    """A 1-bit scan (PNG), a gray photo-like scan (JPEG) and a gray PNG."""
+    folder = tmp_path_factory.mktemp("bundle")
+    bitonal = folder / "bitonal.png"
+    Image.open(SAMPLES / "page1.png").convert("1").save(bitonal, dpi=(300, 300))
+    return [bitonal, SAMPLES / "page2.jpg", SAMPLES / "page3.png"]
+
+
+def _pages(pdf: Path, folder: Path) -> list[bytes]:
+    prefix = folder / pdf.stem
+    subprocess.run(["pdftoppm", "-r", "100", "-gray", str(pdf), str(prefix)], check=True)
+    return [Image.open(page).tobytes() for page in sorted(folder.glob(f"{pdf.stem}-*.pgm"))]
+
+
+@pytest.mark.parametrize("output_type", ["pdf", "pdfa-2"])
+def test_lossless_is_smaller_with_every_pixel_the_same(
+    tmp_path: Path, bundle: list[Path], output_type: str
+) -> None:
+    plain, small = tmp_path / "plain.pdf", tmp_path / "small.pdf"
+    pdfocr.convert(bundle, plain, output_type=output_type)
+    result = pdfocr.convert(bundle, small, output_type=output_type, optimize="lossless")
+    assert result.output_type == output_type  # still valid PDF/A: validated as it was written
+    assert small.stat().st_size < 0.85 * plain.stat().st_size
+    assert _pages(small, tmp_path) == _pages(plain, tmp_path)
+    assert pdftotext(small) == pdftotext(plain)
+    with pikepdf.open(small) as document:
+        filters = [str(next(iter(page.images.values())).Filter) for page in document.pages]
+    assert filters[:2] == ["/CCITTFaxDecode", "/DCTDecode"]
+
+
+def test_a_copy_that_would_change_a_pixel_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = (SAMPLES / "page2.jpg").read_bytes()
+    document = pikepdf.open(io.BytesIO(img2pdf.convert(original)))
+    worse = io.BytesIO()
+    Image.open(io.BytesIO(original)).save(worse, format="JPEG", quality=20)
+    monkeypatch.setattr(optimize, "_smaller_jpeg", lambda raw: worse.getvalue())
+    with pytest.warns(pdfocr.PdfocrWarning, match="differed in its pixels: kept as it was"):
+        done = optimize.optimize_lossless(document)
+    assert (done.images, done.kept) == (0, 1)
+    (image,) = document.pages[0].images.values()
+    assert image.read_raw_bytes() == original
+
+
+def test_an_unknown_level_is_refused() -> None:
+    with pytest.raises(pdfocr.UsageError, match="unknown optimize level 'tiny'"):
+        pdfocr.ConvertOptions(optimize="tiny")
