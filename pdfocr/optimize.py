@@ -4,8 +4,10 @@ proved so after it is made (a mismatch keeps the original and warns).
 - A JPEG (``/DCTDecode`` alone) goes through mozjpeg's lossless optimisation
   (``mozjpeg-lossless-optimization``, BSD): its entropy coding is redone, its DCT data
   stays as it was.
-- A 1-bit image stored with Flate (or no filter) becomes CCITT Group 4 (Pillow), when
-  that is smaller.
+- A 1-bit image stored with Flate (or no filter), or an 8-bit gray one that holds black
+  and white only, becomes CCITT Group 4 (Pillow), when that is smaller.
+- Other gray and RGB Flate images are deflated again as optimised PNG data (zlib's best,
+  a PNG row filter chosen per row), when that is smaller.
 
 Images with a ``/Decode`` array, a mask, or a filter chain are left as they are.
 """
@@ -71,6 +73,11 @@ def _optimize_image(image: pikepdf.Stream, done: Optimized) -> None:
             _count(done, raw, smaller)
     elif image.get("/BitsPerComponent") == 1 and filters in (None, "/FlateDecode"):
         _to_group4(image, raw, done)
+    elif image.get("/BitsPerComponent") == 8 and filters in (None, "/FlateDecode"):
+        if image.get("/ColorSpace") == "/DeviceGray" and _two_levels(image):
+            _to_group4(image, raw, done, from_gray=True)
+        else:
+            _redeflated(image, raw, done)
 
 
 def _smaller_jpeg(raw: bytes) -> bytes | None:
@@ -94,23 +101,82 @@ def _same_pixels(before: bytes, after: bytes, done: Optimized) -> bool:
     return same
 
 
-def _to_group4(image: pikepdf.Stream, raw: bytes, done: Optimized) -> None:
+def _two_levels(image: pikepdf.Stream) -> bool:
+    """Whether an 8-bit gray image holds black and white only (a bilevel scan stored as
+    gray): it is then the same pixels at 1 bit."""
+    import numpy
+
+    return bool(set(numpy.unique(numpy.frombuffer(image.read_bytes(), numpy.uint8)).tolist()) <= {0, 255})
+
+
+def _to_group4(image: pikepdf.Stream, raw: bytes, done: Optimized, *, from_gray: bool = False) -> None:
     if image.get("/ColorSpace") not in ("/DeviceGray", None):
         return
     width, height = int(image.Width), int(image.Height)
-    pixels = image.read_bytes()  # decoded: rows of bits, each padded to a byte
+    if from_gray:
+        gray = Image.frombytes("L", (width, height), image.read_bytes())
+        pixels = gray.point(lambda v: 255 if v else 0).convert("1").tobytes()
+    else:
+        pixels = image.read_bytes()  # decoded: rows of bits, each padded to a byte
     bitmap = Image.frombytes("1", (width, height), pixels)
     buffer = io.BytesIO()
     bitmap.save(buffer, format="TIFF", compression="group4", strip_size=2**31 - 1)
     strip = _only_strip(buffer.getvalue())
     if strip is None or len(strip) >= len(raw):
         return
-    parameters = pikepdf.Dictionary(K=-1, Columns=width, Rows=height, BlackIs1=True)
-    if not _group4_decodes_to(strip, parameters, pixels, width, height, done):
+
+    def parameters() -> pikepdf.Dictionary:  # one for each document
+        return pikepdf.Dictionary(K=-1, Columns=width, Rows=height, BlackIs1=True)
+
+    if not _group4_decodes_to(strip, parameters(), pixels, width, height, done):
         return
-    image.write(strip, filter=pikepdf.Name.CCITTFaxDecode, decode_parms=parameters)
+    image.write(strip, filter=pikepdf.Name.CCITTFaxDecode, decode_parms=parameters())
     image.ColorSpace = pikepdf.Name.DeviceGray
+    image.BitsPerComponent = 1
     _count(done, raw, strip)
+
+
+def _redeflated(image: pikepdf.Stream, raw: bytes, done: Optimized) -> None:
+    """A gray or RGB image deflated again as an optimised PNG (zlib's best, the PNG
+    filter chosen per row), when that is smaller; its decoded bytes proved the same."""
+    colour = {"/DeviceGray": ("L", 1), "/DeviceRGB": ("RGB", 3)}.get(str(image.get("/ColorSpace")))
+    if colour is None:
+        return
+    mode, colours = colour
+    width, height = int(image.Width), int(image.Height)
+    pixels = image.read_bytes()
+    buffer = io.BytesIO()
+    Image.frombytes(mode, (width, height), pixels).save(buffer, format="PNG", optimize=True)
+    data = _idat(buffer.getvalue())
+    if len(data) >= len(raw):
+        return
+
+    def parameters() -> pikepdf.Dictionary:  # one for each document
+        return pikepdf.Dictionary(Predictor=15, Colors=colours, BitsPerComponent=8, Columns=width)
+
+    scratch = pikepdf.new()
+    check = pikepdf.Stream(scratch, data)
+    check.Filter, check.DecodeParms = pikepdf.Name.FlateDecode, parameters()
+    if check.read_bytes() != pixels:
+        done.kept += 1
+        warnings.warn(
+            PdfocrWarning("an image's deflated copy differed in its pixels: kept as it was"), stacklevel=3
+        )
+        return
+    image.write(data, filter=pikepdf.Name.FlateDecode, decode_parms=parameters())
+    _count(done, raw, data)
+
+
+def _idat(png: bytes) -> bytes:
+    """A PNG's image data (its IDAT chunks joined): a zlib stream with PNG row filters."""
+    at, chunks = 8, []
+    while at < len(png):
+        length = int.from_bytes(png[at : at + 4], "big")
+        kind = png[at + 4 : at + 8]
+        if kind == b"IDAT":
+            chunks.append(png[at + 8 : at + 8 + length])
+        at += 12 + length
+    return b"".join(chunks)
 
 
 def _only_strip(tiff: bytes) -> bytes | None:

@@ -21,11 +21,15 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> list[Path]:
-    """A 1-bit scan (PNG), a gray photo-like scan (JPEG) and a gray PNG."""
+    """A 1-bit scan (PNG), a gray photo-like scan (JPEG), a gray PNG, a black-and-white
+    scan stored as 8-bit gray, and a colour PNG."""
     folder = tmp_path_factory.mktemp("bundle")
-    bitonal = folder / "bitonal.png"
-    Image.open(SAMPLES / "page1.png").convert("1").save(bitonal, dpi=(300, 300))
-    return [bitonal, SAMPLES / "page2.jpg", SAMPLES / "page3.png"]
+    bitonal, two_levels, colour = folder / "bitonal.png", folder / "two-levels.png", folder / "colour.png"
+    page = Image.open(SAMPLES / "page1.png")
+    page.convert("1").save(bitonal, dpi=(300, 300))
+    page.convert("1").convert("L").save(two_levels, dpi=(300, 300))
+    page.convert("RGB").save(colour, dpi=(300, 300))
+    return [bitonal, SAMPLES / "page2.jpg", SAMPLES / "page3.png", two_levels, colour]
 
 
 def _pages(pdf: Path, folder: Path) -> list[bytes]:
@@ -48,6 +52,7 @@ def test_lossless_is_smaller_with_every_pixel_the_same(
     with pikepdf.open(small) as document:
         filters = [str(next(iter(page.images.values())).Filter) for page in document.pages]
     assert filters[:2] == ["/CCITTFaxDecode", "/DCTDecode"]
+    assert filters[3] == "/CCITTFaxDecode"  # the black-and-white page stored as gray
 
 
 def test_a_copy_that_would_change_a_pixel_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
