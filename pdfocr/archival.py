@@ -122,7 +122,7 @@ def write_document(
 
 
 def _optimized(document: pikepdf.Pdf, level: str) -> None:
-    if level == "lossless":
+    if level != "none":  # lossy pages are JPEGs already; the rest is made smaller losslessly
         from .optimize import optimize_lossless
 
         optimize_lossless(document)

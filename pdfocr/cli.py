@@ -220,10 +220,10 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--optimize",
-        choices=("none", "lossless"),
         default="none",
         metavar="LEVEL",
-        help="none (default: every image's bytes kept) or lossless (images stored smaller, pixel for pixel)",
+        help="none (default: every image's bytes kept), lossless (images stored smaller, pixel for pixel), "
+        "or lossy[=QUALITY] (image pages as JPEGs where the engine reads them the same)",
     )
     for flag, what in (
         ("--hocr", "hOCR"),

@@ -147,7 +147,9 @@ class ConvertOptions:
     output_type: str = "auto"
     optimize: str = "none"
     """``lossless``: images stored smaller where they decode to exactly the same pixels
-    (:mod:`pdfocr.optimize`); ``none`` keeps every image's bytes."""
+    (:mod:`pdfocr.optimize`); ``lossy`` or ``lossy=QUALITY``: that, and image pages shown
+    as JPEGs where the engine reads them the same (:mod:`pdfocr.lossy`); ``none`` keeps
+    every image's bytes."""
     """``auto``: PDF/A-2b when the result can be PDF/A without losing anything of the
     inputs, else plain PDF with a warning; ``pdfa`` (PDF/A-2b), ``pdfa-1``, ``pdfa-2``,
     ``pdfa-3``: that or an :class:`~pdfocr.errors.ArchivalError`; ``pdf``: plain PDF."""
@@ -203,8 +205,12 @@ class ConvertOptions:
         if self.rotate_pages not in (None, True, False):
             raise UsageError(f"rotate_pages must be True, False or None, not {self.rotate_pages!r}")
         _check_number("the rotation threshold", self.rotate_threshold, low=0.0)
-        if self.optimize not in ("none", "lossless"):
-            raise UsageError(f"unknown optimize level {self.optimize!r} (one of none, lossless)")
+        quality = re.fullmatch(r"lossy(?:=(\d{1,3}))?", self.optimize)
+        if self.optimize not in ("none", "lossless") and not (
+            quality and 1 <= int(quality.group(1) or 60) <= 95
+        ):
+            levels = "none, lossless, lossy or lossy=1..95"
+            raise UsageError(f"unknown optimize level {self.optimize!r} ({levels})")
         if self.output_type not in OUTPUT_TYPES:
             raise UsageError(f"unknown output type {self.output_type!r} (one of {', '.join(OUTPUT_TYPES)})")
         for name in ("title", "author", "subject", "keywords", "index"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .engines import OcrEngine
 from .errors import PdfocrError, PdfocrWarning
 from .inputs import LoadedPage, PageSource, load_page
+from .lossy import lossy_page, lossy_quality
 from .model import PageText, PageWords
 from .options import ConvertOptions
 from .pdfpages import read_pdf_page
@@ -199,7 +200,16 @@ def _image_page(task: PageTask) -> tuple[RecognizedPage, bytes, str, PageWords]:
     pdf = b""
     if task.draw:
         with about_page(task.source):
-            pdf = render_page(found.page, found.text)
+            shown = found.page
+            quality = lossy_quality(task.options.optimize)
+            if quality is not None:
+                shown, why = lossy_page(found, task.engine, task.options, quality)
+                if why is not None:
+                    label = task.source.label + (
+                        f" (page {task.source.page_number})" if task.source.page_number else ""
+                    )
+                    warnings.warn(PdfocrWarning(f"{label}: {why}"), stacklevel=2)
+            pdf = render_page(shown, found.text)
     return found, pdf, found.text.text, PageWords(found.text, found.page.dpi)
 
 

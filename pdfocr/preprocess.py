@@ -139,7 +139,7 @@ def straightened(page: LoadedPage) -> tuple[LoadedPage, float]:
     if abs(angle) < MIN_SKEW:
         return page, 0.0
     image = page.image
-    bilevel = _is_bilevel(image)
+    bilevel = is_bilevel(image)
     if bilevel or image.mode not in ("L", "RGB"):
         image = ocr_ready(image).convert("L") if bilevel else ocr_ready(image)
     rotated = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=_paper(image))
@@ -171,7 +171,7 @@ def _paper(image: Image.Image) -> int | tuple[int, ...]:
     return median[0] if image.mode == "L" else tuple(median)
 
 
-def _is_bilevel(image: Image.Image) -> bool:
+def is_bilevel(image: Image.Image) -> bool:
     if image.mode == "1":
         return True
     if image.mode != "P":

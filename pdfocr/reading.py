@@ -84,7 +84,7 @@ def _upright(
     page: LoadedPage, engine: OcrEngine, options: ConvertOptions, languages: tuple[str, ...]
 ) -> RecognizedPage:
     """The page read, and turned and read again if its reading says it is not upright."""
-    first = _read_as_is(page, engine, options, languages)
+    first = read_as_is(page, engine, options, languages)
     # An engine that cannot tell is refused up front when turning was asked for.
     if options.rotate_pages is False or not isinstance(engine, OrientationDetector):
         return first
@@ -96,13 +96,13 @@ def _upright(
     detection = time.perf_counter() - started
     if degrees == 0:
         return _charged(first, detection)
-    second = _read_as_is(turned(page, degrees), engine, options, languages, rotated=degrees)
+    second = read_as_is(turned(page, degrees), engine, options, languages, rotated=degrees)
     best = _better(first, second, detection)
     if best is first and Reading.of(first.text).running_down > 0.5:
         # Read sideways, the page lies a quarter turn one way or the other: when the way
         # detection chose reads worse than the page as it lay, the other way is tried.
         other = (degrees + 180) % 360
-        third = _read_as_is(turned(page, other), engine, options, languages, rotated=other)
+        third = read_as_is(turned(page, other), engine, options, languages, rotated=other)
         best = _better(best, third, 0.0)
     return best
 
@@ -128,7 +128,7 @@ def _in_its_language(found: RecognizedPage, engine: OcrEngine, options: ConvertO
     spent = time.perf_counter() - started
     if not chosen or chosen == found.languages:
         return _charged(found, spent)
-    again = _read_as_is(found.page, engine, options, chosen, rotated=found.rotated, straighten=False)
+    again = read_as_is(found.page, engine, options, chosen, rotated=found.rotated, straighten=False)
     return _better(found, replace(again, deskewed=found.deskewed), spent)
 
 
@@ -169,7 +169,7 @@ def _charged(found: RecognizedPage, seconds: float) -> RecognizedPage:
     return replace(found, ocr_seconds=found.ocr_seconds + seconds)
 
 
-def _read_as_is(
+def read_as_is(
     page: LoadedPage,
     engine: OcrEngine,
     options: ConvertOptions,

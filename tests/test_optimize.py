@@ -71,3 +71,35 @@ def test_a_copy_that_would_change_a_pixel_is_not_taken(monkeypatch: pytest.Monke
 def test_an_unknown_level_is_refused() -> None:
     with pytest.raises(pdfocr.UsageError, match="unknown optimize level 'tiny'"):
         pdfocr.ConvertOptions(optimize="tiny")
+
+
+@pytest.fixture(scope="module")
+def noisy_scan(tmp_path_factory) -> Path:
+    """A gray office scan with paper grain and bleed-through (PNG): JPEG makes it smaller."""
+    from realistic_pages import realistic_cases, write_cases
+
+    ((_, path),) = write_cases(tmp_path_factory.mktemp("noisy"), realistic_cases(["bleed-through"]))
+    return path
+
+
+def test_lossy_pages_are_jpegs_the_engine_reads_the_same(tmp_path: Path, noisy_scan: Path) -> None:
+    plain, small = tmp_path / "plain.pdf", tmp_path / "small.pdf"
+    kept = pdfocr.convert(noisy_scan, plain, output_type="pdfa-2")
+    result = pdfocr.convert(noisy_scan, small, output_type="pdfa-2", optimize="lossy")
+    assert result.output_type == "pdfa-2"
+    assert small.stat().st_size < 0.5 * plain.stat().st_size
+    with pikepdf.open(small) as document:
+        (image,) = document.pages[0].images.values()
+        assert image.Filter == "/DCTDecode"
+    # The text layer is the first reading's: the same as without optimising.
+    assert pdftotext(small) == pdftotext(plain)
+    assert result.text == kept.text
+
+
+def test_a_jpeg_that_loses_a_number_is_not_taken(tmp_path: Path, noisy_scan: Path) -> None:
+    output = tmp_path / "out.pdf"
+    with pytest.warns(pdfocr.PdfocrWarning, match=r"kept its image: as a JPEG at quality 1 "):
+        pdfocr.convert(noisy_scan, output, output_type="pdf", optimize="lossy=1")
+    with pikepdf.open(output) as document:
+        (image,) = document.pages[0].images.values()
+        assert image.Filter != "/DCTDecode"
