@@ -7,8 +7,8 @@ one run (sizes are exact; times are one run's).
 Kinds of page (two of each, 300 dpi unless said): bitonal office scans (1-bit PNG), gray
 scans (8-bit PNG), black-and-white scans stored as gray, colour scans (a colour form, RGB
 PNG), gray JPEG scans (the bundled sample, 200 dpi) and phone photos (JPEG). For each kind:
-the output's size per page with pdfocr ``--optimize none`` and ``lossless``, OCRmyPDF
-``-O0`` and ``-O1`` (its inputs made with img2pdf, ``--output-type pdf``), and what
+the output's size per page with pdfocr ``--optimize none``, ``lossless`` and ``lossy``, OCRmyPDF
+``-O0``, ``-O1`` and ``-O3`` (its inputs made with img2pdf, ``--output-type pdf``), and what
 ``lossless`` adds to pdfocr's time per page. No jbig2 encoder is installed here, so
 OCRmyPDF's ``-O1`` leaves bitonal images as they are.
 """
@@ -73,28 +73,28 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     have_ocrmypdf = (OCRMYPDF / "ocrmypdf").exists()
-    print(f"{'kind':12} {'none KB':>8} {'lossless':>9} {'ratio':>6} {'ocrmypdf O0':>12} {'O1':>8} "
-          f"{'lossless/O1':>12} {'+s/page':>8}")  # fmt: skip
+    columns = ("none KB", "lossless", "ratio", "lossy", "ocrmypdf O0", "O1", "O3", "lossless/O1", "+s/page")
+    print(f"{'kind':12} " + " ".join(f"{column:>8}" for column in columns))
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         for kind, pages in _kinds(folder).items():
             sizes, times = {}, {}
-            for level in ("none", "lossless"):
+            for level in ("none", "lossless", "lossy"):
                 out = folder / f"{kind}-{level}.pdf"
                 times[level] = _pdfocr(pages, out, level, args.jobs)
                 sizes[level] = out.stat().st_size / len(pages) / 1024
             theirs = {}
             if have_ocrmypdf:
-                for level in ("0", "1"):
+                for level in ("0", "1", "3"):
                     out = folder / f"{kind}-ocrmypdf-{level}.pdf".replace(" ", "-")
                     _ocrmypdf(pages, out, level, args.jobs, folder)
                     theirs[level] = out.stat().st_size / len(pages) / 1024
-            o0 = f"{theirs['0']:12.1f}" if theirs else f"{'-':>12}"
-            o1 = f"{theirs['1']:8.1f}" if theirs else f"{'-':>8}"
-            against = f"{sizes['lossless'] / theirs['1']:12.2f}" if theirs else f"{'-':>12}"
+            o0 = f"{theirs['0']:11.1f}" if theirs else f"{'-':>11}"
+            o1 = f"{theirs['1']:8.1f} {theirs['3']:8.1f}" if theirs else f"{'-':>8} {'-':>8}"
+            against = f"{sizes['lossless'] / theirs['1']:11.2f}" if theirs else f"{'-':>11}"
             added = (times["lossless"] - times["none"]) / len(pages)
             ratio = sizes["lossless"] / sizes["none"]
-            ours = f"{sizes['none']:8.1f} {sizes['lossless']:9.1f} {ratio:6.2f}"
+            ours = f"{sizes['none']:8.1f} {sizes['lossless']:9.1f} {ratio:6.2f} {sizes['lossy']:8.1f}"
             print(f"{kind:12} {ours} {o0} {o1} {against} {added:8.2f}")
 
 

@@ -2,7 +2,8 @@
 default) instead of its own bytes, where that is smaller, guarded by the engine: the
 JPEG is read again, and kept only when every token with a digit the page's reading has
 is still read, unchanged, and its words agree with the reading's within ``AGREEMENT``;
-otherwise the page keeps its image (a warning says why). Bilevel pages stay as they are
+otherwise it is tried at the next milder quality (``MILDER``), and at last the page keeps
+its image (a warning says why). Bilevel pages stay as they are
 (``lossless`` makes them Group 4). The text layer is the first reading's either way.
 Pages of input PDFs keep their images."""
 
@@ -33,28 +34,36 @@ def lossy_quality(level: str) -> int | None:
     return int(found.group(1)) if found and 1 <= int(found.group(1)) <= 95 else None
 
 
+MILDER = (80, 92)
+"""The qualities a page whose JPEG fails the guard is tried at next, each milder."""
+
+
 def lossy_page(
     found: RecognizedPage, engine: OcrEngine, options: ConvertOptions, quality: int
 ) -> tuple[LoadedPage, str | None]:
-    """The page to show: a JPEG of ``found``'s page that its engine reads the same, or
-    the page itself and why not (None when there was nothing to gain)."""
+    """The page to show: a JPEG of ``found``'s page that its engine reads the same, at
+    ``quality`` or, failing that, the next milder quality that passes; or the page itself
+    and why not (None when there was nothing to gain)."""
     page = found.page
     if is_bilevel(page.image):
         return page, None
     image = ocr_ready(page.image)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality, optimize=True)
-    jpeg = buffer.getvalue()
-    if page.original is not None and len(jpeg) >= len(page.original):
-        return page, None
-    with Image.open(io.BytesIO(jpeg)) as decoded:
-        shown = LoadedPage(image=decoded.copy(), dpi=page.dpi, original=jpeg, source_format="JPEG")
-    languages = found.languages or options.engine_languages
-    again = read_as_is(shown, engine, options, languages, straighten=False)
-    lost = _lost(found.text.text, again.text.text)
-    if lost is not None:
-        return page, f"kept its image: as a JPEG at quality {quality} {lost}"
-    return shown, None
+    why = None
+    for tried in (quality, *(milder for milder in MILDER if milder > quality)):
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=tried, optimize=True)
+        jpeg = buffer.getvalue()
+        if page.original is not None and len(jpeg) >= len(page.original):
+            return page, why  # milder ones are larger still
+        with Image.open(io.BytesIO(jpeg)) as decoded:
+            shown = LoadedPage(image=decoded.copy(), dpi=page.dpi, original=jpeg, source_format="JPEG")
+        languages = found.languages or options.engine_languages
+        again = read_as_is(shown, engine, options, languages, straighten=False)
+        lost = _lost(found.text.text, again.text.text)
+        if lost is None:
+            return shown, None
+        why = f"kept its image: as a JPEG at quality {tried} {lost}"
+    return page, why
 
 
 def _lost(first: str, second: str) -> str | None:

@@ -96,10 +96,31 @@ def test_lossy_pages_are_jpegs_the_engine_reads_the_same(tmp_path: Path, noisy_s
     assert result.text == kept.text
 
 
-def test_a_jpeg_that_loses_a_number_is_not_taken(tmp_path: Path, noisy_scan: Path) -> None:
+def test_a_jpeg_that_loses_a_number_falls_back_to_a_milder_one(tmp_path: Path, noisy_scan: Path) -> None:
+    milder, plain = tmp_path / "milder.pdf", tmp_path / "plain.pdf"
+    pdfocr.convert(noisy_scan, plain, output_type="pdf")
+    # Quality 1 loses numbers (the guard refuses it); quality 80 does not.
+    pdfocr.convert(noisy_scan, milder, output_type="pdf", optimize="lossy=1")
+    with pikepdf.open(milder) as document:
+        (image,) = document.pages[0].images.values()
+        assert image.Filter == "/DCTDecode"
+        jpeg = Image.open(io.BytesIO(image.read_raw_bytes()))
+        assert jpeg.quantization[0][0] < 10  # about quality 80, not 1 (whose steps are in the hundreds)
+    assert pdftotext(milder) == pdftotext(plain)
+
+
+def test_a_page_no_jpeg_reads_the_same_keeps_its_image(
+    tmp_path: Path, noisy_scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pdfocr import lossy
+
+    monkeypatch.setattr(lossy, "MILDER", ())  # in this process: the inline executor below
     output = tmp_path / "out.pdf"
-    with pytest.warns(pdfocr.PdfocrWarning, match=r"kept its image: as a JPEG at quality 1 "):
-        pdfocr.convert(noisy_scan, output, output_type="pdf", optimize="lossy=1")
+    with (
+        pdfocr.Converter(executor=pdfocr.executors.InlineExecutor()) as converter,
+        pytest.warns(pdfocr.PdfocrWarning, match=r"kept its image: as a JPEG at quality 1 "),
+    ):
+        converter.convert(noisy_scan, output, output_type="pdf", optimize="lossy=1")
     with pikepdf.open(output) as document:
         (image,) = document.pages[0].images.values()
         assert image.Filter != "/DCTDecode"
