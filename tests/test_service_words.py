@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytest
 from conftest import pdftotext_words
 from lxml import etree
@@ -55,3 +56,26 @@ def test_a_jobs_words_in_every_format(served: tuple[Server, str, str], tmp_path:
     # Another token's client finds no such job, in every format.
     with server.client(other) as stranger:
         assert stranger.get(f"{base}/alto").status_code == 404
+
+
+def test_a_job_can_ask_for_smaller_images(served: tuple[Server, str, str], tmp_path: Path) -> None:
+    server, token, _ = served
+    original = (SAMPLES / "page2.jpg").read_bytes()
+    with server.client(token) as client:
+        refused = client.post(
+            "/v1/jobs", files=[("files", ("page2.jpg", original, "image/jpeg"))], data={"optimize": "lossy=0"}
+        )
+        assert refused.status_code == 422, refused.text
+        answer = client.post(
+            "/v1/jobs",
+            files=[("files", ("page2.jpg", original, "image/jpeg"))],
+            data={"optimize": "lossless"},
+        )
+        assert answer.status_code == 202, answer.text
+        job = wait_for(client, answer.json()["id"], {"succeeded", "failed"})
+        assert job["state"] == "succeeded", job
+        (tmp_path / "out.pdf").write_bytes(client.get(job["links"]["pdf"]).content)
+    with pikepdf.open(tmp_path / "out.pdf") as document:
+        (image,) = document.pages[0].images.values()
+        assert image.Filter == "/DCTDecode"
+        assert len(image.read_raw_bytes()) < 0.9 * len(original)  # the JPEG's entropy coding redone

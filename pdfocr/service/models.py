@@ -23,6 +23,8 @@ class JobOptions(BaseModel):
     skip_bad_pages: bool = False
     redo_ocr: bool = False
     force_ocr: bool = False
+    # none, lossless, lossy or lossy=QUALITY (1 to 95, which the library checks).
+    optimize: str = Field("none", pattern=r"^(none|lossless|lossy(=[0-9]{1,2})?)$")
     title: str | None = Field(None, max_length=1000)
     author: str | None = Field(None, max_length=1000)
     subject: str | None = Field(None, max_length=1000)
