@@ -22,7 +22,7 @@ from .archival import DocumentInfo, DocumentRequest
 from .engines import OcrEngine, OrientationDetector, engine_boundary, resolve_engine
 from .errors import InputError, Interrupted, OutputError, PdfocrWarning, UsageError, os_reason
 from .inputs import InputItem, PageSource, expand_inputs
-from .merge import Output, PagePart, check_writable, write_outputs, write_text
+from .merge import Output, PagePart, check_writable, write_bytes, write_outputs
 from .options import ConvertOptions
 from .page import PageOutcome, PageResult, PageTask, SkippedPage
 from .pageranges import selected
@@ -221,7 +221,8 @@ def convert_bundle(
             # The last moment a cancelled conversion can still leave everything untouched.
             _stop_if_cancelled(cancel)
             if output is None:
-                write_text(sidecar, _joined_text(results))
+                if sidecar is not None:
+                    write_bytes(sidecar, _joined_text(results).encode("utf-8"))
                 return Result(results, time.perf_counter() - started, tuple(skipped), "none")
             parts, names, numbers = assembly.parts(finished)
             results = tuple(dataclasses.replace(r, number=n) for r, n in zip(results, numbers, strict=True))

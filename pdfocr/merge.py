@@ -403,19 +403,16 @@ def write_outputs(
     return written
 
 
-def write_text(sidecar: Output | None, text: str) -> None:
-    """Write the text alone (a conversion that makes no PDF): a file replaced
-    atomically, or a stream written to."""
-    if sidecar is None:
-        return
-    data = text.encode("utf-8")
-    path = file_target(sidecar)
+def write_bytes(target: Output, data: bytes) -> None:
+    """Write ``data`` on its own (a sidecar without a PDF, a word output): a file is
+    replaced atomically, a device, pipe or stream written to."""
+    path = file_target(target)
     if path is not None:
         with atomic_output(path) as stream:
             stream.write(data)
         return
     with contextlib.ExitStack() as streams:
-        _write_stream(_open_stream(sidecar, streams), lambda target: target.write(data))
+        _write_stream(_open_stream(target, streams), lambda opened: opened.write(data))
 
 
 def file_target(output: Output | None) -> Path | None:

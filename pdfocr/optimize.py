@@ -64,20 +64,26 @@ def _optimize_image(image: pikepdf.Stream, done: Optimized) -> None:
         return
     filters = image.get("/Filter")
     if isinstance(filters, pikepdf.Array):
-        filters = filters[0] if len(filters) == 1 else None
+        if len(filters) != 1:
+            return  # a filter chain: left as it is
+        filters = filters[0]
     raw = image.read_raw_bytes()
     if filters == "/DCTDecode":
         smaller = _smaller_jpeg(raw)
         if smaller is not None and _same_pixels(raw, smaller, done):
             image.write(smaller, filter=pikepdf.Name.DCTDecode)
             _count(done, raw, smaller)
-    elif image.get("/BitsPerComponent") == 1 and filters in (None, "/FlateDecode"):
-        _to_group4(image, raw, done)
-    elif image.get("/BitsPerComponent") == 8 and filters in (None, "/FlateDecode"):
-        if image.get("/ColorSpace") == "/DeviceGray" and _two_levels(image):
-            _to_group4(image, raw, done, from_gray=True)
-        else:
-            _redeflated(image, raw, done)
+        return
+    bits = image.get("/BitsPerComponent")
+    if filters not in (None, "/FlateDecode") or bits not in (1, 8):
+        return
+    pixels = image.read_bytes()  # decoded once, for every step below
+    if bits == 1:
+        _to_group4(image, raw, pixels, done)
+    elif image.get("/ColorSpace") == "/DeviceGray" and _two_levels(pixels):
+        _to_group4(image, raw, pixels, done, from_gray=True)
+    else:
+        _redeflated(image, raw, pixels, done)
 
 
 def _smaller_jpeg(raw: bytes) -> bytes | None:
@@ -101,23 +107,25 @@ def _same_pixels(before: bytes, after: bytes, done: Optimized) -> bool:
     return same
 
 
-def _two_levels(image: pikepdf.Stream) -> bool:
+def _two_levels(pixels: bytes) -> bool:
     """Whether an 8-bit gray image holds black and white only (a bilevel scan stored as
     gray): it is then the same pixels at 1 bit."""
     import numpy
 
-    return bool(set(numpy.unique(numpy.frombuffer(image.read_bytes(), numpy.uint8)).tolist()) <= {0, 255})
+    return bool(set(numpy.unique(numpy.frombuffer(pixels, numpy.uint8)).tolist()) <= {0, 255})
 
 
-def _to_group4(image: pikepdf.Stream, raw: bytes, done: Optimized, *, from_gray: bool = False) -> None:
+def _to_group4(
+    image: pikepdf.Stream, raw: bytes, pixels: bytes, done: Optimized, *, from_gray: bool = False
+) -> None:
+    """``pixels``: the image decoded (1-bit rows padded to a byte, or 8-bit gray holding
+    black and white only, with ``from_gray``)."""
     if image.get("/ColorSpace") not in ("/DeviceGray", None):
         return
     width, height = int(image.Width), int(image.Height)
     if from_gray:
-        gray = Image.frombytes("L", (width, height), image.read_bytes())
+        gray = Image.frombytes("L", (width, height), pixels)
         pixels = gray.point(lambda v: 255 if v else 0).convert("1").tobytes()
-    else:
-        pixels = image.read_bytes()  # decoded: rows of bits, each padded to a byte
     bitmap = Image.frombytes("1", (width, height), pixels)
     buffer = io.BytesIO()
     bitmap.save(buffer, format="TIFF", compression="group4", strip_size=2**31 - 1)
@@ -136,7 +144,7 @@ def _to_group4(image: pikepdf.Stream, raw: bytes, done: Optimized, *, from_gray:
     _count(done, raw, strip)
 
 
-def _redeflated(image: pikepdf.Stream, raw: bytes, done: Optimized) -> None:
+def _redeflated(image: pikepdf.Stream, raw: bytes, pixels: bytes, done: Optimized) -> None:
     """A gray or RGB image deflated again as an optimised PNG (zlib's best, the PNG
     filter chosen per row), when that is smaller; its decoded bytes proved the same."""
     colour = {"/DeviceGray": ("L", 1), "/DeviceRGB": ("RGB", 3)}.get(str(image.get("/ColorSpace")))
@@ -144,7 +152,6 @@ def _redeflated(image: pikepdf.Stream, raw: bytes, done: Optimized) -> None:
         return
     mode, colours = colour
     width, height = int(image.Width), int(image.Height)
-    pixels = image.read_bytes()
     buffer = io.BytesIO()
     Image.frombytes(mode, (width, height), pixels).save(buffer, format="PNG", optimize=True)
     data = _idat(buffer.getvalue())

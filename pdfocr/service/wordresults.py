@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from ..conversion import Result
-from ..merge import atomic_output
+from ..merge import write_bytes
 from ..words import word_pages
 from ..words.alto import to_alto
 from ..words.hocr import to_hocr
@@ -42,5 +42,4 @@ def write_word_results(folder: Path, result: Result) -> None:
         (RESULT_PAGE_XML, archive.getvalue()),
         (RESULT_WORDS, to_json_lines(pages).encode()),
     ):
-        with atomic_output(folder / name) as stream:
-            stream.write(data)
+        write_bytes(folder / name, data)

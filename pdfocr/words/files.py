@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import OutputError
-from ..merge import Output, atomic_output, check_writable, file_target
+from ..merge import Output, check_writable, write_bytes
 from . import WordPage, word_pages
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class WordOutputs:
         ]
         for target, make in makers:
             if target is not None:
-                _write(target, make(pages).encode())
+                write_bytes(target, make(pages).encode())
         if self.page_xml is not None:
             folder = Path(self.page_xml)
             try:
@@ -66,24 +66,4 @@ class WordOutputs:
             except OSError as error:
                 raise OutputError(f"cannot make the folder ({error.strerror})", file=folder) from None
             for page in pages:
-                _write(folder / page_file_name(page), to_page_xml(page).encode())
-
-
-def _write(target: Output, data: bytes) -> None:
-    path = file_target(target)
-    if path is not None:
-        with atomic_output(path) as stream:
-            stream.write(data)
-        return
-    if isinstance(target, (str, os.PathLike)):  # a device or a pipe: written to
-        try:
-            with open(target, "wb") as stream:
-                stream.write(data)
-        except OSError as error:
-            raise OutputError(error.strerror or str(error), file=os.fspath(target)) from None
-        return
-    try:
-        target.write(data)
-        target.flush()
-    except OSError as error:
-        raise OutputError(error.strerror or str(error), file="output stream") from None
+                write_bytes(folder / page_file_name(page), to_page_xml(page).encode())
